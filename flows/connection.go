@@ -1,0 +1,149 @@
+package flows
+
+import (
+	"net/http"
+	"time"
+)
+
+// Provider names a family of servers whose quirks tokentop knows.
+type Provider string
+
+// The providers tokentop speaks to.
+const (
+	Aikido Provider = "aikido" // client credentials or authorization code, HTTP Basic client auth
+	Aha    Provider = "aha"    // authorization code, implicit grant or API key, per-account subdomain
+	Aerion Provider = "aerion" // password grant with a tenant header
+	Amino  Provider = "amino"  // JSON:API username/password endpoint
+	OAuth2 Provider = "oauth2" // any standard OAuth 2.0 / OpenID Connect server
+)
+
+// Flow names how a connection obtains its first token.
+type Flow string
+
+// The flows tokentop runs.
+const (
+	ClientCredentials Flow = "client_credentials"
+	AuthorizationCode Flow = "authorization_code"
+	Implicit          Flow = "implicit"
+	Password          Flow = "password"
+	DeviceCode        Flow = "device_code"
+	APIKey            Flow = "api_key"
+)
+
+// ClientAuth says where the client id and secret go on token requests.
+type ClientAuth string
+
+// The client authentication methods of RFC 6749 §2.3.1.
+const (
+	ClientAuthBasic ClientAuth = "basic" // HTTP Basic header, form-encoded id and secret
+	ClientAuthBody  ClientAuth = "body"  // client_id and client_secret form fields
+)
+
+// Connection is one configured account: which provider, which flow, and the
+// values that flow needs. Config loading fills in the provider's preset
+// endpoints, so every URL field that the flow needs is set.
+type Connection struct {
+	Name     string
+	Provider Provider
+	Flow     Flow
+
+	ClientID     string
+	ClientSecret Secret
+	ClientAuth   ClientAuth
+
+	// Username is prefilled at sign-in; Password is optional and, when set,
+	// allows sign-in without a person (it is never stored in the state).
+	Username string
+	Password Secret
+	APIKey   Secret
+
+	// Aha!: the account subdomain ("secure" lets the user pick at sign-in).
+	Subdomain string
+	// Aerion: the tenant, sent as the companyurl header on token requests.
+	CompanyURL string
+	// Amino (and Aha! URL templates): where the service lives.
+	BaseURL string
+
+	Issuer      string // OpenID Connect discovery, for provider "oauth2"
+	AuthURL     string
+	TokenURL    string
+	RevokeURL   string
+	DeviceURL   string
+	CheckURL    string
+	RedirectURI string // empty: an ephemeral loopback port (RFC 8252 §7.3)
+
+	Scopes  []string
+	PKCE    bool
+	Headers map[string]string // extra headers on token requests
+	Params  map[string]string // extra form fields on token requests
+
+	RefreshBefore time.Duration // renew this long before expiry
+	LoginTimeout  time.Duration // how long a browser sign-in may wait
+
+	CAFile             string // extra trusted CA certificates (PEM)
+	InsecureSkipVerify bool   // never verify TLS certificates: shown as a warning
+
+	// Line is the line of the config file where the connection's table starts.
+	Line int
+}
+
+// Renewable reports whether the connection can get a new token without a
+// person, given what is stored for it.
+func (c *Connection) Renewable(st State) bool {
+	if st.NeedsSignIn {
+		return c.Flow == ClientCredentials || c.Flow == APIKey
+	}
+	switch c.Flow {
+	case ClientCredentials, APIKey:
+		return true
+	case Password:
+		if !c.Password.IsZero() {
+			return true
+		}
+	}
+	return st.Token != nil && st.Token.RefreshToken != ""
+}
+
+// Config is a loaded configuration file.
+type Config struct {
+	// Path is the file it was read from.
+	Path string
+	// RefreshBefore is the default renewal margin of every connection.
+	RefreshBefore time.Duration
+	// Connections in the order the file lists them.
+	Connections []*Connection
+	// Warnings are problems that do not stop tokentop, such as a file that
+	// others can read holding a literal secret.
+	Warnings []string
+}
+
+// Connection returns the connection with that name, or nil.
+func (c *Config) Connection(name string) *Connection {
+	for _, conn := range c.Connections {
+		if conn.Name == name {
+			return conn
+		}
+	}
+	return nil
+}
+
+// Names returns the connection names in file order.
+func (c *Config) Names() []string {
+	names := make([]string, len(c.Connections))
+	for i, conn := range c.Connections {
+		names[i] = conn.Name
+	}
+	return names
+}
+
+// httpHeader returns the connection's extra token-request headers.
+func (c *Connection) httpHeader() http.Header {
+	h := make(http.Header, len(c.Headers)+1)
+	for k, v := range c.Headers {
+		h.Set(k, v)
+	}
+	if c.Provider == Aerion && c.CompanyURL != "" {
+		h.Set("companyurl", c.CompanyURL)
+	}
+	return h
+}

@@ -1,0 +1,79 @@
+package flows
+
+import (
+	"time"
+)
+
+// MaxEvents is how many events a connection's log keeps; older ones are dropped.
+const MaxEvents = 100
+
+// State is everything tokentop remembers about one connection between runs.
+// It never holds a password or a client secret.
+type State struct {
+	// Token is nil when the connection is signed out.
+	Token *Token
+	// LastError is the last failure, already made safe to print (one line,
+	// no control characters, no secrets); empty after a success.
+	LastError   string
+	LastErrorAt time.Time
+	// NeedsSignIn is set when the provider refused the stored grant
+	// (invalid_grant): only a person signing in again can fix it.
+	NeedsSignIn bool
+	LastRenewal time.Time
+	LastCheck   *Check
+	// Events is the connection's history, oldest first, at most MaxEvents.
+	Events []Event
+	// Rev is the store's revision of this state; it grows on every write.
+	Rev uint64
+}
+
+// Check is the outcome of one health check: GET check_url with the bearer.
+type Check struct {
+	At      time.Time
+	Status  int // HTTP status; 0 when no answer came
+	Latency time.Duration
+	// Err is a one-line safe description of a failure; empty on success.
+	Err string
+}
+
+// OK reports whether the check got a 2xx answer.
+func (c *Check) OK() bool { return c != nil && c.Err == "" && c.Status >= 200 && c.Status < 300 }
+
+// EventKind names what happened to a connection.
+type EventKind string
+
+// The kinds of event a connection's log records.
+const (
+	EventSignIn  EventKind = "sign-in"
+	EventRenewal EventKind = "renewal"
+	EventFailure EventKind = "failure"
+	EventCheck   EventKind = "check"
+	EventLogout  EventKind = "logout"
+)
+
+// Event is one entry of a connection's history.
+type Event struct {
+	At     time.Time
+	Kind   EventKind
+	Detail string // safe to print
+}
+
+// Record appends an event, keeping at most MaxEvents.
+func (s *State) Record(at time.Time, kind EventKind, detail string) {
+	s.Events = append(s.Events, Event{At: at, Kind: kind, Detail: detail})
+	if n := len(s.Events); n > MaxEvents {
+		s.Events = append([]Event(nil), s.Events[n-MaxEvents:]...)
+	}
+}
+
+// Clone returns a deep copy of s.
+func (s State) Clone() State {
+	c := s
+	c.Token = s.Token.Clone()
+	if s.LastCheck != nil {
+		lc := *s.LastCheck
+		c.LastCheck = &lc
+	}
+	c.Events = append([]Event(nil), s.Events...)
+	return c
+}

@@ -1,0 +1,103 @@
+package flows
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Token is the credential set a provider handed out for one connection.
+//
+// Token redacts itself when formatted with %v or logged with slog, so a token
+// value can never leak through a log line or an error message by accident.
+type Token struct {
+	AccessToken  string
+	RefreshToken string
+	// TokenType is the scheme of Authorization headers; tokentop only
+	// accepts bearer tokens, so it is "Bearer" unless a provider said
+	// otherwise in a case that was accepted.
+	TokenType string
+	// Expiry is when the access token stops working. The zero time means no
+	// expiry was given (Aha! tokens, API keys): such a token is never
+	// reported as expired.
+	Expiry time.Time
+	// ObtainedAt is when tokentop sent the request that produced this token.
+	ObtainedAt time.Time
+	Scopes     []string
+	// Extra holds provider-specific values worth keeping: Aha!'s
+	// account_subdomain, Amino's user_id, user_profile_id and
+	// login_timestamp.
+	Extra map[string]string
+	// Notes are remarks made while reading the token response, such as
+	// "token_type missing: assumed Bearer".
+	Notes []string
+}
+
+// HasExpiry reports whether the token has a known expiry.
+func (t *Token) HasExpiry() bool { return t != nil && !t.Expiry.IsZero() }
+
+// Left returns how long the access token stays valid at now. It is
+// meaningless when HasExpiry is false.
+func (t *Token) Left(now time.Time) time.Duration { return t.Expiry.Sub(now) }
+
+// ValidFor reports whether the token exists and stays valid for at least d
+// after now. A token without expiry is always valid.
+func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if !t.HasExpiry() {
+		return true
+	}
+	return t.Expiry.Sub(now) >= d
+}
+
+// Clone returns a deep copy of t.
+func (t *Token) Clone() *Token {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Scopes = append([]string(nil), t.Scopes...)
+	c.Notes = append([]string(nil), t.Notes...)
+	if t.Extra != nil {
+		c.Extra = make(map[string]string, len(t.Extra))
+		for k, v := range t.Extra {
+			c.Extra[k] = v
+		}
+	}
+	return &c
+}
+
+// String describes the token without revealing it.
+func (t Token) String() string {
+	s := "token " + Mask(t.AccessToken)
+	if t.RefreshToken != "" {
+		s += " (refresh token " + Mask(t.RefreshToken) + ")"
+	}
+	if !t.Expiry.IsZero() {
+		s += " expires " + t.Expiry.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+// LogValue implements slog.LogValuer with the secrets masked.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("access_token", Mask(t.AccessToken)),
+		slog.Bool("refresh_token", t.RefreshToken != ""),
+		slog.Time("expiry", t.Expiry),
+	)
+}
+
+// Mask shows enough of a secret to recognise it and never enough to use it:
+// the first and last four characters of a long value, nothing of a short one.
+func Mask(s string) string {
+	switch n := len(s); {
+	case n == 0:
+		return ""
+	case n < 20:
+		return "****"
+	default:
+		return s[:4] + "…" + s[n-4:]
+	}
+}
