@@ -22,4 +22,10 @@ type Store interface {
 	// Lock takes the cross-process renewal lock of one connection, waiting
 	// until ctx is done. The returned func releases it.
 	Lock(ctx context.Context, name string) (unlock func(), err error)
+	// Changed returns the states written since mark (a value an earlier call
+	// returned; 0 for everything) and the mark to pass next time. A forgotten
+	// connection comes back as a zero State. When nothing changed it must be
+	// cheap (a stat of the file, no decoding), because the dashboard asks
+	// every second.
+	Changed(mark uint64) (changed map[string]State, next uint64, err error)
 }
