@@ -83,6 +83,9 @@ type Connection struct {
 	CAFile             string // extra trusted CA certificates (PEM)
 	InsecureSkipVerify bool   // never verify TLS certificates: shown as a warning
 
+	// Note is free text shown beside the connection (the demo's passwords).
+	Note string
+
 	// Line is the line of the config file where the connection's table starts.
 	Line int
 }
