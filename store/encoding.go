@@ -1,0 +1,218 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"tokentop/flows"
+)
+
+// formatVersion is the version of the encoding of one stored State. Bump it
+// when the encoding changes in a way an older tokentop cannot read, and keep
+// a decoder for every older version.
+const formatVersion = 1
+
+// ErrNewerFormat means a value or the file itself was written by a newer
+// tokentop than this one; the remedy is to upgrade tokentop.
+var ErrNewerFormat = errors.New("saved by a newer tokentop")
+
+// newerFormatError says which connection (or the whole file, when conn is
+// empty) a newer tokentop wrote.
+type newerFormatError struct {
+	conn   string
+	path   string
+	format uint64
+}
+
+func (e *newerFormatError) Error() string {
+	if e.conn == "" {
+		return fmt.Sprintf("store: state file %s was written by a newer tokentop (format %d); upgrade tokentop", e.path, e.format)
+	}
+	return fmt.Sprintf("store: connection %q was saved by a newer tokentop (format %d); upgrade tokentop", e.conn, e.format)
+}
+
+func (e *newerFormatError) Unwrap() error { return ErrNewerFormat }
+
+// envelope is how every stored State starts: the format version first, so a
+// decoder knows how to read the rest before it tries.
+type envelope struct {
+	V     uint64          `json:"v"`
+	State json.RawMessage `json:"state"`
+}
+
+// The v1 wire types mirror flows.State field by field. They are separate from
+// the domain types so that renaming a Go field, or a flows type growing a
+// MarshalJSON that redacts secrets, can never change what is on disk.
+type stateV1 struct {
+	Token       *tokenV1  `json:"token,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	NeedsSignIn bool      `json:"needs_sign_in,omitempty"`
+	LastRenewal time.Time `json:"last_renewal,omitzero"`
+	LastCheck   *checkV1  `json:"last_check,omitempty"`
+	Events      []eventV1 `json:"events,omitempty"`
+	Rev         uint64    `json:"rev,omitempty"`
+}
+
+type tokenV1 struct {
+	AccessToken  string            `json:"access_token,omitempty"`
+	RefreshToken string            `json:"refresh_token,omitempty"`
+	TokenType    string            `json:"token_type,omitempty"`
+	Expiry       time.Time         `json:"expiry,omitzero"`
+	ObtainedAt   time.Time         `json:"obtained_at,omitzero"`
+	Scopes       []string          `json:"scopes,omitempty"`
+	Extra        map[string]string `json:"extra,omitempty"`
+	Notes        []string          `json:"notes,omitempty"`
+}
+
+type checkV1 struct {
+	At        time.Time `json:"at,omitzero"`
+	Status    int       `json:"status,omitempty"`
+	LatencyNS int64     `json:"latency_ns,omitempty"`
+	Err       string    `json:"err,omitempty"`
+}
+
+type eventV1 struct {
+	At     time.Time `json:"at,omitzero"`
+	Kind   string    `json:"kind,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// encodeState returns the stored form of s.
+func encodeState(s flows.State) ([]byte, error) {
+	w := stateV1{
+		LastError:   s.LastError,
+		LastErrorAt: s.LastErrorAt,
+		NeedsSignIn: s.NeedsSignIn,
+		LastRenewal: s.LastRenewal,
+		Rev:         s.Rev,
+	}
+	if t := s.Token; t != nil {
+		w.Token = &tokenV1{
+			AccessToken:  t.AccessToken,
+			RefreshToken: t.RefreshToken,
+			TokenType:    t.TokenType,
+			Expiry:       t.Expiry,
+			ObtainedAt:   t.ObtainedAt,
+			Scopes:       t.Scopes,
+			Extra:        t.Extra,
+			Notes:        t.Notes,
+		}
+	}
+	if c := s.LastCheck; c != nil {
+		w.LastCheck = &checkV1{At: c.At, Status: c.Status, LatencyNS: int64(c.Latency), Err: c.Err}
+	}
+	if len(s.Events) > 0 {
+		w.Events = make([]eventV1, len(s.Events))
+		for i, e := range s.Events {
+			w.Events[i] = eventV1{At: e.At, Kind: string(e.Kind), Detail: e.Detail}
+		}
+	}
+	inner, err := json.Marshal(w)
+	if err != nil {
+		// Only a time outside years 0-9999 gets here; the message names the
+		// field's type, never a value.
+		return nil, fmt.Errorf("store: encoding state: %w", err)
+	}
+	return json.Marshal(envelope{V: formatVersion, State: inner})
+}
+
+// decodeState reads a value stored for the connection name. It copies
+// everything it keeps, so b may be memory owned by a bbolt transaction.
+// Errors never quote the value: it holds tokens.
+func decodeState(name string, b []byte) (flows.State, error) {
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return flows.State{}, fmt.Errorf("store: connection %q: stored value is not readable: %w", name, redactJSONError(err))
+	}
+	switch {
+	case env.V > formatVersion:
+		return flows.State{}, &newerFormatError{conn: name, format: env.V}
+	case env.V == 0:
+		return flows.State{}, fmt.Errorf("store: connection %q: stored value has no format version", name)
+	}
+	var w stateV1
+	if err := json.Unmarshal(env.State, &w); err != nil {
+		return flows.State{}, fmt.Errorf("store: connection %q: stored value is not readable (format %d): %w", name, env.V, redactJSONError(err))
+	}
+	s := flows.State{
+		LastError:   w.LastError,
+		LastErrorAt: w.LastErrorAt,
+		NeedsSignIn: w.NeedsSignIn,
+		LastRenewal: w.LastRenewal,
+		Rev:         w.Rev,
+	}
+	if t := w.Token; t != nil {
+		s.Token = &flows.Token{
+			AccessToken:  t.AccessToken,
+			RefreshToken: t.RefreshToken,
+			TokenType:    t.TokenType,
+			Expiry:       t.Expiry,
+			ObtainedAt:   t.ObtainedAt,
+			Scopes:       t.Scopes,
+			Extra:        t.Extra,
+			Notes:        t.Notes,
+		}
+	}
+	if c := w.LastCheck; c != nil {
+		s.LastCheck = &flows.Check{At: c.At, Status: c.Status, Latency: time.Duration(c.LatencyNS), Err: c.Err}
+	}
+	if len(w.Events) > 0 {
+		s.Events = make([]flows.Event, len(w.Events))
+		for i, e := range w.Events {
+			s.Events[i] = flows.Event{At: e.At, Kind: flows.EventKind(e.Kind), Detail: e.Detail}
+		}
+	}
+	return s, nil
+}
+
+// redactJSONError keeps the kind and position of a JSON error and drops
+// anything that could quote the input: a time.Time parse error, for one,
+// repeats the string it could not parse, and that string sits next to tokens.
+func redactJSONError(err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Errorf("invalid JSON at byte %d", syn.Offset)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		// typ.Value would quote a number; the field and type are enough.
+		return fmt.Errorf("field %s does not hold a %s", typ.Field, typ.Type)
+	}
+	return errors.New("malformed value")
+}
+
+// A revs value is the revision (big-endian uint64, so revisions sort as
+// bytes) followed by a flags byte; flagForgotten marks a tombstone.
+const (
+	revLen        = 9
+	flagForgotten = 1
+)
+
+func encodeRev(rev uint64, forgotten bool) []byte {
+	b := make([]byte, revLen)
+	binary.BigEndian.PutUint64(b, rev)
+	if forgotten {
+		b[8] = flagForgotten
+	}
+	return b
+}
+
+func decodeRev(b []byte) (rev uint64, forgotten bool, ok bool) {
+	if len(b) != revLen {
+		return 0, false, false
+	}
+	return binary.BigEndian.Uint64(b), b[8]&flagForgotten != 0, true
+}
+
+func encodeUint(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func decodeUint(b []byte) (uint64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
