@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// ErrBusy means another tokentop held the state file for longer than
+// Options.Timeout. The error returned wraps it and names the file.
+var ErrBusy = errors.New("state file is busy")
+
+type busyError struct {
+	path    string
+	writing bool // this process wanted to write
+	waited  time.Duration
+}
+
+func (e *busyError) Error() string {
+	who := "another tokentop is writing"
+	if e.writing {
+		who = "another tokentop is using it"
+	}
+	return fmt.Sprintf("state file %s is busy (%s): gave up after %s", e.path, who, e.waited)
+}
+
+func (e *busyError) Unwrap() error { return ErrBusy }
+
+// Polling bounds for the store lock: flock has no timed wait, so a waiter
+// retries, quickly at first (a writer holds it for one transaction, a few
+// milliseconds) and then every maxRetry.
+const (
+	minRetry = time.Millisecond
+	maxRetry = 20 * time.Millisecond
+)
+
+// acquire takes the store lock, <path>.lock: shared to read, exclusive to
+// write, waiting at most db.timeout in all. Every process opens the state
+// file only while holding it, which is what makes it safe to rename a
+// compacted or damaged file away. Writers of this process also queue on
+// db.writer first, so that they wait their turn instead of polling flock.
+func (db *DB) acquire(exclusive bool) (release func(), err error) {
+	start := time.Now()
+	deadline := start.Add(db.timeout)
+	busy := func() error {
+		return &busyError{path: db.path, writing: exclusive, waited: db.timeout}
+	}
+	if exclusive {
+		t := time.NewTimer(db.timeout)
+		select {
+		case db.writer <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			return nil, busy()
+		}
+	}
+	done := func() {
+		if exclusive {
+			<-db.writer
+		}
+	}
+	fl := flock.New(db.path+".lock", flock.SetPermissions(0o600))
+	try := fl.TryRLock
+	if exclusive {
+		try = fl.TryLock
+	}
+	for delay := minRetry; ; delay = min(2*delay, maxRetry) {
+		ok, err := try()
+		if err != nil {
+			done()
+			return nil, fmt.Errorf("store: locking %s: %w", fl.Path(), err)
+		}
+		if ok {
+			break
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			done()
+			return nil, busy()
+		}
+		time.Sleep(min(delay, left))
+	}
+	return func() {
+		_ = fl.Unlock() // closing the descriptor releases it regardless
+		done()
+	}, nil
+}
+
+// lockRetry is how often Lock tries again while another holder renews.
+const lockRetry = 10 * time.Millisecond
+
+// Lock takes the cross-process renewal lock of the connection name, waiting
+// until ctx is done, and returns the function that releases it (safe to call
+// more than once). Each call opens its own descriptor of the lock file, and
+// flock excludes descriptors, not processes, so two goroutines of one
+// process exclude each other too.
+func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	dir := db.path + ".locks"
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: renewal lock of %q: %w", name, err)
+	}
+	fl := flock.New(filepath.Join(dir, lockFileName(name)), flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		return nil, fmt.Errorf("store: waiting for the renewal lock of %q: %w", name, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("store: renewal lock of %q was not granted", name)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { _ = fl.Unlock() }) }, nil
+}
+
+// lockFileName is the hex of the name, which is safe in any file system and
+// distinct for distinct names; a name too long for a file name uses the hex
+// of its SHA-256 instead.
+func lockFileName(name string) string {
+	if len(name) <= 100 {
+		return hex.EncodeToString([]byte(name)) + ".lock"
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "sha256-" + hex.EncodeToString(sum[:]) + ".lock"
+}

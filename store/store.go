@@ -1,0 +1,506 @@
+// Package store keeps tokentop's connection states in a bbolt file shared by several processes.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"tokentop/flows"
+)
+
+var _ flows.Store = (*DB)(nil)
+
+// Bucket and key names of the state file.
+var (
+	bucketStates = []byte("states") // name → encoded State
+	bucketRevs   = []byte("revs")   // name → revision and tombstone flag
+	bucketMeta   = []byte("meta")
+	keyGen       = []byte("generation") // uint64, bumped by every write
+	keyFormat    = []byte("format")     // uint64, the file layout version
+)
+
+// fileFormat is the layout of buckets and keys. Values carry their own
+// version (see formatVersion).
+const fileFormat = 1
+
+// DefaultTimeout is how long an operation waits for another process's hold
+// on the state file when Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// Options tunes Open. The zero value is ready to use.
+type Options struct {
+	// Timeout bounds the wait for another tokentop's hold on the state file;
+	// zero means DefaultTimeout.
+	Timeout time.Duration
+	// Now returns the current time; it names moved-aside files. Nil means
+	// time.Now.
+	Now func() time.Time
+	// Logger receives warnings; nil discards them (they are also kept for
+	// Warnings).
+	Logger *slog.Logger
+	// MaxSize caps the file's size in bytes (bbolt.Options.MaxSize); zero
+	// means no cap. Writes that would grow the file beyond it fail with an
+	// error wrapping bbolt's errors.ErrMaxSizeReached.
+	MaxSize int
+}
+
+// DB is the bbolt-backed flows.Store. It holds no file open between calls:
+// every call takes the store lock, opens the file, runs one transaction and
+// closes it again, so a dashboard and scripts can share the file. A DB is
+// safe for concurrent use.
+type DB struct {
+	path    string
+	timeout time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+	maxSize int
+
+	// opens counts bbolt opens, for tests of Changed's fast path.
+	opens atomic.Int64
+
+	// writer serialises this process's writers before they take the flock.
+	writer chan struct{}
+
+	mu       sync.Mutex
+	warnings []string
+	// last is what the previous slow Changed saw: the file's stamp and the
+	// generation it held. Changed trusts it only for the same mark.
+	last struct {
+		ok    bool
+		stamp stamp
+		gen   uint64
+	}
+}
+
+// DefaultPath returns where tokentop keeps its state: $TOKENTOP_STATE, else
+// $XDG_STATE_HOME/tokentop/tokentop.db, else
+// ~/.local/state/tokentop/tokentop.db.
+func DefaultPath() (string, error) {
+	if p := os.Getenv("TOKENTOP_STATE"); p != "" {
+		return p, nil
+	}
+	// The XDG Base Directory spec says to ignore a relative value.
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "tokentop", "tokentop.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("store: no state file location: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "tokentop", "tokentop.db"), nil
+}
+
+// Open returns the store kept in the file at path. It creates nothing: the
+// directory and file appear with the first write. It tightens the
+// permissions of existing files that other users could read, and moves a
+// damaged file aside; Warnings reports both.
+func Open(path string, opts Options) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: state file %s: %w", path, err)
+	}
+	db := &DB{
+		path:    abs,
+		timeout: opts.Timeout,
+		now:     opts.Now,
+		log:     opts.Logger,
+		maxSize: opts.MaxSize,
+		writer:  make(chan struct{}, 1),
+	}
+	if db.timeout <= 0 {
+		db.timeout = DefaultTimeout
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	db.tightenExisting()
+	if _, err := checkFile(db.path); err != nil {
+		var ce *corruptError
+		if errors.As(err, &ce) {
+			if err := db.quarantine(ce); err != nil {
+				return nil, err
+			}
+		}
+		// Other errors (missing file, permissions) are left for the
+		// operations, which report them for what they are then.
+	}
+	return db, nil
+}
+
+// Path returns the absolute path of the state file.
+func (db *DB) Path() string { return db.path }
+
+// Warnings returns what the store fixed or worked around so far (permissions
+// tightened, a damaged file moved aside), one sentence each, oldest first.
+func (db *DB) Warnings() []string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return append([]string(nil), db.warnings...)
+}
+
+func (db *DB) warn(msg string) {
+	db.mu.Lock()
+	db.warnings = append(db.warnings, msg)
+	db.mu.Unlock()
+	db.log.Warn(msg, slog.String("path", db.path))
+}
+
+// Load returns the state of the connection name; a connection never saved
+// (or forgotten) has the zero State.
+func (db *DB) Load(name string) (flows.State, error) {
+	var s flows.State
+	err := db.read(func(tx *bbolt.Tx, _ stamp) error {
+		b := tx.Bucket(bucketStates)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		var err error
+		s, err = decodeState(name, v)
+		return err
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return flows.State{}, nil
+	}
+	return s, err
+}
+
+// Update applies fn to a copy of the state of the connection name and saves
+// the result in the same write transaction, with a new revision (State.Rev).
+// If fn returns an error nothing is written and Update returns that error as
+// is; any other error wraps its cause (for example bbolt's
+// errors.ErrMaxSizeReached).
+func (db *DB) Update(name string, fn func(*flows.State) error) error {
+	var fnErr error
+	err := db.write(func(tx *bbolt.Tx, inFn *bool) error {
+		states, revs, meta := tx.Bucket(bucketStates), tx.Bucket(bucketRevs), tx.Bucket(bucketMeta)
+		key := []byte(name)
+		var cur flows.State
+		if v := states.Get(key); v != nil {
+			var err error
+			if cur, err = decodeState(name, v); err != nil {
+				return err
+			}
+		}
+		next := cur.Clone()
+		*inFn = true
+		fnErr = fn(&next)
+		*inFn = false
+		if fnErr != nil {
+			return fnErr
+		}
+		gen := generation(meta) + 1
+		next.Rev = gen
+		v, err := encodeState(next)
+		if err != nil {
+			return err
+		}
+		if err := states.Put(key, v); err != nil {
+			return err
+		}
+		if err := revs.Put(key, encodeRev(gen, false)); err != nil {
+			return err
+		}
+		return meta.Put(keyGen, encodeUint(gen))
+	}, nil)
+	switch {
+	case err == nil:
+		return nil
+	case fnErr != nil && errors.Is(err, fnErr):
+		return fnErr
+	default:
+		return fmt.Errorf("store: saving %q: %w", name, err)
+	}
+}
+
+// Forget deletes the state of the connection name and records that it was
+// forgotten, so Changed reports it as a zero State. It then rewrites the
+// file without its free pages, where bbolt leaves old values behind, so the
+// connection's tokens (current and earlier) cannot be read back from it.
+func (db *DB) Forget(name string) error {
+	if _, err := os.Stat(db.path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	err := db.write(func(tx *bbolt.Tx, _ *bool) error {
+		states, revs, meta := tx.Bucket(bucketStates), tx.Bucket(bucketRevs), tx.Bucket(bucketMeta)
+		key := []byte(name)
+		if states.Get(key) == nil {
+			return nil // already gone; compacting below still scrubs old copies
+		}
+		if err := states.Delete(key); err != nil {
+			return err
+		}
+		gen := generation(meta) + 1
+		if err := revs.Put(key, encodeRev(gen, true)); err != nil {
+			return err
+		}
+		return meta.Put(keyGen, encodeUint(gen))
+	}, db.compactLocked)
+	if err != nil {
+		return fmt.Errorf("store: forgetting %q: %w", name, err)
+	}
+	return nil
+}
+
+// Changed returns the states written since mark (0 for all of them) and the
+// mark for the next call; a forgotten connection comes back as a zero State.
+// When the file's stamp (inode, size, modification time) is the one the
+// previous call saw, it returns at once without opening the file.
+//
+// If the file was replaced by a younger one (a damaged file moved aside),
+// its generation is below mark and Changed returns everything in it.
+func (db *DB) Changed(mark uint64) (map[string]flows.State, uint64, error) {
+	fi, err := os.Stat(db.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, mark, fmt.Errorf("store: state file: %w", err)
+	}
+	db.mu.Lock()
+	same := db.last.ok && db.last.gen == mark && db.last.stamp.equal(stampOf(fi))
+	db.mu.Unlock()
+	if same {
+		return nil, mark, nil
+	}
+
+	var changed map[string]flows.State
+	next := mark
+	err = db.read(func(tx *bbolt.Tx, st stamp) error {
+		gen := generation(tx.Bucket(bucketMeta))
+		next = gen
+		db.remember(st, gen)
+		if gen == mark {
+			return nil
+		}
+		since := mark
+		if gen < mark {
+			since = 0
+		}
+		states, revs := tx.Bucket(bucketStates), tx.Bucket(bucketRevs)
+		if states == nil || revs == nil {
+			return nil
+		}
+		changed = make(map[string]flows.State)
+		return revs.ForEach(func(k, v []byte) error {
+			rev, forgotten, ok := decodeRev(v)
+			if !ok {
+				return fmt.Errorf("store: connection %q: revision is not readable", k)
+			}
+			if rev <= since {
+				return nil
+			}
+			name := string(k)
+			if forgotten {
+				changed[name] = flows.State{}
+				return nil
+			}
+			s := flows.State{}
+			if sv := states.Get(k); sv != nil {
+				var err error
+				if s, err = decodeState(name, sv); err != nil {
+					return err
+				}
+			}
+			changed[name] = s
+			return nil
+		})
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, 0, nil
+	case err != nil:
+		return nil, mark, err
+	}
+	return changed, next, nil
+}
+
+// remember keeps the stamp under which generation gen was read, unless the
+// stamp is too recent to tell a later write apart (see racyWindow).
+func (db *DB) remember(st stamp, gen uint64) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.last.ok = time.Since(st.mtime) > racyWindow
+	db.last.stamp, db.last.gen = st, gen
+}
+
+func generation(meta *bbolt.Bucket) uint64 {
+	if meta == nil {
+		return 0
+	}
+	g, _ := decodeUint(meta.Get(keyGen))
+	return g
+}
+
+// checkFormat refuses a file laid out by a newer tokentop.
+func (db *DB) checkFormat(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return nil
+	}
+	if f, ok := decodeUint(meta.Get(keyFormat)); ok && f > fileFormat {
+		return &newerFormatError{path: db.path, format: f}
+	}
+	return nil
+}
+
+// read runs fn in a read-only transaction under the shared store lock. It
+// returns an error wrapping fs.ErrNotExist, without creating anything, when
+// there is no state file. A damaged file is moved aside and the read retried
+// once, on the empty store that results.
+func (db *DB) read(fn func(*bbolt.Tx, stamp) error) error {
+	err := db.readOnce(fn)
+	var ce *corruptError
+	if errors.As(err, &ce) {
+		if err := db.quarantine(ce); err != nil {
+			return err
+		}
+		err = db.readOnce(fn)
+	}
+	return err
+}
+
+func (db *DB) readOnce(fn func(*bbolt.Tx, stamp) error) error {
+	// Checked before locking so that reading a store that was never written
+	// creates no lock file either.
+	if _, err := os.Stat(db.path); err != nil {
+		return err
+	}
+	release, err := db.acquire(false)
+	if err != nil {
+		return err
+	}
+	defer release()
+	st, err := checkFile(db.path)
+	if errors.Is(err, errEmptyFile) {
+		return fs.ErrNotExist
+	}
+	if err != nil {
+		return err
+	}
+	return guarded(db.path, st, nil, func() (err error) {
+		bdb, err := db.openBolt(st, true)
+		if err != nil {
+			return err
+		}
+		defer closeBolt(bdb, &err)
+		return bdb.View(func(tx *bbolt.Tx) error {
+			if err := db.checkFormat(tx); err != nil {
+				return err
+			}
+			return fn(tx, st)
+		})
+	})
+}
+
+// write runs fn in a write transaction under the exclusive store lock, with
+// the buckets created, then after (if not nil) still under the lock. fn
+// sets *inFn while it runs caller code, whose panics must not be taken for a
+// damaged file. A damaged file is moved aside and the write retried once.
+func (db *DB) write(fn func(tx *bbolt.Tx, inFn *bool) error, after func() error) error {
+	if err := db.mkdir(); err != nil { // the lock file lives there too
+		return err
+	}
+	release, err := db.acquire(true)
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = db.writeLocked(fn)
+	var ce *corruptError
+	if errors.As(err, &ce) {
+		if err := db.quarantineLocked(ce); err != nil {
+			return err
+		}
+		err = db.writeLocked(fn)
+	}
+	if err == nil && after != nil {
+		err = after()
+	}
+	return err
+}
+
+func (db *DB) writeLocked(fn func(tx *bbolt.Tx, inFn *bool) error) error {
+	st, err := checkFile(db.path)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !created && !errors.Is(err, errEmptyFile) {
+		return err
+	}
+	var inFn bool
+	err = guarded(db.path, st, &inFn, func() (err error) {
+		bdb, err := db.openBolt(st, false)
+		if err != nil {
+			return err
+		}
+		defer closeBolt(bdb, &err)
+		return bdb.Update(func(tx *bbolt.Tx) error {
+			if err := db.checkFormat(tx); err != nil {
+				return err
+			}
+			for _, name := range [][]byte{bucketStates, bucketRevs, bucketMeta} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			meta := tx.Bucket(bucketMeta)
+			if meta.Get(keyFormat) == nil {
+				if err := meta.Put(keyFormat, encodeUint(fileFormat)); err != nil {
+					return err
+				}
+			}
+			return fn(tx, &inFn)
+		})
+	})
+	if err != nil && created {
+		// Nothing was written; leave no empty file behind either. Nobody
+		// else can have it open: we hold the exclusive lock.
+		_ = os.Remove(db.path)
+	}
+	return err
+}
+
+// openBolt opens the state file, whose meta pages checkFile accepted, for
+// one transaction.
+func (db *DB) openBolt(st stamp, readOnly bool) (*bbolt.DB, error) {
+	db.opens.Add(1)
+	bdb, err := bbolt.Open(db.path, 0o600, &bbolt.Options{
+		// The store lock already excludes other writers; this bounds the
+		// wait for a tokentop that predates it.
+		Timeout:      db.timeout,
+		ReadOnly:     readOnly,
+		MaxSize:      db.maxSize,
+		NoStatistics: true,
+	})
+	switch {
+	case err == nil:
+		return bdb, nil
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, &corruptError{path: db.path, stamp: st, reason: err.Error()}
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, &busyError{path: db.path, writing: !readOnly, waited: db.timeout}
+	default:
+		return nil, fmt.Errorf("store: opening %s: %w", db.path, err)
+	}
+}
+
+func closeBolt(bdb *bbolt.DB, errp *error) {
+	if err := bdb.Close(); err != nil && *errp == nil {
+		*errp = fmt.Errorf("store: closing %s: %w", bdb.Path(), err)
+	}
+}
