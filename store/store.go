@@ -185,7 +185,8 @@ func (db *DB) Load(name string) (flows.State, error) {
 // the result in the same write transaction, with a new revision (State.Rev).
 // If fn returns an error nothing is written and Update returns that error as
 // is; any other error wraps its cause (for example bbolt's
-// errors.ErrMaxSizeReached).
+// errors.ErrMaxSizeReached). fn runs while the file is locked against every
+// other tokentop, so it must be quick and must not call the store itself.
 func (db *DB) Update(name string, fn func(*flows.State) error) error {
 	var fnErr error
 	err := db.write(func(tx *bbolt.Tx, inFn *bool) error {
@@ -442,13 +443,14 @@ func (db *DB) writeLocked(fn func(tx *bbolt.Tx, inFn *bool) error) error {
 	if err != nil && !created && !errors.Is(err, errEmptyFile) {
 		return err
 	}
-	var inFn bool
+	var inFn, committed bool
 	err = guarded(db.path, st, &inFn, func() (err error) {
 		bdb, err := db.openBolt(st, false)
 		if err != nil {
 			return err
 		}
 		defer closeBolt(bdb, &err)
+		defer func() { committed = err == nil }()
 		return bdb.Update(func(tx *bbolt.Tx) error {
 			if err := db.checkFormat(tx); err != nil {
 				return err
@@ -467,7 +469,7 @@ func (db *DB) writeLocked(fn func(tx *bbolt.Tx, inFn *bool) error) error {
 			return fn(tx, &inFn)
 		})
 	})
-	if err != nil && created {
+	if err != nil && created && !committed {
 		// Nothing was written; leave no empty file behind either. Nobody
 		// else can have it open: we hold the exclusive lock.
 		_ = os.Remove(db.path)
