@@ -127,17 +127,32 @@ func Open(path string, opts Options) (*DB, error) {
 		db.log = slog.New(slog.DiscardHandler)
 	}
 	db.tightenExisting()
-	if _, err := checkFile(db.path); err != nil {
-		var ce *corruptError
-		if errors.As(err, &ce) {
-			if err := db.quarantine(ce); err != nil {
-				return nil, err
-			}
-		}
-		// Other errors (missing file, permissions) are left for the
-		// operations, which report them for what they are then.
+	if err := db.checkExisting(); err != nil {
+		return nil, err
 	}
 	return db, nil
+}
+
+// checkExisting moves a damaged state file aside at once, so that Warnings
+// says so from the start. Other problems (no file, no permission) are left
+// to the operations, which report them for what they are then.
+func (db *DB) checkExisting() error {
+	if _, err := os.Stat(db.path); err != nil {
+		return nil
+	}
+	// Under the lock, so as not to read a meta page while a writer writes it.
+	// If it stays busy, the first operation checks instead.
+	release, err := db.acquire(false)
+	if err != nil {
+		return nil
+	}
+	_, err = checkFile(db.path)
+	release()
+	var ce *corruptError
+	if errors.As(err, &ce) {
+		return db.quarantine(ce)
+	}
+	return nil
 }
 
 // Path returns the absolute path of the state file.
