@@ -52,6 +52,7 @@ func BenchmarkLoad(b *testing.B) {
 	db := mustOpen(b)
 	seed(b, db, 1000)
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		s, err := db.Load("conn-0500")
 		if err != nil || s.Token == nil {
@@ -75,6 +76,7 @@ func BenchmarkChangedNothing(b *testing.B) {
 	}
 	opens := db.opens.Load()
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		changed, next, err := db.Changed(mark)
 		if err != nil || changed != nil || next != mark {
@@ -96,6 +98,7 @@ func BenchmarkChangedRecent(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if _, _, err := db.Changed(mark); err != nil {
 			b.Fatal(err)
@@ -108,9 +111,19 @@ func BenchmarkUpdate(b *testing.B) {
 	db := mustOpen(b)
 	seed(b, db, 1000)
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if err := db.Update("conn-0500", setToken("a", "r")); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// reportCPU adds the CPU time per operation (user and system, all threads)
+// since start to the benchmark's results.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start == 0 {
+		return
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
