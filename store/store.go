@@ -58,6 +58,20 @@ type Options struct {
 // every call takes the store lock, opens the file, runs one transaction and
 // closes it again, so a dashboard and scripts can share the file. A DB is
 // safe for concurrent use.
+//
+// Next to the state file at path it keeps:
+//
+//   - path.lock, the store lock: shared while reading, exclusive while
+//     writing. bbolt's own lock on the state file cannot be the store lock,
+//     because Forget renames a new file over it;
+//   - path.locks/, the renewal locks of Lock, one file per connection;
+//   - path.corrupt-TIME, a damaged state file moved aside, never deleted;
+//   - path.compact-*, briefly, the copy Forget writes.
+//
+// Inside the state file, bucket "states" maps a connection's name to its
+// State (JSON in a versioned envelope), "revs" maps it to the generation of
+// its last write and whether it was forgotten, and "meta" holds the
+// generation, which every write bumps, and the file's format.
 type DB struct {
 	path    string
 	timeout time.Duration
@@ -100,8 +114,8 @@ func DefaultPath() (string, error) {
 	return filepath.Join(home, ".local", "state", "tokentop", "tokentop.db"), nil
 }
 
-// Open returns the store kept in the file at path. It creates nothing: the
-// directory and file appear with the first write. It tightens the
+// Open returns the store kept in the file at path. It creates no directory
+// and no state file: they appear with the first write. It tightens the
 // permissions of existing files that other users could read, and moves a
 // damaged file aside; Warnings reports both.
 func Open(path string, opts Options) (*DB, error) {
@@ -150,7 +164,9 @@ func (db *DB) checkExisting() error {
 	release()
 	var ce *corruptError
 	if errors.As(err, &ce) {
-		return db.quarantine(ce)
+		if err := db.quarantine(ce); err != nil && !errors.Is(err, ErrBusy) {
+			return err
+		}
 	}
 	return nil
 }
