@@ -92,6 +92,11 @@ func checkFile(path string) (stamp, error) {
 	if err != nil {
 		return stamp{}, err
 	}
+	if !fi.Mode().IsRegular() {
+		// Not ours to move aside: a directory or device in its place is a
+		// mistake for a person to fix.
+		return stamp{}, fmt.Errorf("store: state file %s is not a regular file", path)
+	}
 	st := stampOf(fi)
 	size := fi.Size()
 	if size == 0 {

@@ -221,3 +221,22 @@ func TestDamagedTreeIsCaught(t *testing.T) {
 		t.Errorf("damaged file not moved aside: %v (warnings %q)", err, db.Warnings())
 	}
 }
+
+// TestStateFileIsDirectory: something that is not a file in its place is
+// reported, not moved aside.
+func TestStateFileIsDirectory(t *testing.T) {
+	path := testPath(t)
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpenAt(t, path, Options{Now: fixedNow})
+	if _, err := db.Load("c"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Load: %v, want a not a regular file error", err)
+	}
+	if err := db.Update("c", setToken("a", "r")); err == nil {
+		t.Error("Update over a directory succeeded")
+	}
+	if fi, err := os.Stat(path); err != nil || !fi.IsDir() || len(db.Warnings()) != 0 {
+		t.Errorf("the directory was touched: %v, warnings %q", err, db.Warnings())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"tokentop/flows"
 )
@@ -186,6 +187,45 @@ func FuzzDecodeState(f *testing.F) {
 		}
 		if !bytes.Equal(enc, enc2) {
 			t.Fatalf("round trip changed the value:\n%s\n%s", enc, enc2)
+		}
+	})
+}
+
+// FuzzEncodeState checks that what a provider can hand out (JSON strings,
+// so valid UTF-8) comes back from the store exactly.
+func FuzzEncodeState(f *testing.F) {
+	f.Add("at-123", "rt-456", "account_subdomain", "acme", "renewed", int64(1_795_000_000_123_456_789), 200, int64(42_000_000))
+	f.Add("", "", "", "", "", int64(0), 0, int64(0))
+	f.Add("\u2028\"<>&", "\x00\x1f", "k", "\xff", "é", int64(-1), -1, int64(-1))
+	f.Fuzz(func(t *testing.T, access, refresh, key, value, detail string, nanos int64, status int, latency int64) {
+		for _, s := range []string{access, refresh, key, value, detail} {
+			if !utf8.ValidString(s) {
+				return // not something a JSON token response can carry
+			}
+		}
+		at := time.Unix(0, nanos).UTC()
+		s := flows.State{
+			Token: &flows.Token{
+				AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+				Expiry: at, ObtainedAt: at,
+				Scopes: []string{key}, Extra: map[string]string{key: value}, Notes: []string{detail},
+			},
+			LastError:   detail,
+			LastErrorAt: at,
+			LastCheck:   &flows.Check{At: at, Status: status, Latency: time.Duration(latency), Err: detail},
+			Events:      []flows.Event{{At: at, Kind: flows.EventKind(key), Detail: detail}},
+			Rev:         uint64(nanos),
+		}
+		b, err := encodeState(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeState("fuzz", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, s) {
+			t.Fatalf("round trip:\n got %+v\nwant %+v", got, s)
 		}
 	})
 }
