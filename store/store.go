@@ -295,8 +295,10 @@ func (db *DB) Forget(name string) error {
 // When the file's stamp (inode, size, modification time) is the one the
 // previous call saw, it returns at once without opening the file.
 //
-// If the file was replaced by a younger one (a damaged file moved aside),
-// its generation is below mark and Changed returns everything in it.
+// If the file was replaced (a damaged file moved aside, or deleted), next is
+// below mark and changed holds the whole store: the caller should replace
+// what it knows rather than merge, since connections of the old file that
+// are missing from changed are gone.
 func (db *DB) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 	fi, err := os.Stat(db.path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -298,6 +298,13 @@ func TestChanged(t *testing.T) {
 	if changed, next, _ := db.Changed(100); len(changed) != 2 || next != 3 {
 		t.Errorf("Changed(100) = %v, %d; want everything and mark 3", changed, next)
 	}
+	// A deleted file is an empty store, and next < mark says so.
+	if err := os.Remove(db.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if changed, next, err := db.Changed(3); err != nil || changed != nil || next != 0 {
+		t.Errorf("Changed(3) of a deleted file = %v, %d, %v; want nil, 0, nil", changed, next, err)
+	}
 }
 
 // TestChangedDistrustsRecentStamp covers the write that lands within the
