@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,8 +350,10 @@ func TestLockExcludesGoroutines(t *testing.T) {
 	var inside, maxInside int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	start := make(chan struct{})
 	for range workers {
 		wg.Go(func() {
+			<-start
 			for range rounds {
 				unlock, err := db.Lock(ctx, "aha")
 				if err != nil {
@@ -361,6 +364,9 @@ func TestLockExcludesGoroutines(t *testing.T) {
 				inside++
 				maxInside = max(maxInside, inside)
 				mu.Unlock()
+				for range 10 {
+					runtime.Gosched() // let the others try to get in
+				}
 				mu.Lock()
 				inside--
 				mu.Unlock()
@@ -368,6 +374,7 @@ func TestLockExcludesGoroutines(t *testing.T) {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	if maxInside != 1 {
 		t.Errorf("%d goroutines held the renewal lock at once", maxInside)
@@ -397,9 +404,8 @@ func TestLockExcludesGoroutines(t *testing.T) {
 	}
 	unlock2()
 
-	fi, err := os.Stat(filepath.Join(db.Path()+".locks", lockFileName("aha")))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("renewal lock file: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	if fi, err := os.Stat(filepath.Join(db.Path()+".locks", lockFileName("aha"))); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("renewal lock file: %v; want mode 0600", err)
 	}
 	if fi, err := os.Stat(db.Path() + ".locks"); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("renewal lock directory: %v; want mode 0700", err)
