@@ -45,7 +45,7 @@ func Browse(ctx context.Context, authorizeURL string) error {
 	var loc *url.URL
 	var rawLoc string
 	for range 10 {
-		resp, body, err := get(ctx, c, cur.String())
+		resp, body, err := browseGet(ctx, c, cur.String())
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func Browse(ctx context.Context, authorizeURL string) error {
 	return visit(ctx, c, http.MethodPost, loc.String(), frag)
 }
 
-func get(ctx context.Context, c *http.Client, u string) (*http.Response, []byte, error) {
+func browseGet(ctx context.Context, c *http.Client, u string) (*http.Response, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("browse: %w", err)
