@@ -65,8 +65,10 @@ func aminoError(w http.ResponseWriter, status int, code, title, detail string) {
 }
 
 func (s *Server) aminoToken(w http.ResponseWriter, r *http.Request) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != AminoContentType {
-		aminoError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported media type", "Content-Type must be "+AminoContentType)
+	// JSON:API 1.0 ("Server Responsibilities"): 415 for any other media type,
+	// and for this one with parameters such as charset.
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != AminoContentType || len(params) > 0 {
+		aminoError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported media type", "Content-Type must be exactly "+AminoContentType)
 		return
 	}
 	var req aminoRequest
