@@ -23,7 +23,9 @@
 // # Amino request bodies
 //
 // The Amino document lost its request samples. The fake accepts, with
-// Content-Type application/vnd.api+json, a password sign-in
+// Content-Type exactly application/vnd.api+json (JSON:API 1.0 answers 415 to
+// any other type and to media type parameters such as charset), a password
+// sign-in
 //
 //	{"data":{"type":"AuthenticationTokens","attributes":{"username":"…","password":"…"}}}
 //

@@ -386,10 +386,14 @@ func (s *Server) RevokeAll(provider string) {
 // SeedRefreshToken issues a refresh token for user at provider as if from
 // another sign-in, such as Aerion's web SSO login that "can be used to seed
 // an API integration" (seeds/002). At Aerion it belongs to the first known
-// tenant; at Aikido and the OAuth 2.0 server, to their default client.
+// tenant; at Aikido and the OAuth 2.0 server, to their default client. Aha!
+// has no refresh tokens: SeedRefreshToken returns "" for it and for unknown
+// providers.
 func (s *Server) SeedRefreshToken(provider, user string) string {
 	g := grant{provider: provider, user: user}
 	switch provider {
+	default:
+		return ""
 	case Aerion:
 		g.tenant = tenantKey(s.aerionTenants[0])
 	case Aikido:
