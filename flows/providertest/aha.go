@@ -106,7 +106,7 @@ func (s *Server) ahaToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "basic ") {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "client_id and client_secret must be sent in the form body, not HTTP Basic")
+		invalidClient(w, "client_id and client_secret must be sent in the form body, not HTTP Basic", false)
 		return
 	}
 	f := r.PostForm
@@ -122,7 +122,7 @@ func (s *Server) ahaToken(w http.ResponseWriter, r *http.Request) {
 	}
 	client := f.Get("client_id")
 	if want, ok := s.ahaClients[client]; !ok || want != f.Get("client_secret") {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
+		invalidClient(w, "unknown client or wrong secret", false)
 		return
 	}
 	if sub != s.ahaAccount {

@@ -73,20 +73,20 @@ func (s *Server) aikidoToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	if f.Has("client_id") || f.Has("client_secret") {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "client credentials must be sent in an HTTP Basic header, not the body")
+		invalidClient(w, "client credentials must be sent in an HTTP Basic header, not the body", true)
 		return
 	}
 	if _, _, ok := r.BasicAuth(); !ok {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "HTTP Basic client authentication required")
+		invalidClient(w, "HTTP Basic client authentication required", true)
 		return
 	}
 	client, secret, err := basicCredentials(r)
 	if err != nil {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+		invalidClient(w, err.Error(), true)
 		return
 	}
 	if want, ok := s.aikidoClients[client]; !ok || want != secret {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
+		invalidClient(w, "unknown client or wrong secret", true)
 		return
 	}
 	var (

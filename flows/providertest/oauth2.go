@@ -120,7 +120,7 @@ func (s *Server) oauth2Client(w http.ResponseWriter, r *http.Request) (client st
 	case hasBasic:
 		var err error
 		if client, secret, err = basicCredentials(r); err != nil {
-			oauthError(w, http.StatusUnauthorized, "invalid_client", err.Error())
+			invalidClient(w, err.Error(), true)
 			return "", false, false
 		}
 	default:
@@ -129,12 +129,12 @@ func (s *Server) oauth2Client(w http.ResponseWriter, r *http.Request) (client st
 	want, known := s.oauthClients[client]
 	switch {
 	case !known:
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client")
+		invalidClient(w, "unknown client", true)
 		return "", false, false
 	case want == "":
 		return client, true, true
 	case secret != want:
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "wrong client secret")
+		invalidClient(w, "wrong client secret", true)
 		return "", false, false
 	}
 	return client, false, true

@@ -109,6 +109,11 @@ type Options struct {
 	OAuth2Users map[string]string
 	// OAuth2RedirectURI, when set, is the one redirect URI accepted.
 	OAuth2RedirectURI string
+
+	// LogLimit, when positive, keeps only the last LogLimit recorded
+	// requests, so a long demo does not grow without bound. Count and
+	// Requests see only what is kept. Zero keeps everything.
+	LogLimit int
 }
 
 // NewDemo returns the Options of `tokentop --demo`: every provider's tokens
@@ -125,6 +130,7 @@ func NewDemo() Options {
 		RefreshLifetime: map[string]time.Duration{Amino: time.Hour},
 		DevicePending:   2,
 		DeviceInterval:  2 * time.Second,
+		LogLimit:        1000,
 	}
 }
 
@@ -245,8 +251,8 @@ func newServer(o Options) *Server {
 		s.ahaKeys[k] = true
 	}
 	s.aerionUsers = orMap(o.AerionUsers, map[string]string{AerionUser: AerionPassword})
-	s.aerionTenants = o.AerionTenants
-	if s.aerionTenants == nil {
+	s.aerionTenants = slices.Clone(o.AerionTenants)
+	if len(s.aerionTenants) == 0 {
 		s.aerionTenants = []string{AerionTenant}
 	}
 	s.aminoUsers = orMap(o.AminoUsers, map[string]string{AminoUser: AminoPassword})
@@ -390,10 +396,36 @@ func (s *Server) RevokeAll(provider string) {
 // has no refresh tokens: SeedRefreshToken returns "" for it and for unknown
 // providers.
 func (s *Server) SeedRefreshToken(provider, user string) string {
+	if provider == Aha {
+		return ""
+	}
+	g, ok := s.seedGrant(provider, user)
+	if !ok {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rt, _ := s.issueLocked(g, true)
+	return rt
+}
+
+// SeedAccessToken issues an access token for user at provider, valid for the
+// provider's lifetime, so tests of checks need no sign-in. It returns "" for
+// unknown providers.
+func (s *Server) SeedAccessToken(provider, user string) string {
+	g, ok := s.seedGrant(provider, user)
+	if !ok {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, _, _ := s.issueLocked(g, false)
+	return at
+}
+
+func (s *Server) seedGrant(provider, user string) (grant, bool) {
 	g := grant{provider: provider, user: user}
 	switch provider {
-	default:
-		return ""
 	case Aerion:
 		g.tenant = tenantKey(s.aerionTenants[0])
 	case Aikido:
@@ -402,11 +434,12 @@ func (s *Server) SeedRefreshToken(provider, user string) string {
 		g.client = OAuth2ClientID
 	case Amino:
 		g.login = s.now()
+	case Aha:
+		g.client, g.account = AhaClientID, s.ahaAccount
+	default:
+		return grant{}, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rt, _ := s.issueLocked(g, true)
-	return rt
+	return g, true
 }
 
 // Recording.
@@ -556,6 +589,9 @@ func (s *Server) record(next http.Handler) http.Handler {
 		}
 		s.mu.Lock()
 		s.log = append(s.log, rec)
+		if n := s.opts.LogLimit; n > 0 && len(s.log) > n {
+			s.log = slices.Delete(s.log, 0, len(s.log)-n)
+		}
 		var inj *injected
 		for _, key := range []string{"path:" + r.URL.Path, provider} {
 			if key == provider && !token {
@@ -860,13 +896,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// oauthError writes an RFC 6749 §5.2 error. invalid_client is a 401 with a
-// Basic challenge, as §5.2 asks when the client tried Basic.
+// oauthError writes an RFC 6749 §5.2 error.
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	if status == http.StatusUnauthorized {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// invalidClient writes a 401 invalid_client (RFC 6749 §5.2), with a Basic
+// challenge where Basic is how the client should authenticate.
+func invalidClient(w http.ResponseWriter, desc string, basicChallenge bool) {
+	if basicChallenge {
 		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
 	}
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	oauthError(w, http.StatusUnauthorized, "invalid_client", desc)
 }
 
 // tokenResponse is the RFC 6749 §5.1 answer; zero fields are left out.

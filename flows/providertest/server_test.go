@@ -270,3 +270,44 @@ func TestDemoConfig(t *testing.T) {
 		t.Log("\n" + cfg)
 	}
 }
+
+func TestSeedAccessToken(t *testing.T) {
+	s, clk := newTest(t, Options{})
+	checks := map[string]string{
+		Aikido: s.AikidoCheckURL(), Aha: s.AhaURL(AhaAccount) + "/api/v1/me", Aerion: s.AerionCheckURL(),
+		Amino: s.AminoCheckURL(), OAuth2: s.OAuth2CheckURL(),
+	}
+	for provider, check := range checks {
+		t.Run(provider, func(t *testing.T) {
+			tok := s.SeedAccessToken(provider, "someone@example.com")
+			if a := bearerGet(t, check, tok); a.Status != 200 {
+				t.Fatalf("got %d %s", a.Status, a.Body)
+			}
+			for other, otherCheck := range checks {
+				if other != provider && bearerGet(t, otherCheck, tok).Status != 401 {
+					t.Errorf("a %s token works at %s", provider, other)
+				}
+			}
+		})
+	}
+	if s.SeedAccessToken("nope", "x") != "" || s.SeedRefreshToken(Aha, "x") != "" {
+		t.Error("seeded a token for a provider without one")
+	}
+	tok := s.SeedAccessToken(Aerion, AerionUser)
+	clk.Add(AerionLifetime)
+	if a := bearerGet(t, s.AerionCheckURL(), tok); a.Status != 401 {
+		t.Errorf("after AerionLifetime: %d", a.Status)
+	}
+}
+
+func TestLogLimit(t *testing.T) {
+	s, _ := newTest(t, Options{LogLimit: 3})
+	for range 5 {
+		get(t, s.AikidoCheckURL())
+	}
+	post(t, s.AikidoTokenURL(), url.Values{"grant_type": {"client_credentials"}})
+	recs := s.Requests(Aikido)
+	if len(recs) != 3 || recs[2].Grant != "client_credentials" || s.Count(Aikido, "") != 1 {
+		t.Fatalf("%d kept: %+v", len(recs), recs)
+	}
+}
