@@ -51,7 +51,8 @@ type Options struct {
 
 	// Lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:
-	// AerionLifetime). For Aha!, whose tokens carry no expiry, a lifetime
+	// AerionLifetime). Zero makes tokens that never expire, announced
+	// without expires_in. For Aha!, whose tokens carry no expiry, a lifetime
 	// makes tokens stop working silently after it; the default is never.
 	Lifetime map[string]time.Duration
 	// RefreshLifetime sets how long refresh tokens stay valid per provider;
@@ -103,9 +104,9 @@ type Options struct {
 	// public client (PKCE required for its authorization codes). Nil means
 	// {OAuth2ClientID: OAuth2ClientSecret, OAuth2PublicClientID: ""}.
 	OAuth2Clients map[string]string
-	// OAuth2Users maps user names to passwords for the password grant and
-	// the user that approves browser and device sign-ins; nil means
-	// {OAuth2User: OAuth2Password}.
+	// OAuth2Users maps user names to passwords for the password grant; nil
+	// means {OAuth2User: OAuth2Password}. Browser and device sign-ins
+	// approve as OAuth2User.
 	OAuth2Users map[string]string
 	// OAuth2RedirectURI, when set, is the one redirect URI accepted.
 	OAuth2RedirectURI string
@@ -467,6 +468,20 @@ type Recorded struct {
 	// FailNextPath produced it.
 	Status   int
 	Injected bool
+}
+
+// String describes the request without its secrets (no headers, body or
+// Basic credentials), so a log line or %v never leaks test credentials.
+func (r Recorded) String() string {
+	s := r.Method + " " + r.Path
+	if r.Grant != "" {
+		s += " grant=" + r.Grant
+	}
+	s += fmt.Sprintf(" status=%d", r.Status)
+	if r.Injected {
+		s += " (injected)"
+	}
+	return s
 }
 
 // Requests returns copies of the requests that reached provider's fake, in
