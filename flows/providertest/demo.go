@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -13,7 +14,13 @@ import (
 // aha-implicit (implicit), aha-key (api_key), aerion (password, typed),
 // amino (password, configured), idp-device (device_code), idp-app
 // (authorization_code with PKCE) and idp-service (client_credentials).
+//
+// Aikido and Aha! connections get the redirect_uri registered with s
+// (Options.AikidoRedirectURI, Options.AhaRedirectURI, as NewDemo sets them);
+// when s has none, a free loopback port is picked once per server. The
+// OAuth 2.0 connections leave redirect_uri out: an ephemeral port.
 func DemoConfig(s *Server) string {
+	aikidoRedirect, ahaRedirect := s.demoRedirects()
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	kv := func(key, value string) { w("%s = %s\n", key, tomlString(value)) }
@@ -28,6 +35,7 @@ func DemoConfig(s *Server) string {
 	kv("client_id", AikidoClientID)
 	kv("client_secret", AikidoClientSecret)
 	kv("client_auth", "basic")
+	kv("auth_url", s.AikidoAuthURL()) // unused by this flow: keeps the real host out of the demo
 	kv("token_url", s.AikidoTokenURL())
 	kv("check_url", s.AikidoCheckURL())
 	kv("note", "Aikido workspace API: client credentials in HTTP Basic, renewed without you.")
@@ -40,6 +48,7 @@ func DemoConfig(s *Server) string {
 	kv("client_auth", "basic")
 	kv("auth_url", s.AikidoAuthURL())
 	kv("token_url", s.AikidoTokenURL())
+	kv("redirect_uri", aikidoRedirect)
 	kv("check_url", s.AikidoCheckURL())
 	kv("note", "Aikido as a third-party app: the fake approves the browser sign-in at once.")
 
@@ -54,6 +63,7 @@ func DemoConfig(s *Server) string {
 	kv("auth_url", s.AhaAuthURL())
 	kv("token_url", s.AhaTokenURL())
 	kv("check_url", s.AhaCheckURL())
+	kv("redirect_uri", ahaRedirect)
 	kv("note", "Aha! sign-in starting at secure: the redirect names the account ("+AhaAccount+"); tokens never expire.")
 
 	w("\n[connections.aha-implicit]\n")
@@ -64,6 +74,7 @@ func DemoConfig(s *Server) string {
 	kv("base_url", s.AhaBaseURL())
 	kv("auth_url", s.AhaAuthURL())
 	kv("check_url", s.AhaCheckURL())
+	kv("redirect_uri", ahaRedirect)
 	kv("note", "Aha! implicit grant: the token comes back in the URL fragment.")
 
 	w("\n[connections.aha-key]\n")
@@ -147,4 +158,18 @@ func tomlString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// demoRedirects returns the redirect URIs of the demo's Aikido and Aha!
+// connections: the registered ones, or free loopback ports picked once.
+func (s *Server) demoRedirects() (aikido, aha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.demoAikido == "" {
+		s.demoAikido = cmp.Or(s.opts.AikidoRedirectURI, freeLoopbackRedirect())
+	}
+	if s.demoAha == "" {
+		s.demoAha = cmp.Or(s.opts.AhaRedirectURI, freeLoopbackRedirect())
+	}
+	return s.demoAikido, s.demoAha
 }

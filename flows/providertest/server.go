@@ -120,8 +120,15 @@ type Options struct {
 // NewDemo returns the Options of `tokentop --demo`: every provider's tokens
 // live between one and two minutes, so countdowns and automatic renewal are
 // visible in the dashboard, and device sign-ins wait for two polls.
+//
+// Aikido and Aha! redirect only to a registered URI, so NewDemo registers
+// one loopback redirect URI for each, http://127.0.0.1:PORT/callback on a
+// port that was free a moment ago (it listens briefly to find out), and
+// DemoConfig writes them as the connections' redirect_uri.
 func NewDemo() Options {
 	return Options{
+		AikidoRedirectURI: freeLoopbackRedirect(),
+		AhaRedirectURI:    freeLoopbackRedirect(),
 		Lifetime: map[string]time.Duration{
 			Aikido: 90 * time.Second,
 			Aerion: 2 * time.Minute,
@@ -169,6 +176,8 @@ type Server struct {
 	oauthClients  map[string]string
 	oauthUsers    map[string]string
 	opts          Options
+
+	demoAikido, demoAha string // DemoConfig's redirect URIs, once chosen
 }
 
 // New starts a Server on 127.0.0.1 and panics if it cannot listen, like
@@ -260,6 +269,17 @@ func newServer(o Options) *Server {
 	s.oauthClients = orMap(o.OAuth2Clients, map[string]string{OAuth2ClientID: OAuth2ClientSecret, OAuth2PublicClientID: ""})
 	s.oauthUsers = orMap(o.OAuth2Users, map[string]string{OAuth2User: OAuth2Password})
 	return s
+}
+
+// freeLoopbackRedirect returns a callback URI on a loopback port that is
+// free now, or "" when none could be found.
+func freeLoopbackRedirect() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String() + "/callback"
 }
 
 func orMap(m, def map[string]string) map[string]string {
@@ -620,6 +640,10 @@ func (s *Server) record(next http.Handler) http.Handler {
 		s.mu.Unlock()
 
 		sw := &statusWriter{ResponseWriter: w}
+		// The Date header follows Options.Now, so a client that moves server
+		// times onto its own clock (Amino's expires_at_timestamp) agrees
+		// with the fake's notion of expiry.
+		sw.Header().Set("Date", rec.Time.UTC().Format(http.TimeFormat))
 		if inj != nil {
 			for k, vs := range inj.header {
 				sw.Header()[k] = slices.Clone(vs)

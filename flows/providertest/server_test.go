@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -257,6 +258,23 @@ func TestDemoConfig(t *testing.T) {
 		}
 	}
 
+	for _, name := range []string{"aikido-app", "aha", "aha-implicit"} {
+		r, _ := doc.Connections[name]["redirect_uri"].(string)
+		if !strings.HasPrefix(r, "http://127.0.0.1:") || !strings.HasSuffix(r, "/callback") {
+			t.Errorf("%s redirect_uri %q", name, r)
+		}
+	}
+	if doc.Connections["aha"]["redirect_uri"] != doc.Connections["aha-implicit"]["redirect_uri"] {
+		t.Error("the Aha! connections share one registered application")
+	}
+	// The fake enforces the redirect URIs the demo registered.
+	q := url.Values{"client_id": {AhaClientID}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1:1/callback"}}
+	if a := get(t, s.AhaURL("secure")+"/oauth/authorize?"+q.Encode()); a.Status != 400 {
+		t.Errorf("unregistered redirect: %d", a.Status)
+	}
+	q.Set("redirect_uri", doc.Connections["aha"]["redirect_uri"].(string))
+	location(t, get(t, s.AhaURL("secure")+"/oauth/authorize?"+q.Encode()))
+
 	// The demo's credentials work against the demo server.
 	a := post(t, s.AerionTokenURL(), url.Values{"grant_type": {"password"}, "username": {AerionUser}, "password": {AerionPassword},
 		"client_id": {"tokentop-demo"}, "client_secret": {"any value"}}, "companyurl", AerionTenant)
@@ -309,5 +327,24 @@ func TestLogLimit(t *testing.T) {
 	recs := s.Requests(Aikido)
 	if len(recs) != 3 || recs[2].Grant != "client_credentials" || s.Count(Aikido, "") != 1 {
 		t.Fatalf("%d kept: %+v", len(recs), recs)
+	}
+}
+
+func TestDateHeaderFollowsTheClock(t *testing.T) {
+	s, clk := newTest(t, Options{})
+	clk.Add(-48 * time.Hour)
+	a := get(t, s.OAuth2Issuer()+"/.well-known/openid-configuration")
+	if d, err := http.ParseTime(a.Header.Get("Date")); err != nil || !d.Equal(clk.Now().Truncate(time.Second)) {
+		t.Fatalf("Date %q, clock %v", a.Header.Get("Date"), clk.Now())
+	}
+}
+
+func TestDemoConfigWithoutRegisteredRedirects(t *testing.T) {
+	s, _ := newTest(t, Options{})
+	if DemoConfig(s) != DemoConfig(s) {
+		t.Error("redirect URIs change between calls")
+	}
+	if !strings.Contains(DemoConfig(s), `redirect_uri = "http://127.0.0.1:`) {
+		t.Error("no redirect_uri")
 	}
 }
