@@ -40,6 +40,8 @@ func TestOAuth2ClientAuth(t *testing.T) {
 		"basic":             {cc, basic, 200, ""},
 		"body":              {body, nil, 200, ""},
 		"basic and body":    {body, basic, 400, "invalid_request"},
+		"basic, id in body": {url.Values{"grant_type": {"client_credentials"}, "client_id": {OAuth2ClientID}}, basic, 200, ""},
+		"basic, other id":   {url.Values{"grant_type": {"client_credentials"}, "client_id": {OAuth2PublicClientID}}, basic, 400, "invalid_request"},
 		"raw basic":         {cc, []string{"Authorization", rawBasic(OAuth2ClientID, OAuth2ClientSecret)}, 401, "invalid_client"},
 		"wrong secret":      {url.Values{"grant_type": {"client_credentials"}, "client_id": {OAuth2ClientID}, "client_secret": {"x"}}, nil, 401, "invalid_client"},
 		"public client":     {url.Values{"grant_type": {"client_credentials"}, "client_id": {OAuth2PublicClientID}}, nil, 400, "unauthorized_client"},
@@ -254,4 +256,13 @@ func TestOAuth2Device(t *testing.T) {
 			t.Fatalf("got %d %s", a.Status, a.Body)
 		}
 	})
+}
+
+func TestRefreshLifetime(t *testing.T) {
+	s, clk := newTest(t, Options{})
+	s.SetRefreshLifetime(OAuth2, time.Hour)
+	rt := s.SeedRefreshToken(OAuth2, OAuth2User)
+	clk.Add(time.Hour)
+	wantOAuthError(t, post(t, s.OAuth2TokenURL(), url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}},
+		"Authorization", basicHeader(OAuth2ClientID, OAuth2ClientSecret)), 400, "invalid_grant")
 }

@@ -389,3 +389,12 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Count = %d, want 40", n)
 	}
 }
+
+func TestTOMLString(t *testing.T) {
+	var doc struct{ V string }
+	for _, v := range []string{`plain`, `quote " and \ backslash`, "tab\tnewline\n\x01del\x7f", "ünïcode %+:"} {
+		if _, err := toml.Decode("v = "+tomlString(v), &doc); err != nil || doc.V != v {
+			t.Errorf("%q: %q %v", v, doc.V, err)
+		}
+	}
+}
