@@ -490,7 +490,13 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 			p.file, r.keyLine("insecure_skip_verify"), cfgQuoteKey(name)))
 	}
 
-	// The provider, its flows and its preset.
+	// The provider, its flows and its preset. A provider of the wrong type
+	// was reported above; "missing provider" would only repeat it.
+	if v, present := tbl["provider"]; present {
+		if _, isString := v.(string); !isString {
+			return c
+		}
+	}
 	if c.Provider == "" {
 		r.failConn("missing provider (one of: " + cfgProviderList() + ")")
 		return c
