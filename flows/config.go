@@ -189,7 +189,7 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, cfgMaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading config %s: %w", path, err)
+		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	cfg, literals, err := cfgParse(path, data)
 	if err != nil {
@@ -921,6 +921,9 @@ type cfgIndexer struct {
 
 // cfgIndexLines indexes the lines of keys in valid TOML text.
 func cfgIndexLines(s string) cfgLineIndex {
+	// A byte order mark is allowed before the first key (TOML 1.0,
+	// "Spec"); it is not part of it.
+	s = strings.TrimPrefix(s, "\ufeff")
 	x := &cfgIndexer{s: s, line: 1, idx: cfgLineIndex{}}
 	var table []string
 	for x.i < len(x.s) {

@@ -846,6 +846,15 @@ esc = "\u0041"
 	}
 }
 
+func TestCfgIndexLinesBOMAndCRLF(t *testing.T) {
+	got := parseErr(t, "\ufeff[connections.a]\r\nprovider = \"amino\"\r\nusername = \"u\"\r\n\r\n[connections.b]\r\nprovider = \"amino\"\r\nusername = \"u\"\r\nbase_url = \"https://tv.example.com\"\r\nbase_url_typo = 1\r\n")
+	want := "config.toml:1: connections.a: missing base_url (Amino runs on the operator's own host)\n" +
+		"config.toml:9: connections.b.base_url_typo: unknown key"
+	if got != want {
+		t.Errorf("error:\n got: %s\nwant: %s", got, want)
+	}
+}
+
 func TestCfgUnescape(t *testing.T) {
 	for in, want := range map[string]string{
 		`plain`:            "plain",
