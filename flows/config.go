@@ -19,12 +19,12 @@ import (
 
 // Defaults and bounds of the configuration file.
 const (
-	// DefaultRefreshBefore is how long before expiry a token is renewed
-	// when the file does not say.
-	DefaultRefreshBefore = 60 * time.Second
-	// DefaultLoginTimeout is how long a browser sign-in may wait when the
+	// cfgDefaultRefreshBefore is how long before expiry a token is renewed
+	// when the file does not say (the example, "60s").
+	cfgDefaultRefreshBefore = 60 * time.Second
+	// cfgDefaultLoginTimeout is how long a browser sign-in may wait when the
 	// file does not say.
-	DefaultLoginTimeout = 5 * time.Minute
+	cfgDefaultLoginTimeout = 5 * time.Minute
 
 	// cfgMaxSize bounds the file, so a mistaken --config /dev/zero cannot
 	// exhaust memory. Real files are a few kilobytes.
@@ -249,7 +249,7 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 	}
 	p.lines = cfgIndexLines(string(data))
 
-	cfg := &Config{Path: path, RefreshBefore: DefaultRefreshBefore}
+	cfg := &Config{Path: path, RefreshBefore: cfgDefaultRefreshBefore}
 	conns, connsOK := raw["connections"].(map[string]any)
 	if _, present := raw["connections"]; present && !connsOK {
 		p.fail(p.lines.line("connections"), "", "connections", "must hold tables named [connections.NAME]")
@@ -409,7 +409,7 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 	c.Headers = r.table("headers")
 	c.Params = r.table("params")
 	c.RefreshBefore = r.duration("refresh_before", refresh)
-	c.LoginTimeout = r.duration("login_timeout", DefaultLoginTimeout)
+	c.LoginTimeout = r.duration("login_timeout", cfgDefaultLoginTimeout)
 	if ca := r.str("ca_file"); ca != "" {
 		c.CAFile = p.localPath(ca)
 	}

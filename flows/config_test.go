@@ -378,7 +378,7 @@ func TestParseConfigExample(t *testing.T) {
 }
 
 func TestParseConfigPresets(t *testing.T) {
-	const def = DefaultRefreshBefore
+	const def = cfgDefaultRefreshBefore
 	tests := []struct {
 		name, text string
 		want       Connection
@@ -536,7 +536,7 @@ check_url = "https://api.example.com/me"
 			if want.Provider != OAuth2 || tt.name != "oauth2" {
 				want.PKCE = true
 			}
-			want.RefreshBefore, want.LoginTimeout = def, DefaultLoginTimeout
+			want.RefreshBefore, want.LoginTimeout = def, cfgDefaultLoginTimeout
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("connection:\n got %+v\nwant %+v", got, want)
 			}
