@@ -436,13 +436,13 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 		switch f.key {
 		case "base_url":
 			// Endpoint paths are appended to it.
-			if strings.ContainsAny(*f.val, "?") {
+			if strings.Contains(*f.val, "?") {
 				r.fail(f.key, "must not have a query (endpoint paths are appended to it)")
 			}
 		case "issuer":
-			// OpenID Connect Discovery 1.0 §3: the issuer has no query or
-			// fragment.
-			if strings.ContainsAny(*f.val, "?") {
+			// OpenID Connect Discovery 1.0 §3: the issuer has no query (a
+			// fragment is refused above for every URL).
+			if strings.Contains(*f.val, "?") {
 				r.fail(f.key, "must not have a query (OpenID Connect Discovery §3)")
 			}
 		}
