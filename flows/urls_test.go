@@ -1,0 +1,86 @@
+package flows
+
+import "testing"
+
+func TestExpandURL(t *testing.T) {
+	c := &Connection{Subdomain: "acme", BaseURL: "https://{subdomain}.aha.io/"}
+	tests := []struct {
+		raw, sub, want string
+	}{
+		{"https://{subdomain}.aha.io/oauth/token", "", "https://acme.aha.io/oauth/token"},
+		{"https://{subdomain}.aha.io/oauth/token", "big-co", "https://big-co.aha.io/oauth/token"},
+		{"http://127.0.0.1:1234/aha/{subdomain}/oauth/token", "x1", "http://127.0.0.1:1234/aha/x1/oauth/token"},
+		{"{base_url}/api/v1/me", "beta", "https://beta.aha.io/api/v1/me"},
+		{"https://app.aikido.dev/api/oauth/token", "evil.example/", "https://app.aikido.dev/api/oauth/token"},
+		// A forged account_subdomain must not move the request elsewhere.
+		{"https://{subdomain}.aha.io/oauth/token", "evil.example/x?", ""},
+		{"https://{subdomain}.aha.io/oauth/token", "evil.example", ""},
+		{"https://{subdomain}.aha.io/oauth/token", "a@b", ""},
+		{"https://{subdomain}.aha.io/oauth/token", "-acme", ""},
+	}
+	for _, tt := range tests {
+		if got := c.ExpandURL(tt.raw, tt.sub); got != tt.want {
+			t.Errorf("ExpandURL(%q, %q) = %q, want %q", tt.raw, tt.sub, got, tt.want)
+		}
+	}
+	none := &Connection{}
+	if got := none.ExpandURL("https://{subdomain}.aha.io", ""); got != "" {
+		t.Errorf("without any subdomain: %q, want empty", got)
+	}
+}
+
+func TestCheckSubdomain(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"acme": true, "secure": true, "Big-Co2": true, "a": true,
+		"": false, "-a": false, "a-": false, "a.b": false, "a/b": false, "a b": false,
+		"ä": false, "012345678901234567890123456789012345678901234567890123456789012": true,
+		"0123456789012345678901234567890123456789012345678901234567890123": false,
+	} {
+		if err := CheckSubdomain(s); (err == nil) != ok {
+			t.Errorf("CheckSubdomain(%q) = %v, want ok=%v", s, err, ok)
+		}
+	}
+}
+
+func TestURLProblem(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://id.example.com/token":          "",
+		"https://id.example.com:8443/token?x=1": "",
+		"http://127.0.0.1:8080/token":           "",
+		"http://127.9.9.9/token":                "",
+		"http://[::1]:8080/token":               "",
+		"http://localhost:8080/token":           "",
+		"http://LOCALHOST/token":                "",
+		"https://{subdomain}.aha.io/":           "",
+		"http://[::2]/token":                    "http:// is only allowed for loopback hosts; use https://",
+		"http://0.0.0.0/token":                  "http:// is only allowed for loopback hosts; use https://",
+		"http://localhost.example.com/":         "http:// is only allowed for loopback hosts; use https://",
+		"https:///token":                        "must be an absolute URL such as https://host/path",
+		"mailto:ops@example.com":                "must be an absolute URL such as https://host/path",
+		"https://id.example.com/#":              "must not contain a fragment (#…)",
+		"https://@id.example.com/":              "must not contain a user name or password (use client_id and client_secret)",
+		"https://id.example.com/{x}":            "has an unknown placeholder (only {subdomain} and {base_url} are expanded)",
+		"wss://id.example.com/":                 "must be an https:// URL",
+	} {
+		if got := cfgURLProblem(raw); got != want {
+			t.Errorf("cfgURLProblem(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestRedirectProblem(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://127.0.0.1:8766/callback":   "",
+		"http://[::1]:8766/callback":       "",
+		"http://localhost:8766/cb?app=tt":  "",
+		"http://127.0.0.2:8766/callback":   "must be on 127.0.0.1, [::1] or localhost (RFC 8252 §7.3)",
+		"http://127.0.0.1:8766":            "must have a path, such as http://127.0.0.1:8766/callback",
+		"com.example.app:/oauth2redirect":  "must be an http:// loopback URL such as http://127.0.0.1:8766/callback (RFC 8252 §7.3)",
+		"http://u:p@127.0.0.1:8766/cb":     "must not contain a user name or password",
+		"http://127.0.0.1:8766/cb\r\nX: y": "must not contain spaces or control characters",
+	} {
+		if got := cfgRedirectProblem(raw); got != want {
+			t.Errorf("cfgRedirectProblem(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
