@@ -234,6 +234,9 @@ type noAnswerError struct {
 	what string
 	msg  string
 	err  error
+	// certificate is set for a TLS certificate failure: asking again
+	// cannot help, so it is never retried.
+	certificate bool
 }
 
 func (e *noAnswerError) Error() string { return e.what + ": no answer: " + e.msg }
@@ -305,7 +308,17 @@ func (e *endpoint) transportError(ctx context.Context, what string, err error) e
 		}
 		return &noAnswerError{what: what, msg: msg, err: errors.Join(cerr, err)}
 	}
-	return &noAnswerError{what: what, msg: msg, err: err}
+	return &noAnswerError{what: what, msg: msg, err: err, certificate: isCertificateError(err)}
+}
+
+// isCertificateError reports whether err is a failure to verify the
+// server's certificate.
+func isCertificateError(err error) bool {
+	var ve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &ve) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
 }
 
 // readableNetError names the usual TLS and network failures in words that
@@ -369,7 +382,7 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wire
 	for attempt := 1; ; attempt++ {
 		resp, err := e.send(ctx, r)
 		var na *noAnswerError
-		noAnswer := errors.As(err, &na) && ctx.Err() == nil
+		noAnswer := errors.As(err, &na) && !na.certificate && ctx.Err() == nil
 		switch p {
 		case retryNoAnswer:
 			if !noAnswer {
