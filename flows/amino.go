@@ -185,7 +185,7 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 		}
 		exp, ok := absoluteExpiry(time.Unix(at, 0), header.Get("Date"), sentAt)
 		if !ok {
-			return nil, fmt.Errorf("amino answer: token expired on arrival (expires_at_timestamp %d is not after the server's Date)", at)
+			return nil, fmt.Errorf("amino answer: token expired on arrival (expires_at_timestamp %d is not after the server's Date, or the local clock without one)", at)
 		}
 		tok.Expiry = exp
 	} else {
@@ -260,7 +260,8 @@ func unixSeconds(raw json.RawMessage) (int64, error) {
 // lifetime the server meant is expiresAt−Date, counted from sentAt: a local
 // clock that is ahead or behind the server's then does not matter. Without
 // one, expiresAt is taken as is. The lifetime is capped at maxLifetime; ok
-// is false when the token was already expired on the server's clock.
+// is false when the token was already expired on the server's clock (or,
+// without a Date, on the local one: such a token would be renewed in a loop).
 func absoluteExpiry(expiresAt time.Time, date string, sentAt time.Time) (time.Time, bool) {
 	if d, err := http.ParseTime(date); err == nil && d.Year() >= 2000 && d.Year() <= 2200 {
 		life := expiresAt.Sub(d)
@@ -269,7 +270,10 @@ func absoluteExpiry(expiresAt time.Time, date string, sentAt time.Time) (time.Ti
 		}
 		return sentAt.Add(min(life, maxLifetime)), true
 	}
-	if expiresAt.Sub(sentAt) > maxLifetime {
+	switch life := expiresAt.Sub(sentAt); {
+	case life <= 0:
+		return time.Time{}, false
+	case life > maxLifetime:
 		return sentAt.Add(maxLifetime), true
 	}
 	return expiresAt, true

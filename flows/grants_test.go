@@ -117,8 +117,10 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aikido refresh basic keeps old refresh token": {
-			conn:   Connection{Provider: Aikido, ClientID: "AIK", ClientSecret: NewSecret("aik-secret-4"), ClientAuth: ClientAuthBasic},
-			call:   func(e *endpoint, _ string) (*Token, error) { return e.refresh(context.Background(), "old-refresh-token") },
+			conn: Connection{Provider: Aikido, ClientID: "AIK", ClientSecret: NewSecret("aik-secret-4"), ClientAuth: ClientAuthBasic},
+			call: func(e *endpoint, _ string) (*Token, error) {
+				return e.refresh(context.Background(), "old-refresh-token")
+			},
 			answer: `{"access_token":"aik-at2","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -195,8 +197,10 @@ func TestGrantWireFormats(t *testing.T) {
 			life: 10 * time.Minute,
 		},
 		"public client sends client_id only": {
-			conn:   Connection{Provider: OAuth2, ClientID: "public-app", ClientAuth: ClientAuthBasic},
-			call:   func(e *endpoint, u string) (*Token, error) { return e.exchangeCode(context.Background(), u, "code-9", "", "verifier-9") },
+			conn: Connection{Provider: OAuth2, ClientID: "public-app", ClientAuth: ClientAuthBasic},
+			call: func(e *endpoint, u string) (*Token, error) {
+				return e.exchangeCode(context.Background(), u, "code-9", "", "verifier-9")
+			},
 			answer: okToken,
 			path:   "/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -273,10 +277,10 @@ func TestBasicAuthEncoding(t *testing.T) {
 
 func TestAuthorizeURL(t *testing.T) {
 	tests := map[string]struct {
-		conn                    Connection
-		authURL, rt, verifier   string
-		want                    map[string]string
-		absent                  []string
+		conn                  Connection
+		authURL, rt, verifier string
+		want                  map[string]string
+		absent                []string
 	}{
 		"aha code": {Connection{ClientID: "a73b"}, "https://acme.aha.io/oauth/authorize", "code", "",
 			map[string]string{"client_id": "a73b", "redirect_uri": "http://127.0.0.1:4000/cb", "response_type": "code", "state": "state-123"}, []string{"code_challenge", "scope"}},
