@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 )
@@ -13,7 +12,7 @@ import (
 // keep them apart. A connection without revoke_url (Amino says there is
 // nothing to revoke; Aha! and Aerion name no endpoint) returns nil: logging
 // out there means deleting the stored tokens, which the caller does anyway.
-// Both tokens are attempted even if the first fails; the errors are joined.
+// Both tokens are attempted even if the first fails; both errors are kept.
 func (e *endpoint) revoke(ctx context.Context, tok *Token) error {
 	c := e.c()
 	if c.RevokeURL == "" && c.Provider == OAuth2 && c.Issuer != "" {
@@ -37,7 +36,14 @@ func (e *endpoint) revoke(ctx context.Context, tok *Token) error {
 			errs = append(errs, fmt.Errorf("revoking the %s: %w", t.hint, err))
 		}
 	}
-	return errors.Join(errs...)
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	// One line, not errors.Join's two.
+	return fmt.Errorf("%w; %w", errs[0], errs[1])
 }
 
 func (e *endpoint) revokeOne(ctx context.Context, revokeURL, token, hint string) error {
