@@ -382,8 +382,11 @@ func TestErrorEchoRedacted(t *testing.T) {
 	echo := func(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.WriteHeader(500)
-		r.Header.Write(w)
+		// The body first: the excerpt is cut short, and the cut must not
+		// be what hides the secrets.
 		w.Write(body)
+		io.WriteString(w, " ")
+		r.Header.Write(w)
 	}
 	secrets := []string{"client-secret:%+ 42", "user-password-42", "refresh-token-42", "auth-code-42", "pkce-verifier-42-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
 	for _, auth := range []ClientAuth{ClientAuthBasic, ClientAuthBody} {
@@ -414,6 +417,12 @@ func TestErrorEchoRedacted(t *testing.T) {
 				t.Errorf("error %q does not name the status", err)
 			}
 			assertNoSecrets(t, "error", err.Error(), secrets...)
+			for _, sec := range secrets {
+				assertNoSecrets(t, "error", err.Error(), secretForms("client-id", sec)...)
+			}
+			if !strings.Contains(err.Error(), redacted) {
+				t.Errorf("error %q shows no redaction: is the echo in it?", err)
+			}
 			checkOneLine(t, err.Error())
 		}
 		assertNoSecrets(t, "log", te.logBuf.String(), secrets...)

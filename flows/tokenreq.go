@@ -73,7 +73,12 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 		if err != nil {
 			return fmt.Errorf("client_secret: %w", err)
 		}
-		e.red.Add(s)
+		// A secret equal to the public client id is no secret (Aerion's
+		// arbitrary "tokentop"/"tokentop" default): hiding it would blank
+		// the word out of every log line.
+		if s != c.ClientID {
+			e.red.Add(s)
+		}
 		secret = s
 	}
 	if c.ClientID == "" && secret == "" {
@@ -324,7 +329,9 @@ func challengeError(status int, header http.Header, red *Redactor) *ProviderErro
 	p := authParams(ch)
 	if p["error"] == "" {
 		if status == http.StatusUnauthorized {
-			return newProviderError(status, "", "unauthorized", red)
+			pe := newProviderError(status, "", "unauthorized", red)
+			pe.Hint = "check client_id, client_secret and client_auth"
+			return pe
 		}
 		return nil
 	}
