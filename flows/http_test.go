@@ -286,19 +286,30 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	}
 }
 
-// TestSlowServerBounded: a server that sends one byte and then nothing is
-// cut off by the call deadline.
+// TestSlowServerBounded: a server that trickles its body a byte at a time
+// is cut off by the call deadline.
 func TestSlowServerBounded(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(200)
-		io.WriteString(w, "{")
+		io.WriteString(w, `{"access_token":"`)
 		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-release:
+		// A byte at a time, forever: headers came long ago, so only the
+		// call deadline can end this.
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-release:
+				return
+			case <-tick.C:
+				io.WriteString(w, "a")
+				w.(http.Flusher).Flush()
+			}
 		}
 	})
 	te := newTestEndpoint(t, &Connection{Provider: Aerion, ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL})

@@ -159,3 +159,10 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func ExampleRedactor() {
+	red := NewRedactor()
+	red.Add("s3cr3t:value")
+	fmt.Println(red.Redact("client_secret=" + url.QueryEscape("s3cr3t:value") + "&grant_type=client_credentials"))
+	// Output: client_secret=[REDACTED]&grant_type=client_credentials
+}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -63,4 +64,9 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
 		}
 	})
+}
+
+func ExampleSanitize() {
+	fmt.Println(Sanitize("invalid_grant\x1b]52;c;ZXZpbA==\x07\n\x1b[2Jrefresh token expired"))
+	// Output: invalid_grant ]52;c;ZXZpbA== [2Jrefresh token expired
 }
