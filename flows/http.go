@@ -368,7 +368,8 @@ const (
 	retryNoAnswer
 )
 
-// errRenewalTimedOut is the error of a refresh that got no answer twice.
+// signInError is the error of a refresh that got no answer twice: it
+// matches ErrSignInRequired and keeps the transport error as its cause.
 type signInError struct {
 	msg   string
 	cause error
@@ -395,6 +396,9 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wire
 				}
 			}
 			e.log.Debug("retrying refresh once", "what", r.what)
+			if e.sleep(ctx, backoff(1)) != nil {
+				return nil, err
+			}
 			continue
 		case retryIdempotent:
 			if attempt >= maxAttempts {

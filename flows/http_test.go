@@ -552,9 +552,9 @@ func TestRetries(t *testing.T) {
 		"code hangup once":                  {code, hangup, 1, nil, "no answer", false},
 		"refresh 500 once":                  {rf, answer(500, `{"error":"server_error"}`), 1, nil, "server_error", false},
 		"refresh invalid_grant once":        {rf, answer(400, `{"error":"invalid_grant","error_description":"refresh token expired"}`), 1, nil, "invalid_grant: refresh token expired", false},
-		"refresh hangup then ok":            {rf, seq(hangup, ok), 2, nil, "", false},
-		"refresh hangup twice":              {rf, hangup, 2, nil, "renewal timed out twice; the server may have rotated the refresh token: sign in again", true},
-		"refresh hangup then invalid_grant": {rf, seq(hangup, answer(400, `{"error":"invalid_grant"}`)), 2, nil, "invalid_grant", false},
+		"refresh hangup then ok":            {rf, seq(hangup, ok), 2, []time.Duration{time.Second}, "", false},
+		"refresh hangup twice":              {rf, hangup, 2, []time.Duration{time.Second}, "renewal timed out twice; the server may have rotated the refresh token: sign in again", true},
+		"refresh hangup then invalid_grant": {rf, seq(hangup, answer(400, `{"error":"invalid_grant"}`)), 2, []time.Duration{time.Second}, "invalid_grant", false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
