@@ -162,6 +162,9 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 	if tok.RefreshToken, err = stringField(a, "refresh_token"); err != nil {
 		return nil, err
 	}
+	if err := checkTokenChars(tok); err != nil {
+		return nil, err
+	}
 	tok.Extra = map[string]string{}
 	var login int64
 	if v, ok := a["login_timestamp"]; ok && string(v) != "null" {

@@ -183,8 +183,8 @@ func FuzzParseAmino(f *testing.F) {
 			checkOneLine(t, err.Error())
 			return
 		}
-		if tok.AccessToken == "" {
-			t.Fatal("token without access token")
+		if tok.AccessToken == "" || checkTokenChars(tok) != nil {
+			t.Fatalf("bad token %+v", tok)
 		}
 		if tok.HasExpiry() && tok.Expiry.Sub(sentAt) > maxLifetime {
 			t.Fatalf("expiry %v beyond the cap", tok.Expiry)

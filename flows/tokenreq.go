@@ -394,6 +394,9 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 	if tok.RefreshToken, err = stringField(f, "refresh_token"); err != nil {
 		return nil, err
 	}
+	if err := checkTokenChars(tok); err != nil {
+		return nil, err
+	}
 	tt, err := stringField(f, "token_type")
 	if err != nil {
 		return nil, err
@@ -437,6 +440,21 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 		tok.Extra = map[string]string{"account_subdomain": cleanText(nil, sub, 63)}
 	}
 	return tok, nil
+}
+
+// checkTokenChars refuses tokens with characters RFC 6749 Appendix A.12 and
+// A.13 do not allow (1*VSCHAR: printable ASCII). Such a token could not go in
+// an Authorization header, and its masked form would carry the characters
+// to the terminal.
+func checkTokenChars(tok *Token) error {
+	for _, f := range []struct{ name, v string }{{"access_token", tok.AccessToken}, {"refresh_token", tok.RefreshToken}} {
+		for i := 0; i < len(f.v); i++ {
+			if c := f.v[i]; c < 0x20 || c > 0x7e {
+				return fmt.Errorf("token response: %s has characters a token cannot have (RFC 6749 Appendix A)", f.name)
+			}
+		}
+	}
+	return nil
 }
 
 // stringField returns a string member; absent and null are "".

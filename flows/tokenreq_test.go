@@ -50,6 +50,8 @@ func TestParseTokenResponse(t *testing.T) {
 		"dpop refused":          {200, "application/json", nil, `{"access_token":"a","token_type":"DPoP"}`, want{err: `token_type "DPoP"`}},
 		"scope array":           {200, "application/json", nil, `{"access_token":"a","token_type":"bearer","scope":["a","b c"]}`, want{access: "a", scopes: "a b c"}},
 		"form encoded":          {200, "application/x-www-form-urlencoded", nil, `access_token=a&token_type=bearer&expires_in=60`, want{access: "a", life: time.Minute}},
+		"control char in token": {200, "application/json", nil, `{"access_token":"ab\u001b[2Jcd","token_type":"bearer"}`, want{err: "access_token has characters a token cannot have"}},
+		"newline in refresh":    {200, "application/json", nil, `{"access_token":"abcd","refresh_token":"x\r\ny","token_type":"bearer"}`, want{err: "refresh_token has characters"}},
 		"empty object":          {200, "application/json", nil, `{}`, want{err: "missing access_token"}},
 		"access not string":     {200, "application/json", nil, `{"access_token":12345,"token_type":"bearer"}`, want{err: "access_token is not a string"}},
 		"refresh not string":    {200, "application/json", nil, `{"access_token":"a","refresh_token":{}}`, want{err: "refresh_token is not a string"}},
@@ -176,7 +178,7 @@ func FuzzParseTokenResponse(f *testing.F) {
 			checkOneLine(t, err.Error())
 			return
 		}
-		if tok.AccessToken == "" || tok.TokenType != "Bearer" {
+		if tok.AccessToken == "" || tok.TokenType != "Bearer" || checkTokenChars(tok) != nil {
 			t.Fatalf("bad token %+v", tok)
 		}
 		if tok.HasExpiry() && (!tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(maxLifetime))) {
