@@ -9,17 +9,21 @@ import (
 const maxLine = 200
 
 // Sanitize makes text from outside (a provider's error description, a
-// command's stderr) safe to print on a terminal: control characters,
-// including ESC and so any escape sequence, become spaces, runs of space are
-// folded, and the result is one line of at most maxLine characters. It is
-// idempotent.
+// command's stderr) safe to print on a terminal: every character that is not
+// printable — C0 and C1 controls including ESC (so no escape sequence such
+// as OSC 52 or "ESC [2J" survives), format characters such as bidi
+// overrides, line and paragraph separators, unassigned and private-use code
+// points, invalid UTF-8 — becomes a space, runs of space are folded and
+// trimmed, and the result is one line of at most maxLine characters (plus
+// "…" when cut). It is idempotent.
 func Sanitize(s string) string {
 	var b strings.Builder
 	space := false
 	n := 0
 	for _, r := range s {
-		if r == unicode.ReplacementChar || unicode.IsControl(r) || unicode.IsSpace(r) ||
-			unicode.Is(unicode.Cf, r) {
+		// unicode.IsPrint admits letters, marks, numbers, punctuation,
+		// symbols and the ASCII space only.
+		if r == unicode.ReplacementChar || r == ' ' || !unicode.IsPrint(r) {
 			space = b.Len() > 0
 			continue
 		}

@@ -1,0 +1,67 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// check is the health check: GET check_url with the access token as a
+// bearer (RFC 6750 §2.1). It returns an error only when no answer came (the
+// Check says why too), or, with the Check, an error matching
+// ErrInvalidToken when the server refused the token with 401 (RFC 6750
+// §3.1): the caller renews once and checks once more. A 403
+// insufficient_scope is a failed Check with no error: renewal would not
+// help. A redirect is not followed, so the bearer never goes elsewhere.
+// Retried like other idempotent calls on no answer, 5xx and 429.
+func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
+	if tok == nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("no access token: %w", ErrSignInRequired)
+	}
+	if err := e.ensureDiscovered(ctx); err != nil {
+		return nil, err
+	}
+	e.red.Add(tok.AccessToken)
+	c := e.c()
+	u, err := e.wireExpand("check_url", c.CheckURL)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	h.Set("Accept", "application/json")
+	at := e.now()
+	resp, err := e.do(ctx, retryIdempotent, &wireRequest{what: "check_url", key: "check_url", method: http.MethodGet, url: u, header: h})
+	if err != nil {
+		return &Check{At: at, Err: cleanText(e.red, err.Error(), maxLine)}, err
+	}
+	ck := &Check{At: resp.sentAt, Status: resp.status, Latency: resp.latency}
+	switch s := resp.status; {
+	case s >= 200 && s <= 299:
+		return ck, nil
+	case s >= 300 && s <= 399:
+		ck.Err = fmt.Sprintf("check_url redirected to another location (HTTP %d): not followed, the token was not sent there", s)
+		return ck, nil
+	case s == http.StatusUnauthorized:
+		pe := challengeError(s, resp.header, e.red)
+		if pe == nil || pe.Code == "" {
+			pe = &ProviderError{Status: s, Code: "invalid_token", Description: "the token was refused"}
+		}
+		if pe.Code != "invalid_token" {
+			ck.Err = pe.Error()
+			return ck, nil
+		}
+		pe.Hint = hints["invalid_token"]
+		ck.Err = pe.Error()
+		return ck, pe
+	case s == http.StatusForbidden:
+		if pe := challengeError(s, resp.header, e.red); pe != nil && pe.Code == "insufficient_scope" {
+			ck.Err = pe.Error() + ": " + pe.Hint
+			return ck, nil
+		}
+		ck.Err = "HTTP 403: access refused"
+		return ck, nil
+	}
+	ck.Err = fmt.Sprintf("HTTP %d", resp.status)
+	return ck, nil
+}

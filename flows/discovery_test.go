@@ -1,0 +1,111 @@
+package flows
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestDiscover(t *testing.T) {
+	var issuer string
+	var doc func(base string) string
+	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		switch r.URL.Path {
+		case "/realm/.well-known/openid-configuration":
+			answer(200, doc(issuer))(w, r, nil)
+		case "/realm/token":
+			answer(200, okToken)(w, r, nil)
+		default:
+			w.WriteHeader(404)
+		}
+	})
+	issuer = srv.URL + "/realm"
+	good := func(base string) string {
+		return `{"issuer":"` + base + `","authorization_endpoint":"` + base + `/auth","token_endpoint":"` + base + `/token","revocation_endpoint":"` + base + `/revoke","device_authorization_endpoint":"` + base + `/device","userinfo_endpoint":"` + base + `/userinfo"}`
+	}
+	tests := map[string]struct {
+		doc  func(string) string
+		conn Connection
+		err  string
+	}{
+		"fills empty urls": {good, Connection{}, ""},
+		"keeps configured": {good, Connection{CheckURL: "https://api.example.com/me"}, ""},
+		"issuer mismatch": {func(string) string {
+			return `{"issuer":"https://evil.example","token_endpoint":"https://evil.example/token"}`
+		}, Connection{}, "names issuer"},
+		"plain http endpoint": {func(base string) string {
+			return `{"issuer":"` + base + `","token_endpoint":"http://evil.example/token"}`
+		}, Connection{}, "plain http"},
+		"no token endpoint": {func(base string) string { return `{"issuer":"` + base + `"}` }, Connection{}, "no token_endpoint"},
+		"html":              {func(string) string { return `<html><title>x</title>` }, Connection{}, "returned HTML"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc = tc.doc
+			c := tc.conn
+			c.Provider, c.Issuer, c.ClientID = OAuth2, issuer, "cid"
+			origToken, origCheck := c.TokenURL, c.CheckURL
+			te := newTestEndpoint(t, &c)
+			err := te.discover(context.Background())
+			if c.TokenURL != origToken || c.CheckURL != origCheck {
+				t.Error("discovery changed the caller's connection")
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				if te.c().TokenURL != "" {
+					t.Error("failed discovery filled URLs")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := te.c()
+			if got.TokenURL != issuer+"/token" || got.AuthURL != issuer+"/auth" || got.RevokeURL != issuer+"/revoke" || got.DeviceURL != issuer+"/device" {
+				t.Errorf("conn %+v", got)
+			}
+			if want := tc.conn.CheckURL; want != "" && got.CheckURL != want {
+				t.Errorf("configured check_url replaced: %s", got.CheckURL)
+			} else if want == "" && got.CheckURL != issuer+"/userinfo" {
+				t.Errorf("check_url %s", got.CheckURL)
+			}
+			n := len(srv.requests())
+			if err := te.discover(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(srv.requests()) != n {
+				t.Error("discovery not cached")
+			}
+		})
+	}
+}
+
+// TestDiscoverOnDemand: a grant on a connection with only an issuer
+// discovers its token endpoint first.
+func TestDiscoverOnDemand(t *testing.T) {
+	var base string
+	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if strings.HasSuffix(r.URL.Path, "openid-configuration") {
+			answer(200, `{"issuer":"`+base+`","token_endpoint":"`+base+`/token"}`)(w, r, nil)
+			return
+		}
+		answer(200, okToken)(w, r, nil)
+	})
+	base = srv.URL
+	te := newTestEndpoint(t, &Connection{Provider: OAuth2, Issuer: base + "/", ClientID: "c", ClientSecret: NewSecret("secret-value")})
+	// A trailing slash in the configured issuer must match exactly too.
+	if _, err := te.clientCredentials(context.Background()); err == nil || !strings.Contains(err.Error(), "names issuer") {
+		t.Fatalf("err = %v", err)
+	}
+	te = newTestEndpoint(t, &Connection{Provider: OAuth2, Issuer: base, ClientID: "c", ClientSecret: NewSecret("secret-value")})
+	tok, err := te.clientCredentials(context.Background())
+	if err != nil || tok.AccessToken != "new-access-token" {
+		t.Fatalf("tok %v err %v", tok, err)
+	}
+	if r := srv.last(t); r.Path != "/token" {
+		t.Errorf("last request %s", r.Path)
+	}
+}
