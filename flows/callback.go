@@ -338,7 +338,7 @@ func (k cbKind) final() bool { return k <= cbEmpty }
 var cbMessages = map[cbKind]string{
 	cbAccepted:  "Signed in. You can close this tab and return to tokentop.",
 	cbDenied:    "Sign-in failed: you declined access.",
-	cbFailed:    "Sign-in failed. tokentop shows the provider's reason.",
+	cbFailed:    "Sign-in failed: the provider reported an error.",
 	cbEmpty:     "Sign-in failed: the provider's answer holds no code or token.",
 	cbMismatch:  "This sign-in link is not valid (state mismatch).",
 	cbMalformed: "This sign-in link is not valid (malformed parameters).",

@@ -295,7 +295,7 @@ func TestCallbackProviderErrors(t *testing.T) {
 		"error without description": {
 			query:   url.Values{"error": {"server_error"}},
 			errText: "authorization failed: server_error",
-			page:    "Sign-in failed.",
+			page:    "Sign-in failed: the provider reported an error.",
 		},
 		"no code": {
 			query:   url.Values{"account_subdomain": {"acme"}},
@@ -523,7 +523,7 @@ func TestCallbackImplicitErrors(t *testing.T) {
 	}{
 		"denied":   {body: "error=access_denied&state=" + cbTestState, is: ErrAccessDenied, text: "Sign-in failed: you declined access."},
 		"no token": {body: "token_type=bearer&state=" + cbTestState, is: errCbNoToken, text: "holds no code or token"},
-		"other":    {body: "error=unsupported_response_type&error_description=%3Cscript%3E&state=" + cbTestState, text: "Sign-in failed."},
+		"other":    {body: "error=unsupported_response_type&error_description=%3Cscript%3E&state=" + cbTestState, text: "Sign-in failed: the provider reported an error."},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
