@@ -308,7 +308,7 @@ func (m *Model) syncKeys() {
 	k.Renew.SetEnabled(normal && idle && r.renewable)
 	k.RenewAll.SetEnabled(normal && m.renewables > 0)
 
-	canToken := idle && (hasToken || r.renewable)
+	canToken := idle && (r.renewable || (hasToken && !r.st.NeedsSignIn && r.st.Token.ValidFor(m.clock, 0)))
 	switch {
 	case normal && p != nil && p.Kind() == flows.LoginBrowser:
 		k.Copy.SetEnabled(true)
