@@ -181,8 +181,8 @@ func TestCopy(t *testing.T) {
 		want    string // what is copied, with %s for the token
 		status  string
 	}{
-		"token":              {"c", nil, "%s", "copied aikido token (OSC 52 and system clipboard)"},
-		"header":             {"C", nil, "Authorization: Bearer %s", "copied aikido Authorization header (OSC 52 and system clipboard)"},
+		"token":               {"c", nil, "%s", "copied aikido token (OSC 52 and system clipboard)"},
+		"header":              {"C", nil, "Authorization: Bearer %s", "copied aikido Authorization header (OSC 52 and system clipboard)"},
 		"no system clipboard": {"c", errors.New("no xclip"), "%s", "copied aikido token (OSC 52 only: no system clipboard)"},
 	}
 	for name, tt := range tests {
