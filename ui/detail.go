@@ -21,6 +21,12 @@ func (m *Model) detailLines(r *row, w int) []string {
 	s := r.status(now, m.loaded)
 	style := m.statusStyle(s)
 
+	wide := w >= 100
+	leftW := w
+	if wide {
+		leftW = w * 55 / 100
+	}
+
 	var left []string
 	label := func(k string) string { return m.st.Label.Render(fit(k, labelW)) + " " }
 	indent := strings.Repeat(" ", labelW+1)
@@ -41,29 +47,16 @@ func (m *Model) detailLines(r *row, w int) []string {
 		title += m.st.Accent.Render(" · " + j.kind.doing())
 	}
 	left = append(left, title)
-
-	wide := w >= 100
-	leftW := w
-	if wide {
-		leftW = w * 55 / 100
-	}
-
-	for _, u := range []struct{ k, v string }{
-		{"auth URL", c.AuthURL}, {"token URL", c.TokenURL},
-		{"device URL", c.DeviceURL}, {"check URL", c.CheckURL},
-	} {
-		if u.v != "" {
-			add(u.k, safeText(u.v))
+	if st.LastError != "" {
+		k := "last error"
+		if !st.LastErrorAt.IsZero() {
+			addWrapped(k, st.LastError+" ("+ago(now, st.LastErrorAt)+")", m.st.Danger.Render, leftW)
+		} else {
+			addWrapped(k, st.LastError, m.st.Danger.Render, leftW)
 		}
 	}
-	if c.ClientID != "" {
-		add("client id", safeText(c.ClientID))
-	}
-	if c.Username != "" {
-		add("username", safeText(c.Username))
-	}
-	if c.InsecureSkipVerify {
-		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
+	if c.Note != "" {
+		addWrapped("note", safeText(c.Note), m.st.Bold.Render, leftW)
 	}
 
 	if t := st.Token; t == nil {
@@ -98,14 +91,6 @@ func (m *Model) detailLines(r *row, w int) []string {
 	if !st.LastRenewal.IsZero() {
 		add("renewed", localTime(st.LastRenewal, now, m.loc))
 	}
-	if st.LastError != "" {
-		k := "last error"
-		if !st.LastErrorAt.IsZero() {
-			addWrapped(k, st.LastError+" ("+ago(now, st.LastErrorAt)+")", m.st.Danger.Render, leftW)
-		} else {
-			addWrapped(k, st.LastError, m.st.Danger.Render, leftW)
-		}
-	}
 	if ch := st.LastCheck; ch != nil {
 		text := r.checkCell(now)
 		if ch.Err != "" {
@@ -117,8 +102,22 @@ func (m *Model) detailLines(r *row, w int) []string {
 			addWrapped("check", text, m.st.Danger.Render, leftW)
 		}
 	}
-	if c.Note != "" {
-		addWrapped("note", safeText(c.Note), m.st.Bold.Render, leftW)
+	for _, u := range []struct{ k, v string }{
+		{"auth URL", c.AuthURL}, {"token URL", c.TokenURL},
+		{"device URL", c.DeviceURL}, {"check URL", c.CheckURL},
+	} {
+		if u.v != "" {
+			add(u.k, safeText(u.v))
+		}
+	}
+	if c.ClientID != "" {
+		add("client id", safeText(c.ClientID))
+	}
+	if c.Username != "" {
+		add("username", safeText(c.Username))
+	}
+	if c.InsecureSkipVerify {
+		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
 	}
 
 	var right []string
@@ -221,7 +220,7 @@ func (m *Model) signInLines(name string, w int) []string {
 		} else {
 			lines = append(lines, "Open this address in a browser and sign in:")
 		}
-		lines = append(lines, wrapStyled(safeText(p.URL()), w, m.st.Accent.Render)...)
+		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
 		if m.mode == modePaste && m.pasteFor == name {
 			lines = append(lines, m.paste.View())
 		} else {
@@ -235,7 +234,7 @@ func (m *Model) signInLines(name string, w int) []string {
 		lines = append(lines, title+m.st.Muted.Render(" · on another device"))
 		lines = append(lines, "Enter this code: "+m.st.Code.Render(safeText(p.UserCode())))
 		lines = append(lines, "at:")
-		lines = append(lines, wrapStyled(safeText(p.URL()), w, m.st.Accent.Render)...)
+		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
 		hint("c copies the code · esc cancels the sign-in")
 	case flows.LoginPassword:
 		lines = append(lines, title+m.st.Muted.Render(" · with a password"))
@@ -252,7 +251,11 @@ func (m *Model) signInLines(name string, w int) []string {
 
 // wrapStyled wraps s to w cells and styles each line.
 func wrapStyled(s string, w int, render func(...string) string) []string {
-	lines := wrap(s, w)
+	return styled(wrap(s, w), render)
+}
+
+// styled styles each line.
+func styled(lines []string, render func(...string) string) []string {
 	for i, l := range lines {
 		lines[i] = render(l)
 	}

@@ -33,7 +33,7 @@ func (m *Model) emptyView() string {
 		lines = append(lines, "  "+m.st.Muted.Render(l))
 	}
 	lines = append(lines, "",
-		"Secrets may be written as env:NAME, file:PATH or cmd:COMMAND instead of literally.",
+		"Secrets can be env:NAME, file:PATH or cmd:COMMAND instead of literal values.",
 		"",
 		"To look around first, with fake providers and no configuration:",
 		"  "+m.st.Key.Render("tokentop --demo"))
@@ -48,7 +48,9 @@ func (m *Model) configErrorView() string {
 		"",
 	}
 	for _, l := range strings.Split(m.configErr.Error(), "\n") {
-		lines = append(lines, wrapStyled("  "+safeText(l), m.width-2, m.st.Danger.Render)...)
+		for _, w := range wrap(safeText(l), m.width-4) {
+			lines = append(lines, "  "+m.st.Danger.Render(w))
+		}
 	}
 	lines = append(lines, "",
 		"Fix the file and start tokentop again.",
@@ -59,7 +61,7 @@ func (m *Model) configErrorView() string {
 // frame pads a screen of lines to the window, with the help bar at the
 // bottom.
 func (m *Model) frame(lines []string) string {
-	helpView := m.help.View(m.keys)
+	helpView := m.helpView()
 	helpH := strings.Count(helpView, "\n") + 1
 	room := m.height - helpH
 	if len(lines) > room {

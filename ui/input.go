@@ -351,6 +351,6 @@ func (m *Model) syncKeys() {
 	k.Yes.SetEnabled(table && m.mode == modeConfirm)
 	k.No.SetEnabled(table && m.mode == modeConfirm)
 
-	k.Help.SetEnabled(m.mode == modeNormal)
+	k.Help.SetEnabled(normal)
 	k.Quit.SetEnabled(m.mode == modeNormal)
 }

@@ -70,7 +70,7 @@ func (m *Model) paneLines() []string {
 // line take one line each. The pane takes what its lines need, leaving the
 // table at least a third.
 func (m *Model) layout(lines []string) (tableH, paneH, helpH int) {
-	helpH = strings.Count(m.help.View(m.keys), "\n") + 1
+	helpH = strings.Count(m.helpView(), "\n") + 1
 	avail := m.height - 2 - helpH
 	if len(lines) > 0 {
 		paneH = min(len(lines)+2, avail-max(5, avail/3))
@@ -103,14 +103,14 @@ func (m *Model) tableScreen() string {
 	}
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
-	b.WriteString(m.help.View(m.keys))
+	b.WriteString(m.helpView())
 	return b.String()
 }
 
 // topBar is the program's name, the counts, the filter and the clock.
 func (m *Model) topBar() string {
 	left := m.st.Title.Render("tokentop")
-	info := fmt.Sprintf(" %d connections", len(m.rows))
+	info := fmt.Sprintf(" · %d connections", len(m.rows))
 	if m.alerts > 0 {
 		info += fmt.Sprintf(" · %d need attention", m.alerts)
 	}
@@ -163,7 +163,7 @@ func columns(width int) []column {
 		{colProvider, "PROVIDER", 8},
 		{colFlow, "FLOW", 12},
 		{colExpires, "EXPIRES", 16},
-		{colCheck, "LAST CHECK", 21},
+		{colCheck, "LAST CHECK", 23},
 		{colRenewal, "RENEWAL", 16},
 	}
 	const gap = 2
@@ -379,6 +379,15 @@ func (m *Model) statusLine() string {
 	return style.Render(clip(m.status, m.width))
 }
 
+// hardwrap breaks text to exactly w cells a line: for URLs, which have no
+// good place to break.
+func hardwrap(s string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	return strings.Split(ansi.Hardwrap(s, w, true), "\n")
+}
+
 // wrap breaks text to w cells, at spaces where it can and anywhere when it
 // must (URLs, tokens).
 func wrap(s string, w int) []string {
@@ -398,4 +407,14 @@ func safeText(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// helpView is the help bar, cut to the window: the help bubble lets its
+// last item overflow when there is no room for its ellipsis.
+func (m *Model) helpView() string {
+	lines := strings.Split(m.help.View(m.keys), "\n")
+	for i, l := range lines {
+		lines[i] = clip(l, m.width)
+	}
+	return strings.Join(lines, "\n")
 }
