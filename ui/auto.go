@@ -61,7 +61,7 @@ func (m *Model) schedule(r *row) {
 	r.gen++
 	r.due = time.Time{}
 	t := r.st.Token
-	if !m.loaded || t == nil || !t.HasExpiry() || !r.renewable || r.signInRequired || r.st.NeedsSignIn {
+	if !m.loaded || t == nil || !t.HasExpiry() || !r.renewable || r.needsPerson() {
 		return
 	}
 	if r.failures == 0 {

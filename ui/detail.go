@@ -185,7 +185,7 @@ func eventTime(t, now time.Time, loc *time.Location) string {
 func (m *Model) renewalPlan(r *row) string {
 	t := r.st.Token
 	switch {
-	case r.st.NeedsSignIn || r.signInRequired:
+	case r.needsPerson():
 		return m.st.Danger.Render("needs a person: press l to sign in")
 	case t == nil:
 		return m.st.Muted.Render("none while signed out")

@@ -98,6 +98,13 @@ func tokenChanged(a, b *flows.Token) bool {
 	return a.AccessToken != b.AccessToken || !a.Expiry.Equal(b.Expiry)
 }
 
+// needsPerson reports whether only a person signing in can get a token:
+// the provider refused the grant and the flow cannot start over alone
+// (client credentials and API keys can), or an automatic renewal said so.
+func (r *row) needsPerson() bool {
+	return r.signInRequired || (r.st.NeedsSignIn && !r.renewable)
+}
+
 // status is the one situation a row is in, in order of precedence: each
 // asks something different of the person.
 type status int
@@ -119,7 +126,7 @@ func (r *row) status(now time.Time, loaded bool) status {
 	switch {
 	case !loaded:
 		return statusLoading
-	case st.NeedsSignIn || r.signInRequired:
+	case r.needsPerson():
 		return statusSignInRequired
 	case st.Token == nil:
 		return statusSignedOut
@@ -217,7 +224,7 @@ func (r *row) checkCell(now time.Time) string {
 func (r *row) renewalCell(now time.Time) (string, bool) {
 	st := &r.st
 	switch {
-	case st.NeedsSignIn || r.signInRequired:
+	case r.needsPerson():
 		return "sign-in required", true
 	case st.LastError != "":
 		if st.LastErrorAt.IsZero() {

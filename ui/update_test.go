@@ -755,3 +755,20 @@ func FuzzDecodeClaims(f *testing.F) {
 		}
 	})
 }
+
+func TestClientCredentialsStartOverAlone(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	b := newFakeBackend(clock, &flows.Connection{Name: "svc", Provider: flows.Aikido, Flow: flows.ClientCredentials})
+	b.put("svc", flows.State{
+		Token:       &flows.Token{AccessToken: "svc-" + sentinel + "-0123456789", Expiry: t0.Add(-time.Minute)},
+		NeedsSignIn: true, LastError: "svc: invalid_grant",
+	})
+	h := newHarnessWith(t, b, clock, 120, 35)
+	r := h.m.byName["svc"]
+	if r.status(h.m.clock, true) == statusSignInRequired {
+		t.Fatal("client credentials marked sign-in required: they need nobody")
+	}
+	if j := h.m.busy["svc"]; j == nil || !j.auto {
+		t.Fatal("an expired client-credentials token was not renewed at once")
+	}
+}
