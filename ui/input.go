@@ -108,6 +108,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.move(len(m.visible))
 	case key.Matches(msg, k.Details):
 		m.detail = !m.detail
+		m.paneOff = 0
+	case key.Matches(msg, k.PaneDown):
+		m.paneOff = min(m.paneOff+m.tableRows()/2+1, m.paneMax)
+	case key.Matches(msg, k.PaneUp):
+		m.paneOff = max(m.paneOff-m.tableRows()/2-1, 0)
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		return m.filter.Focus()
@@ -246,12 +251,21 @@ func (m *Model) selectionMayChange(fn func()) {
 	fn()
 	if m.selectedName() != before {
 		m.revealed = ""
+		m.paneOff = 0
 	}
 }
 
-// fixScroll keeps the selected row on screen.
+// fixScroll keeps the selected row on screen and the pane's scroll within
+// its lines.
 func (m *Model) fixScroll() {
-	h := m.tableRows()
+	lines := m.paneLines()
+	tableH, paneH, _ := m.layout(lines)
+	h := max(tableH-1, 1)
+	m.paneMax = 0
+	if kind, _ := m.paneFor(); kind == paneDetail && paneH > 0 {
+		m.paneMax = max(len(lines)-1-(paneH-3), 0)
+	}
+	m.paneOff = min(m.paneOff, m.paneMax)
 	if m.cursor < m.offset {
 		m.offset = m.cursor
 	}
@@ -291,6 +305,8 @@ func (m *Model) syncKeys() {
 		k.Down.SetEnabled(true)
 	}
 	k.Details.SetEnabled(normal && r != nil)
+	k.PaneDown.SetEnabled(normal && m.paneOff < m.paneMax)
+	k.PaneUp.SetEnabled(normal && m.paneOff > 0)
 	if m.detail {
 		k.Details.SetHelp("enter", "hide details")
 	} else {

@@ -14,6 +14,9 @@ type KeyMap struct {
 	Top      key.Binding
 	Bottom   key.Binding
 	Details  key.Binding
+	// Scrolling the detail pane when it does not fit.
+	PaneDown key.Binding
+	PaneUp   key.Binding
 
 	// Acting on the selected connection, or on all of them.
 	SignIn     key.Binding
@@ -52,6 +55,8 @@ func DefaultKeyMap() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
 		Details:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		PaneDown: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "scroll details")),
+		PaneUp:   key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "scroll details back")),
 
 		SignIn:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "sign in")),
 		Paste:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "paste redirect URL")),
@@ -91,7 +96,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp returns every binding, in columns: moving, acting, and the rest.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details, k.PaneDown, k.PaneUp},
 		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader},
 		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel},
 		{k.Filter, k.ClearFilter, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},

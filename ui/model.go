@@ -95,6 +95,10 @@ type Model struct {
 	filter  textinput.Model
 	mode    mode
 	detail  bool
+	// paneOff is how far the detail pane is scrolled; paneMax how far it
+	// can be, as of the last layout.
+	paneOff int
+	paneMax int
 	// revealed names the connection whose token is shown in full, until
 	// the selection changes.
 	revealed string
@@ -204,6 +208,13 @@ func New(b Backend, opts Options) *Model {
 			m.count(r, 1)
 		}
 		m.refilter()
+		if w := m.cfg.Warnings; len(w) > 0 {
+			text := flows.Sanitize(w[0])
+			if len(w) > 1 {
+				text += fmt.Sprintf(" (and %d more warnings)", len(w)-1)
+			}
+			m.setStatus(levelWarn, text)
+		}
 	}
 	m.syncKeys()
 	return m

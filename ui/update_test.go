@@ -772,3 +772,31 @@ func TestClientCredentialsStartOverAlone(t *testing.T) {
 		t.Fatal("an expired client-credentials token was not renewed at once")
 	}
 }
+
+func TestDetailScrolls(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.press("enter")
+	if f := h.frame(); strings.Contains(f, "events") || !strings.Contains(f, "more lines (ctrl+d scrolls)") {
+		t.Fatalf("the pane fits at 80x24?\n%s", f)
+	}
+	h.send(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+	h.send(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+	f := h.frame()
+	if !strings.Contains(f, "events") || !strings.Contains(f, "aikido · aikido") {
+		t.Fatalf("ctrl+d did not scroll to the events, or lost the title:\n%s", f)
+	}
+	h.press("j")
+	if h.m.paneOff != 0 {
+		t.Error("scroll kept across a new selection")
+	}
+}
+
+func TestConfigWarningsShow(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	b := newFakeBackend(clock, testConns()...)
+	b.cfg.Warnings = []string{"config.toml is readable by others and holds a literal client_secret (aikido)"}
+	h := newHarnessWith(t, b, clock, 120, 35)
+	if !strings.Contains(h.frame(), "config.toml is readable by others") || h.m.statusLevel != levelWarn {
+		t.Errorf("warning not shown:\n%s", h.frame())
+	}
+}

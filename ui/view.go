@@ -98,7 +98,11 @@ func (m *Model) tableScreen() string {
 	b.WriteByte('\n')
 	m.writeTable(&b, tableH)
 	if paneH > 0 {
-		b.WriteString(m.box(lines, paneH))
+		off := 0
+		if kind, _ := m.paneFor(); kind == paneDetail {
+			off = m.paneOff
+		}
+		b.WriteString(m.box(lines, paneH, off))
 		b.WriteByte('\n')
 	}
 	b.WriteString(m.statusLine())
@@ -339,20 +343,31 @@ func (m *Model) statusStyle(s status) lipgloss.Style {
 	return m.st.Muted
 }
 
-// box draws lines in a bordered pane exactly h lines high and m.width wide.
-func (m *Model) box(lines []string, h int) string {
+// box draws lines in a bordered pane exactly h lines high and m.width
+// wide. The first line is a title and stays; the rest scroll by off, and a
+// last line says how many more there are when they do not fit.
+func (m *Model) box(lines []string, h, off int) string {
 	inner := h - 2
-	if len(lines) > inner {
-		lines = lines[:inner]
+	var out []string
+	if len(lines) > 0 {
+		out = append(out, lines[0])
+		body := lines[1:]
+		body = body[min(off, len(body)):]
+		room := inner - 1
+		if len(body) > room {
+			more := len(body) - room + 1
+			body = append(body[:room-1:room-1], m.st.Muted.Render(fmt.Sprintf("… %d more lines (ctrl+d scrolls)", more)))
+		}
+		out = append(out, body...)
 	}
 	w := m.width - 4
-	for i, l := range lines {
-		lines[i] = clip(l, w)
+	for i, l := range out {
+		out[i] = clip(l, w)
 	}
-	for len(lines) < inner {
-		lines = append(lines, "")
+	for len(out) < inner {
+		out = append(out, "")
 	}
-	return m.st.Pane.Width(m.width).Render(strings.Join(lines, "\n"))
+	return m.st.Pane.Width(m.width).Render(strings.Join(out, "\n"))
 }
 
 // statusLine is the outcome of the last action, the filter being typed, or
