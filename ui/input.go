@@ -26,10 +26,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Back):
 			m.clearFilter()
 			return nil
-		case key.Matches(msg, k.Up):
+		case msg.String() == "up": // not k: j and k are letters to type
 			m.move(-1)
 			return nil
-		case key.Matches(msg, k.Down):
+		case msg.String() == "down":
 			m.move(1)
 			return nil
 		}
@@ -46,6 +46,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Yes):
 			m.mode, m.confirm = modeNormal, ""
+			if j := m.busy[name]; j != nil {
+				m.setStatus(levelWarn, fmt.Sprintf("%s: busy %s try again when it is done, or esc to cancel it", name, j.kind.doing()))
+				return nil
+			}
 			m.setStatus(levelInfo, name+": logging out…")
 			return m.start(name, jobLogout, false, false, false)
 		case key.Matches(msg, k.No):
@@ -299,10 +303,6 @@ func (m *Model) syncKeys() {
 	moving := normal && len(m.visible) > 1
 	for _, b := range []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom} {
 		b.SetEnabled(moving)
-	}
-	if m.mode == modeFilter && len(m.visible) > 1 {
-		k.Up.SetEnabled(true)
-		k.Down.SetEnabled(true)
 	}
 	k.Details.SetEnabled(normal && r != nil)
 	k.PaneDown.SetEnabled(normal && m.paneOff < m.paneMax)

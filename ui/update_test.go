@@ -800,3 +800,34 @@ func TestConfigWarningsShow(t *testing.T) {
 		t.Errorf("warning not shown:\n%s", h.frame())
 	}
 }
+
+func TestFilterTypesLettersThatAreKeys(t *testing.T) {
+	h := newHarness(t, 120, 35)
+	h.press("/")
+	h.typeText("jkqrlxg")
+	if got := h.m.filter.Value(); got != "jkqrlxg" || h.m.quitting || len(h.m.busy) != 0 {
+		t.Fatalf("filter %q, quitting %v, busy %d", got, h.m.quitting, len(h.m.busy))
+	}
+	h.press("esc", "/")
+	h.typeText("a")
+	h.press("down")
+	if h.m.selectedName() != "aha" {
+		t.Errorf("down in the filter selected %q", h.m.selectedName())
+	}
+}
+
+func TestLogoutWhileBusy(t *testing.T) {
+	h := newHarness(t, 120, 35)
+	h.press("x")
+	h.press("esc")
+	h.press("r", "x") // x does not apply while renewing
+	if h.m.mode == modeConfirm {
+		t.Fatal("asked to log out of a busy connection")
+	}
+	h.press("esc", "x")
+	h.m.start("aikido", jobRenew, true, true, false) // an automatic renewal starts meanwhile
+	h.press("y")
+	if !strings.Contains(h.m.status, "aikido: busy renewing… try again") || h.m.busy["aikido"].kind != jobRenew {
+		t.Errorf("status %q", h.m.status)
+	}
+}
