@@ -368,5 +368,10 @@ func (m *Model) syncKeys() {
 	k.No.SetEnabled(table && m.mode == modeConfirm)
 
 	k.Help.SetEnabled(normal)
+	if m.help.ShowAll {
+		k.Help.SetHelp("?", "fewer keys")
+	} else {
+		k.Help.SetHelp("?", "more keys")
+	}
 	k.Quit.SetEnabled(m.mode == modeNormal)
 }
