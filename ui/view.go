@@ -129,11 +129,11 @@ func (m *Model) topBar() string {
 	}
 	clock := m.clock.In(m.loc).Format("15:04:05")
 	room := m.width - lipgloss.Width(left) - len(clock) - 1
-	info = clip(info, max(room, 0))
-	pad := max(m.width-lipgloss.Width(left)-lipgloss.Width(info)-len(clock), 1)
-	if m.width < lipgloss.Width(left)+lipgloss.Width(info)+len(clock)+1 {
+	if room < 8 {
 		return clip(left+m.st.Subtitle.Render(info), m.width)
 	}
+	info = clip(info, room)
+	pad := m.width - lipgloss.Width(left) - lipgloss.Width(info) - len(clock)
 	return left + m.st.Subtitle.Render(info) + strings.Repeat(" ", pad) + m.st.Subtitle.Render(clock)
 }
 
