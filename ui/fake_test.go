@@ -43,6 +43,7 @@ type fakeBackend struct {
 	seq    int
 
 	renewErr map[string]error
+	notSaved map[string]error // Renew succeeds but "cannot save"
 	checks   map[string]*flows.Check
 	logins   map[string]*fakePending
 }
@@ -54,6 +55,7 @@ func newFakeBackend(clock *fakeClock, conns ...*flows.Connection) *fakeBackend {
 		states:   map[string]flows.State{},
 		revs:     map[string]uint64{},
 		renewErr: map[string]error{},
+		notSaved: map[string]error{},
 		checks:   map[string]*flows.Check{},
 		logins:   map[string]*fakePending{},
 	}
@@ -131,6 +133,9 @@ func (f *fakeBackend) Renew(ctx context.Context, name string) (*flows.Token, err
 	st.LastRenewal = f.clock.Now()
 	st.LastError = ""
 	st.Record(f.clock.Now(), flows.EventRenewal, "renewed")
+	if err := f.notSaved[name]; err != nil {
+		return st.Token.Clone(), &flows.NotSavedError{Err: err}
+	}
 	f.putLocked(name, st)
 	return st.Token.Clone(), nil
 }

@@ -195,14 +195,14 @@ func (m *Model) drain() tea.Cmd {
 }
 
 // withToken separates a usable token that could not be saved (a warning)
-// from a failure.
-func withToken(tok *flows.Token, err error) (*flows.Token, error, error) {
+// from a failure of the named connection.
+func withToken(name string, tok *flows.Token, err error) (*flows.Token, error, error) {
 	var notSaved *flows.NotSavedError
 	if err != nil && tok != nil && errors.As(err, &notSaved) {
 		return tok, err, nil
 	}
 	if err == nil && tok == nil {
-		return nil, nil, errors.New("no token returned")
+		return nil, nil, errors.New(name + ": no token returned")
 	}
 	return tok, nil, err
 }
@@ -243,7 +243,8 @@ type renewFailedMsg struct {
 // renewCmd renews one connection now.
 func renewCmd(b Backend, ctx context.Context, ref jobRef) tea.Cmd {
 	return func() tea.Msg {
-		tok, warn, err := withToken(b.Renew(ctx, ref.name))
+		tok, err := b.Renew(ctx, ref.name)
+		tok, warn, err := withToken(ref.name, tok, err)
 		if err != nil {
 			return renewFailedMsg{ref, err}
 		}
@@ -296,7 +297,8 @@ type tokenFailedMsg struct {
 // when less is left.
 func tokenCmd(b Backend, ctx context.Context, ref jobRef, minValid time.Duration, header bool) tea.Cmd {
 	return func() tea.Msg {
-		tok, warn, err := withToken(b.Token(ctx, ref.name, minValid))
+		tok, err := b.Token(ctx, ref.name, minValid)
+		tok, warn, err := withToken(ref.name, tok, err)
 		if err != nil {
 			return tokenFailedMsg{ref, err}
 		}

@@ -48,7 +48,8 @@ type loginDoneMsg struct {
 // waitCmd waits for a sign-in to end.
 func waitCmd(ctx context.Context, ref jobRef, p flows.Pending) tea.Cmd {
 	return func() tea.Msg {
-		tok, warn, err := withToken(p.Wait(ctx))
+		tok, err := p.Wait(ctx)
+		tok, warn, err := withToken(ref.name, tok, err)
 		if err != nil {
 			return loginFailedMsg{ref, err}
 		}

@@ -95,6 +95,17 @@ func TestRenew(t *testing.T) {
 		}
 		noSecrets(t, h.frame())
 	})
+	t.Run("renewed but not saved", func(t *testing.T) {
+		h := newHarness(t, 120, 35)
+		h.b.notSaved["aikido"] = errors.New("database is locked")
+		h.send(await[renewedMsg](t, run(h.press("r"))))
+		if want := "aikido: renewed, valid for 1h 00m; renewed but not saved: database is locked"; h.m.status != want || h.m.statusLevel != levelWarn {
+			t.Errorf("status %q, want %q", h.m.status, want)
+		}
+		if !strings.Contains(h.m.byName["aikido"].st.Token.AccessToken, "tok-aikido") {
+			t.Error("the unsaved token was not kept")
+		}
+	})
 	t.Run("failure is printed as it is", func(t *testing.T) {
 		h := newHarness(t, 120, 35)
 		h.b.renewErr["aikido"] = errors.New("aikido: invalid_client: client secret rejected")
