@@ -67,7 +67,7 @@ func BenchmarkTick1000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.m.polling = false
-		h.m.Update(tickMsg{})
+		h.m.Update(tickMsg{heartbeat})
 	}
 }
 

@@ -258,12 +258,17 @@ func (m *Model) setStyles(isDark bool) {
 	m.spinner.Style = lipgloss.NewStyle()
 }
 
-// tickMsg is the once-a-second heartbeat.
-type tickMsg struct{}
+// tickMsg is the once-a-second heartbeat. Only the heartbeat of the
+// current chain re-arms itself, so a stray or repeated tick cannot start a
+// second chain that would wake the program twice as often.
+type tickMsg struct{ chain int }
+
+// heartbeat is the chain of tickMsgs Init starts.
+const heartbeat = 1
 
 // everySecond arms the next heartbeat, on the wall clock's second.
 func everySecond() tea.Cmd {
-	return tea.Every(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
+	return tea.Every(time.Second, func(time.Time) tea.Msg { return tickMsg{heartbeat} })
 }
 
 // Init asks for the background colour and, when there are connections,
@@ -308,7 +313,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.BackgroundColorMsg:
 		m.setStyles(msg.IsDark())
 	case tickMsg:
-		cmd = m.onTick()
+		cmd = m.onTick(msg)
 	case spinner.TickMsg:
 		if len(m.busy) == 0 {
 			m.spinning = false
@@ -395,9 +400,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // onTick advances the clock, polls for changes and starts due renewals.
-func (m *Model) onTick() tea.Cmd {
+func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.clock = m.now()
 	m.takeDue(m.clock)
+	if msg.chain != heartbeat {
+		return m.poll()
+	}
 	return tea.Batch(everySecond(), m.poll())
 }
 

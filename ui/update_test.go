@@ -842,3 +842,14 @@ func TestLogoutWhileBusy(t *testing.T) {
 		t.Errorf("status %q", h.m.status)
 	}
 }
+
+func TestStrayTickDoesNotStartASecondHeartbeat(t *testing.T) {
+	h := newHarness(t, 120, 35)
+	h.m.polling = true // a poll is in flight: the tick has nothing else to start
+	if cmd := h.send(tickMsg{}); cmd != nil {
+		t.Error("a tick that is not the heartbeat re-armed itself")
+	}
+	if cmd := h.send(tickMsg{heartbeat}); cmd == nil {
+		t.Error("the heartbeat did not re-arm")
+	}
+}
