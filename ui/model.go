@@ -79,6 +79,7 @@ type Model struct {
 	height int
 	isDark bool
 	st     theme.Styles
+	inks   inks
 
 	keys    KeyMap
 	help    help.Model
@@ -249,6 +250,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 func (m *Model) setStyles(isDark bool) {
 	m.isDark = isDark
 	m.st = theme.New(isDark)
+	m.inks = newInks(m.st)
 	m.help.Styles = m.st.Help
 	for _, in := range []*textinput.Model{&m.filter, &m.pwd, &m.paste} {
 		in.SetStyles(m.st.Input)

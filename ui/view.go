@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tokentop/flows"
+	"tokentop/theme"
 )
 
 // View renders the window. It reads the model and nothing else: no clock,
@@ -232,21 +233,19 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	now := m.clock
 	s := r.status(now, m.loaded)
 	j := m.busy[r.conn.Name]
-	st := m.statusStyle(s)
+	st := m.inks.status(s)
 
-	mark := s.mark()
-	if j != nil {
-		mark = m.spinner.View()
-	}
 	type cell struct {
-		text  string
-		style *lipgloss.Style
-		w     int
+		text string
+		ink  *ink
+		w    int
 	}
-	cells := make([]cell, 0, len(cols)+1)
-	cells = append(cells, cell{mark, &st, 1})
+	var buf [8]cell
+	cells := buf[:0]
 	if j != nil {
-		cells[0].style = &m.st.Spinner
+		cells = append(cells, cell{m.spinner.View(), &m.inks.accent, 1})
+	} else {
+		cells = append(cells, cell{s.mark(), &st, 1})
 	}
 	for _, c := range cols {
 		cl := cell{w: c.w}
@@ -254,7 +253,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 		case colName:
 			cl.text = r.name
 			if s.attention() {
-				cl.style = &st
+				cl.ink = &st
 			}
 		case colProvider:
 			cl.text = r.provider
@@ -264,47 +263,40 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			cl.text = r.expiresText(now, m.loaded)
 			switch s {
 			case statusExpiring, statusExpired, statusSignInRequired:
-				cl.style = &st
+				cl.ink = &st
 			case statusSignedOut, statusLoading, statusNoExpiry:
-				cl.style = &m.st.Muted
+				cl.ink = &m.inks.muted
 			}
 		case colCheck:
 			cl.text = r.checkCell(now)
 			switch {
 			case r.st.LastCheck == nil:
-				cl.style = &m.st.Muted
+				cl.ink = &m.inks.muted
 			case !r.checkOK:
-				cl.style = &m.st.Danger
+				cl.ink = &m.inks.danger
 			}
 		case colRenewal:
 			var bad bool
 			cl.text, bad = r.renewalCell(now)
-			cl.style = &m.st.Muted
+			cl.ink = &m.inks.muted
 			if bad {
-				cl.style = &m.st.Danger
+				cl.ink = &m.inks.danger
 			}
 			if j != nil {
-				cl.text, cl.style = j.kind.doing(), &m.st.Accent
+				cl.text, cl.ink = j.kind.doing(), &m.inks.accent
 			}
 		}
 		cells = append(cells, cl)
 	}
 
+	// The selected row is one run of the selection's style, so its
+	// background spans the line; the pointer shows it without colour.
+	pointer, sel := "  ", (*ink)(nil)
 	if selected {
-		var line strings.Builder
-		line.WriteString("› ")
-		for i, c := range cells {
-			if i > 1 {
-				line.WriteString("  ")
-			} else if i == 1 {
-				line.WriteString(" ")
-			}
-			line.WriteString(fit(c.text, c.w))
-		}
-		b.WriteString(m.st.Selected.Render(fit(line.String(), m.width)))
-		return
+		pointer, sel = "› ", &m.inks.selected
+		b.WriteString(sel.pre)
 	}
-	b.WriteString("  ")
+	b.WriteString(pointer)
 	n := 2
 	for i, c := range cells {
 		if i > 1 {
@@ -315,10 +307,10 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			n++
 		}
 		t := fit(c.text, c.w)
-		if c.style != nil && strings.TrimSpace(t) != "" {
-			// Style the text, not its padding.
+		if c.ink != nil && sel == nil {
+			// Colour the text, not its padding.
 			trimmed := strings.TrimRight(t, " ")
-			b.WriteString(c.style.Render(trimmed))
+			b.WriteString(c.ink.paint(trimmed))
 			b.WriteString(t[len(trimmed):])
 		} else {
 			b.WriteString(t)
@@ -328,6 +320,64 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	if n < m.width {
 		b.WriteString(strings.Repeat(" ", m.width-n))
 	}
+	if sel != nil {
+		b.WriteString(sel.post)
+	}
+}
+
+// ink is a text style reduced to the escape sequences before and after the
+// text: painting a table cell with it costs a string concatenation instead
+// of a lipgloss render, which matters with a thousand rows scrolling. It
+// fits only styles without layout (no width, padding or border).
+type ink struct{ pre, post string }
+
+// inkOf takes the escape sequences a style wraps around text.
+func inkOf(st lipgloss.Style) ink {
+	const marker = "\uE000" // a private-use rune no style rewrites
+	out := st.Render(marker)
+	i := strings.Index(out, marker)
+	if i < 0 {
+		return ink{}
+	}
+	return ink{out[:i], out[i+len(marker):]}
+}
+
+// paint wraps s in the ink.
+func (k ink) paint(s string) string {
+	if s == "" {
+		return ""
+	}
+	return k.pre + s + k.post
+}
+
+// inks are the table's cell styles as inks, rebuilt with the styles.
+type inks struct {
+	ok, warn, danger, muted, accent, selected ink
+}
+
+// newInks takes the inks of the theme's styles.
+func newInks(st theme.Styles) inks {
+	return inks{
+		ok:       inkOf(st.OK),
+		warn:     inkOf(st.Warn),
+		danger:   inkOf(st.Danger),
+		muted:    inkOf(st.Muted),
+		accent:   inkOf(st.Accent),
+		selected: inkOf(st.Selected),
+	}
+}
+
+// status is the ink of a status.
+func (k *inks) status(s status) ink {
+	switch s {
+	case statusOK, statusNoExpiry:
+		return k.ok
+	case statusExpiring, statusExpired:
+		return k.warn
+	case statusSignInRequired, statusFailed:
+		return k.danger
+	}
+	return k.muted
 }
 
 // statusStyle is the colour of a status.
