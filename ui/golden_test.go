@@ -88,3 +88,29 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyWindows renders every pane at sizes below the supported 80x24:
+// nothing may panic or draw past the window's width.
+func TestTinyWindows(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {10, 3}, {20, 5}, {40, 10}, {60, 15}, {79, 23}} {
+		h := newHarness(t, sz[0], sz[1])
+		h.b.logins["aha"] = newPending(flows.LoginBrowser)
+		frames := []string{h.frame()}
+		h.press("enter")
+		frames = append(frames, h.frame())
+		h.send(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+		frames = append(frames, h.frame())
+		h.selectRow("aha")
+		h.send(await[loginBegunMsg](t, run(h.press("l"))))
+		frames = append(frames, h.frame())
+		h.press("?")
+		frames = append(frames, h.frame())
+		for _, f := range frames {
+			for _, l := range strings.Split(f, "\n") {
+				if w := ansi.StringWidth(l); w > max(sz[0], 1) {
+					t.Errorf("%dx%d: line %d wide: %q", sz[0], sz[1], w, l)
+				}
+			}
+		}
+	}
+}

@@ -217,9 +217,21 @@ func (m *Model) writeTable(b *strings.Builder, h int) {
 		b.WriteByte('\n')
 		rows--
 	}
+	// Narrower than the narrowest table: draw the rows, then cut them.
+	need := prefixW + 2*(len(cols)-1)
+	for _, c := range cols {
+		need += c.w
+	}
+	tooNarrow := need > m.width
 	end := min(m.offset+rows, len(m.visible))
 	for i := m.offset; i < end; i++ {
-		m.writeRow(b, m.rows[m.visible[i]], cols, i == m.cursor)
+		if tooNarrow {
+			var line strings.Builder
+			m.writeRow(&line, m.rows[m.visible[i]], cols, i == m.cursor)
+			b.WriteString(clip(line.String(), m.width))
+		} else {
+			m.writeRow(b, m.rows[m.visible[i]], cols, i == m.cursor)
+		}
 		b.WriteByte('\n')
 		rows--
 	}
