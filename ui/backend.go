@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"tokentop/flows"
+)
+
+// Backend is what the dashboard needs from the token service; *flows.Service
+// satisfies it. Every method may block on the network or the disk, so the
+// dashboard calls them only inside tea.Cmds. Errors are one safe line that
+// names the connection, printed as they are.
+type Backend interface {
+	Config() *flows.Config
+	Now() time.Time
+	// Changed returns connection states written since mark (0: all), and the next mark; cheap when nothing changed. Other tokentop processes' writes show up here.
+	Changed(mark uint64) (map[string]flows.State, uint64, error)
+	// Token returns a token valid for at least minValid, renewing first without a person if needed (errors.Is(err, flows.ErrSignInRequired) when it cannot; a *flows.NotSavedError comes WITH a usable token).
+	Token(ctx context.Context, name string, minValid time.Duration) (*flows.Token, error)
+	Renew(ctx context.Context, name string) (*flows.Token, error)
+	Check(ctx context.Context, name string) (*flows.Check, error)
+	Logout(ctx context.Context, name string) error
+	BeginLogin(ctx context.Context, name string) (flows.Pending, error)
+}
+
+// Options configures the dashboard.
+type Options struct {
+	// Now is the clock; nil means the backend's.
+	Now func() time.Time
+	// ConfigErr is why the configuration could not be loaded. One that wraps
+	// fs.ErrNotExist shows the first-run screen; any other is shown as it is
+	// (it names file:line) instead of the table.
+	ConfigErr error
+	// ConfigPath is where the configuration is expected, for the first-run
+	// screen.
+	ConfigPath string
+	// Demo says the connections talk to tokentop's fake providers.
+	Demo bool
+	// Clipboard writes to the system clipboard; nil means
+	// github.com/atotto/clipboard.WriteAll.
+	Clipboard func(string) error
+	// OpenURL opens a URL in the browser; nil means
+	// github.com/cli/browser.OpenURL with its output discarded.
+	OpenURL func(string) error
+}

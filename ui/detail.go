@@ -1,0 +1,263 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"tokentop/flows"
+)
+
+// labelW is the width of the labels in the panes.
+const labelW = 11
+
+// detailLines is the selected connection's detail pane, w cells wide.
+func (m *Model) detailLines(r *row, w int) []string {
+	if r == nil {
+		return nil
+	}
+	now := m.clock
+	c, st := r.conn, &r.st
+	s := r.status(now, m.loaded)
+	style := m.statusStyle(s)
+
+	wide := w >= 100
+	leftW := w
+	if wide {
+		leftW = w * 55 / 100
+	}
+
+	var left []string
+	label := func(k string) string { return m.st.Label.Render(fit(k, labelW)) + " " }
+	indent := strings.Repeat(" ", labelW+1)
+	add := func(k, v string) { left = append(left, label(k)+v) }
+	addWrapped := func(k, v string, render func(...string) string, vw int) {
+		for i, l := range wrap(v, max(vw-labelW-1, 10)) {
+			if i == 0 {
+				left = append(left, label(k)+render(l))
+			} else {
+				left = append(left, indent+render(l))
+			}
+		}
+	}
+
+	title := m.st.PaneTitle.Render(r.name) +
+		m.st.Muted.Render(" · "+r.provider+" · "+r.flow+" · ") + style.Render(s.label())
+	if j := m.busy[c.Name]; j != nil {
+		title += m.st.Accent.Render(" · " + j.kind.doing())
+	}
+	left = append(left, title)
+	if st.LastError != "" {
+		k := "last error"
+		if !st.LastErrorAt.IsZero() {
+			addWrapped(k, st.LastError+" ("+ago(now, st.LastErrorAt)+")", m.st.Danger.Render, leftW)
+		} else {
+			addWrapped(k, st.LastError, m.st.Danger.Render, leftW)
+		}
+	}
+	if c.Note != "" {
+		addWrapped("note", safeText(c.Note), m.st.Bold.Render, leftW)
+	}
+
+	if t := st.Token; t == nil {
+		add("token", m.st.Muted.Render("none — signed out"))
+	} else {
+		if m.revealed == c.Name {
+			addWrapped("token", t.AccessToken, m.st.Warn.Render, leftW)
+		} else {
+			add("token", flows.Mask(t.AccessToken)+m.st.Muted.Render("  (v reveals)"))
+		}
+		if t.RefreshToken != "" {
+			add("refresh", "present")
+		} else {
+			add("refresh", m.st.Muted.Render("none"))
+		}
+		if len(t.Scopes) > 0 {
+			add("scopes", flows.Sanitize(strings.Join(t.Scopes, " ")))
+		}
+		if !t.ObtainedAt.IsZero() {
+			add("obtained", localTime(t.ObtainedAt, now, m.loc))
+		}
+		if t.HasExpiry() {
+			add("expires", localTime(t.Expiry, now, m.loc))
+		} else {
+			add("expires", m.st.Muted.Render("no expiry given"))
+		}
+		for _, n := range t.Notes {
+			add("remark", m.st.Muted.Render(flows.Sanitize(n)))
+		}
+	}
+	add("renewal", m.renewalPlan(r))
+	if !st.LastRenewal.IsZero() {
+		add("renewed", localTime(st.LastRenewal, now, m.loc))
+	}
+	if ch := st.LastCheck; ch != nil {
+		text := r.checkCell(now)
+		if ch.Err != "" {
+			text += " · " + flows.Sanitize(ch.Err)
+		}
+		if r.checkOK {
+			add("check", text)
+		} else {
+			addWrapped("check", text, m.st.Danger.Render, leftW)
+		}
+	}
+	for _, u := range []struct{ k, v string }{
+		{"auth URL", c.AuthURL}, {"token URL", c.TokenURL},
+		{"device URL", c.DeviceURL}, {"check URL", c.CheckURL},
+	} {
+		if u.v != "" {
+			add(u.k, safeText(u.v))
+		}
+	}
+	if c.ClientID != "" {
+		add("client id", safeText(c.ClientID))
+	}
+	if c.Username != "" {
+		add("username", safeText(c.Username))
+	}
+	if c.InsecureSkipVerify {
+		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
+	}
+
+	var right []string
+	if len(r.claims) > 0 {
+		right = append(right, m.st.PaneTitle.Render("claims")+m.st.Muted.Render(" (JWT payload, unverified)"))
+		nameW := 0
+		for _, cl := range r.claims {
+			nameW = max(nameW, len(cl.name))
+		}
+		nameW = min(nameW, 14)
+		for _, cl := range r.claims {
+			v := cl.value
+			if !cl.at.IsZero() {
+				v += m.st.Muted.Render(" · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST"))
+			}
+			right = append(right, "  "+m.st.Label.Render(fit(cl.name, nameW))+" "+v)
+		}
+	}
+	if n := len(st.Events); n > 0 {
+		right = append(right, m.st.PaneTitle.Render("events")+m.st.Muted.Render(" (latest first)"))
+		for i := n - 1; i >= 0; i-- {
+			e := st.Events[i]
+			kind := string(e.Kind)
+			ks := m.st.Muted
+			if e.Kind == flows.EventFailure {
+				ks = m.st.Danger
+			}
+			right = append(right, "  "+m.st.Muted.Render(eventTime(e.At, now, m.loc))+" "+
+				ks.Render(fit(kind, 8))+" "+flows.Sanitize(e.Detail))
+		}
+	}
+
+	if !wide || len(right) == 0 {
+		if len(right) > 0 {
+			left = append(left, "")
+		}
+		return append(left, right...)
+	}
+	rightW := w - leftW - 2
+	lines := make([]string, max(len(left), len(right)))
+	for i := range lines {
+		var l, rt string
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			rt = right[i]
+		}
+		lines[i] = fit(l, leftW) + "  " + clip(rt, rightW)
+	}
+	return lines
+}
+
+// eventTime is an event's time: the time of day when it is today, the date
+// too otherwise.
+func eventTime(t, now time.Time, loc *time.Location) string {
+	t, now = t.In(loc), now.In(loc)
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04:05")
+	}
+	return t.Format("Jan 02 15:04")
+}
+
+// renewalPlan says when the connection renews itself, or why it does not.
+func (m *Model) renewalPlan(r *row) string {
+	t := r.st.Token
+	switch {
+	case r.needsPerson():
+		return m.st.Danger.Render("needs a person: press l to sign in")
+	case t == nil:
+		return m.st.Muted.Render("none while signed out")
+	case !r.renewable:
+		return m.st.Muted.Render("not possible without a person (no refresh token)")
+	case !t.HasExpiry():
+		return m.st.Muted.Render("not needed: no expiry")
+	case r.failures > 0 && !r.due.IsZero():
+		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try in %s",
+			r.failures, countdown(max(r.due.Sub(m.clock), 0))))
+	case !r.due.IsZero() && r.due.After(m.clock):
+		return fmt.Sprintf("automatic, %s before expiry: in %s",
+			countdown(r.refreshBefore), countdown(r.due.Sub(m.clock)))
+	}
+	return fmt.Sprintf("automatic, %s before expiry: due now", countdown(r.refreshBefore))
+}
+
+// signInLines is the pane of a sign-in that waits for the person.
+func (m *Model) signInLines(name string, w int) []string {
+	j, p := m.pendingOf(name)
+	if p == nil {
+		return nil
+	}
+	var lines []string
+	title := m.st.PaneTitle.Render("sign in to " + name)
+	hint := func(s string) { lines = append(lines, wrapStyled(s, w, m.st.Muted.Render)...) }
+	switch p.Kind() {
+	case flows.LoginBrowser:
+		lines = append(lines, title+m.st.Muted.Render(" · in the browser"))
+		if j.opened {
+			lines = append(lines, "The browser was opened on this address; sign in there:")
+		} else {
+			lines = append(lines, "Open this address in a browser and sign in:")
+		}
+		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
+		if m.mode == modePaste && m.pasteFor == name {
+			lines = append(lines, m.paste.View())
+		} else {
+			hint("If the browser cannot come back to tokentop, copy the address it ends on and press i to paste it.")
+		}
+		if j.pasteErr != "" {
+			lines = append(lines, wrapStyled("refused: "+j.pasteErr, w, m.st.Danger.Render)...)
+		}
+		hint("c copies the address · esc cancels the sign-in")
+	case flows.LoginDevice:
+		lines = append(lines, title+m.st.Muted.Render(" · on another device"))
+		lines = append(lines, "Enter this code: "+m.st.Code.Render(safeText(p.UserCode())))
+		lines = append(lines, "at:")
+		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
+		hint("c copies the code · esc cancels the sign-in")
+	case flows.LoginPassword:
+		lines = append(lines, title+m.st.Muted.Render(" · with a password"))
+		lines = append(lines, m.st.Label.Render(fit("username", 10))+safeText(p.Username())+m.st.Muted.Render(" (from the config)"))
+		if m.mode == modePassword && m.pwdFor == name {
+			lines = append(lines, m.pwd.View())
+			hint("enter signs in · esc cancels the sign-in · the password is sent once and not kept")
+		} else {
+			hint("press l to type the password · esc cancels the sign-in")
+		}
+	}
+	return lines
+}
+
+// wrapStyled wraps s to w cells and styles each line.
+func wrapStyled(s string, w int, render func(...string) string) []string {
+	return styled(wrap(s, w), render)
+}
+
+// styled styles each line.
+func styled(lines []string, render func(...string) string) []string {
+	for i, l := range lines {
+		lines[i] = render(l)
+	}
+	return lines
+}

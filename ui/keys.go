@@ -1,0 +1,104 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// KeyMap is the dashboard's key bindings. The model enables only the
+// bindings that apply to the current screen, mode and selected connection,
+// so a disabled binding neither matches a key press nor shows in the help.
+type KeyMap struct {
+	// Moving around the table.
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Details  key.Binding
+	// Scrolling the detail pane when it does not fit.
+	PaneDown key.Binding
+	PaneUp   key.Binding
+
+	// Acting on the selected connection, or on all of them.
+	SignIn     key.Binding
+	Paste      key.Binding
+	Renew      key.Binding
+	RenewAll   key.Binding
+	Copy       key.Binding
+	CopyHeader key.Binding
+	Check      key.Binding
+	CheckAll   key.Binding
+	Logout     key.Binding
+	Reveal     key.Binding
+	Cancel     key.Binding
+
+	// The filter.
+	Filter      key.Binding
+	ClearFilter key.Binding
+
+	// Text fields and confirmations.
+	Submit key.Binding
+	Back   key.Binding
+	Yes    key.Binding
+	No     key.Binding
+
+	Help key.Binding
+	Quit key.Binding
+}
+
+// DefaultKeyMap returns tokentop's default key bindings.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
+		Details:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
+		PaneDown: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "scroll details")),
+		PaneUp:   key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "scroll details back")),
+
+		SignIn:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "sign in")),
+		Paste:      key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "paste redirect URL")),
+		Renew:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "renew")),
+		RenewAll:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew all")),
+		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy token")),
+		CopyHeader: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy header")),
+		Check:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "check")),
+		CheckAll:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "check all")),
+		Logout:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "log out")),
+		Reveal:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal token")),
+		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+
+		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+
+		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
+		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+
+		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// ShortHelp returns the bindings of the one-line help bar, most useful first.
+// Disabled bindings are left out by the help view.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{
+		k.Submit, k.Yes, k.No, k.Back,
+		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Details,
+		k.Reveal, k.Filter, k.Cancel, k.ClearFilter, k.Help, k.Quit,
+	}
+}
+
+// FullHelp returns every binding, in columns: moving, acting, and the rest.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details, k.PaneDown, k.PaneUp},
+		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader},
+		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel},
+		{k.Filter, k.ClearFilter, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
+	}
+}
