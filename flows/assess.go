@@ -1,0 +1,127 @@
+package flows
+
+import (
+	"fmt"
+	"time"
+)
+
+// Condition is the situation of one connection, as a person must act on it.
+type Condition int
+
+// The conditions a connection can be in, from good to bad.
+const (
+	// Valid: a token that stays valid beyond the renewal margin.
+	Valid Condition = iota
+	// NoExpiry: a token the provider gave no expiry (Aha!, API keys).
+	NoExpiry
+	// Renewing: expired, expiring or not yet fetched, and tokentop can get
+	// a new one without a person (refresh token, client credentials).
+	Renewing
+	// Expiring: within the renewal margin and no way to renew it alone.
+	Expiring
+	// Failing: the token works but the last renewal or health check failed.
+	Failing
+	// SignedOut: no token, and only a person can sign in.
+	SignedOut
+	// SignInRequired: the token expired or was refused, and only a person
+	// can sign in again.
+	SignInRequired
+)
+
+// NeedsAttention reports whether a person should look at the connection.
+func (c Condition) NeedsAttention() bool { return c >= Expiring }
+
+// String names the condition as tokentop status prints it.
+func (c Condition) String() string {
+	return [...]string{"valid", "no expiry", "renewable", "expiring", "failing", "signed out", "sign-in required"}[c]
+}
+
+// Assessment is a connection's condition at one moment, with the words to
+// show for it.
+type Assessment struct {
+	Condition Condition
+	// Left is the time until expiry (negative once expired); meaningful
+	// only when HasExpiry.
+	Left      time.Duration
+	HasExpiry bool
+	// Reason says why a connection needs attention, in one safe line.
+	Reason string
+}
+
+// Assess tells the condition of connection c with state st at now.
+func Assess(c *Connection, st State, now time.Time) Assessment {
+	margin := c.RefreshBefore
+	a := Assessment{}
+	tok := st.Token
+	if tok != nil && tok.HasExpiry() {
+		a.HasExpiry, a.Left = true, tok.Expiry.Sub(now)
+	}
+	renewable := c.Renewable(st)
+	switch {
+	case st.NeedsSignIn && !renewable:
+		a.Condition, a.Reason = SignInRequired, st.LastError
+	case tok == nil || tok.AccessToken == "":
+		if renewable {
+			a.Condition, a.Reason = Renewing, "no token yet; one is fetched on first use"
+		} else {
+			a.Condition, a.Reason = SignedOut, "run tokentop login "+c.Name
+		}
+	case a.HasExpiry && a.Left <= 0:
+		if renewable {
+			a.Condition, a.Reason = Renewing, "expired; renews on next use"
+		} else {
+			a.Condition, a.Reason = SignInRequired, "expired and cannot be renewed without a person"
+		}
+	case a.HasExpiry && a.Left < margin && !renewable:
+		a.Condition, a.Reason = Expiring, fmt.Sprintf("expires in %s and cannot be renewed without a person", Countdown(a.Left))
+	case st.LastError != "" && !st.LastErrorAt.Before(st.LastRenewal):
+		a.Condition, a.Reason = Failing, st.LastError
+	case st.LastCheck != nil && !st.LastCheck.OK():
+		a.Condition = Failing
+		a.Reason = st.LastCheck.Err
+		if a.Reason == "" {
+			a.Reason = fmt.Sprintf("health check answered HTTP %d", st.LastCheck.Status)
+		}
+	case a.HasExpiry && a.Left < margin:
+		a.Condition = Renewing
+	case !a.HasExpiry:
+		a.Condition = NoExpiry
+	default:
+		a.Condition = Valid
+	}
+	return a
+}
+
+// Countdown renders a duration the way the dashboard and status show time
+// left: "59m 12s", "3h 05m", "2d 4h", "45s".
+func Countdown(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	d = d.Truncate(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// TimeLeft renders an assessment's expiry for people: "59m 12s",
+// "expired 3m 02s ago", "no expiry" or "signed out".
+func TimeLeft(tok *Token, now time.Time) string {
+	switch {
+	case tok == nil || tok.AccessToken == "":
+		return "signed out"
+	case !tok.HasExpiry():
+		return "no expiry"
+	case tok.Expiry.After(now):
+		return Countdown(tok.Expiry.Sub(now))
+	default:
+		return "expired " + Countdown(now.Sub(tok.Expiry)) + " ago"
+	}
+}
