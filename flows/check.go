@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // check is the health check: GET check_url with the access token as a
@@ -23,7 +24,13 @@ func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
 	}
 	e.red.Add(tok.AccessToken)
 	c := e.c()
-	u, err := e.wireExpand("check_url", c.CheckURL)
+	// Aha!: a sign-in that started at secure.aha.io named the account; the
+	// API lives on that subdomain (seeds/001), not the configured one.
+	checkURL := c.CheckURL
+	if as := tok.Extra["account_subdomain"]; as != "" && CheckSubdomain(as) == nil {
+		checkURL = strings.ReplaceAll(checkURL, "{subdomain}", as)
+	}
+	u, err := e.wireExpand("check_url", checkURL)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ type Connection struct {
 // person, given what is stored for it.
 func (c *Connection) Renewable(st State) bool {
 	if st.NeedsSignIn {
-		return c.Flow == ClientCredentials || c.Flow == APIKey
+		return c.Flow == ClientCredentials || c.Flow == APIKey || (c.Flow == Password && !c.Password.IsZero())
 	}
 	switch c.Flow {
 	case ClientCredentials, APIKey:

@@ -224,6 +224,11 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 	tok, err := s.obtain(ctx, c, st)
 	if err != nil {
 		s.recordFailure(c.Name, err)
+		if IsInvalidGrant(err) && !errors.Is(err, ErrSignInRequired) {
+			// The stored grant was refused (expired, revoked or already
+			// used): only a person signing in again can help.
+			err = fmt.Errorf("%w: %w", ErrSignInRequired, err)
+		}
 		return nil, &ConnError{c.Name, err}
 	}
 	return s.saveToken(c.Name, tok, EventRenewal, renewalDetail(tok, st))
@@ -256,6 +261,10 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 		tok, err = e.refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
 			keepExtra(tok, st.Token)
+		} else if IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
+			// A configured password can sign in again without a person.
+			s.log.Debug("refresh token refused: signing in with the configured password")
+			return s.obtain(ctx, c, State{})
 		}
 	case c.Flow == Password && !c.Password.IsZero():
 		var pw string
