@@ -869,3 +869,41 @@ func TestCallbackLogsNothing(t *testing.T) {
 		t.Fatalf("logged: %q", buf.String())
 	}
 }
+
+// TestCallbackConcurrentRedirects: many copies of the right redirect at once
+// (a double click, a replay racing the original): exactly one is accepted.
+func TestCallbackConcurrentRedirects(t *testing.T) {
+	s := cbStart(t, callbackCode)
+	const n = 16
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			res, err := cbClient().Get(cbURL(s, "code="+cbTestCode+"&state="+cbTestState))
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	close(start)
+	ok := 0
+	for range n {
+		switch st := <-statuses; st {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d redirects accepted, want 1", ok)
+	}
+	if vals, err := cbWaitNow(t, s); err != nil || vals.Get("code") != cbTestCode {
+		t.Fatalf("Wait = %v, %v", vals, err)
+	}
+}
