@@ -67,10 +67,9 @@ type Styles struct {
 	// Code is a value the person must read or type: a device code.
 	Code lipgloss.Style
 
-	// Help styles the help bar; Input the text fields; Spinner the busy mark.
-	Help    help.Styles
-	Input   textinput.Styles
-	Spinner lipgloss.Style
+	// Help styles the help bar; Input the text fields.
+	Help  help.Styles
+	Input textinput.Styles
 }
 
 // New returns the styles for a dark or a light background.
@@ -99,8 +98,6 @@ func New(isDark bool) Styles {
 		Label:     fg(p.Muted),
 		Key:       lipgloss.NewStyle().Bold(true).Foreground(p.Accent),
 		Code:      lipgloss.NewStyle().Bold(true).Foreground(p.Warn),
-
-		Spinner: fg(p.Accent),
 	}
 	s.Help = help.Styles{
 		ShortKey:       fg(p.Accent),

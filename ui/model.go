@@ -17,7 +17,6 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/atotto/clipboard"
 	"github.com/cli/browser"
 
@@ -177,6 +176,8 @@ func New(b Backend, opts Options) *Model {
 	}
 	m.clock = m.now()
 
+	// The spinner has no style of its own: the table paints its frame, so
+	// it can sit on the selection's background.
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.Spinner{
 		Frames: spinner.MiniDot.Frames,
 		FPS:    time.Second / 10,
@@ -255,9 +256,6 @@ func (m *Model) setStyles(isDark bool) {
 	for _, in := range []*textinput.Model{&m.filter, &m.pwd, &m.paste} {
 		in.SetStyles(m.st.Input)
 	}
-	// The table styles the spinner's frame itself, so it can sit on the
-	// selection's background.
-	m.spinner.Style = lipgloss.NewStyle()
 }
 
 // tickMsg is the once-a-second heartbeat. Only the heartbeat of the
