@@ -383,6 +383,9 @@ func (a *app) statusRows(svc *flows.Service) ([]statusRow, bool, error) {
 			State: as.Condition.String(), Attention: as.Condition.NeedsAttention(),
 			Reason: flows.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
 		}
+		if st.Token == nil && c.Renewable(st) {
+			r.Left = "no token yet"
+		}
 		if st.Token != nil && st.Token.HasExpiry() {
 			e := st.Token.Expiry
 			r.ExpiresAt = &e

@@ -41,12 +41,21 @@ func (t *Token) Left(now time.Time) time.Duration { return t.Expiry.Sub(now) }
 
 // ValidFor reports whether the token exists and stays valid for at least d
 // after now. A token without expiry is always valid.
+//
+// A token whose whole lifetime is shorter than twice d counts as valid until
+// half of its life has passed: otherwise every request for a 90-second token
+// with a 5-minute margin would renew it, forever.
 func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
 	if t == nil || t.AccessToken == "" {
 		return false
 	}
 	if !t.HasExpiry() {
 		return true
+	}
+	if !t.ObtainedAt.IsZero() {
+		if life := t.Expiry.Sub(t.ObtainedAt); life > 0 && life < 2*d {
+			d = life / 2
+		}
 	}
 	return t.Expiry.Sub(now) >= d
 }

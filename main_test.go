@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tokentop/flows"
+	"tokentop/flows/providertest"
+	"tokentop/store"
+)
+
+// binPath is the tokentop binary built once for the end-to-end tests.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tokentop-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "tokentop")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building tokentop:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli is a config and state file for runs of the real binary.
+type cli struct {
+	t      *testing.T
+	fake   *providertest.Server
+	config string
+	state  string
+}
+
+const cliAerionSecret = "aerion-client-secret-SENTINEL-4242"
+
+func newCLI(t *testing.T, opts providertest.Options) *cli {
+	t.Helper()
+	fake := providertest.New(opts)
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	c := &cli{t: t, fake: fake, config: filepath.Join(dir, "config.toml"), state: filepath.Join(dir, "state", "tokentop.db")}
+	conf := fmt.Sprintf(`refresh_before = "60s"
+
+[connections.aikido]
+provider = "aikido"
+client_id = %q
+client_secret = %q
+token_url = "%s"
+check_url = "%s"
+
+[connections.aerion]
+provider = "aerion"
+company_url = %q
+username = %q
+client_id = "tokentop-e2e"
+client_secret = %q
+token_url = "%s"
+check_url = "%s"
+`, providertest.AikidoClientID, providertest.AikidoClientSecret, fake.AikidoTokenURL(), fake.AikidoCheckURL(),
+		providertest.AerionTenant, providertest.AerionUser, cliAerionSecret, fake.AerionTokenURL(), fake.AerionCheckURL())
+	if err := os.WriteFile(c.config, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// run runs tokentop with args and returns stdout, stderr and the exit code.
+func (c *cli) run(stdin string, args ...string) (string, string, int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, append([]string{"--config", c.config, "--state", c.state}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("running tokentop: %v", err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestCLITokenAndHeader(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	out, errOut, code := c.run("", "token", "aikido")
+	if code != 0 {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	tok := strings.TrimSuffix(out, "\n")
+	if tok == "" || strings.ContainsAny(tok, " \n\t") {
+		t.Fatalf("token printed %q, want only the token and a newline", out)
+	}
+	out, _, code = c.run("", "header", "aikido")
+	if code != 0 || out != "Authorization: Bearer "+tok+"\n" {
+		t.Fatalf("header printed %q (exit %d)", out, code)
+	}
+	if n := c.fake.Count(providertest.Aikido, "client_credentials"); n != 1 {
+		t.Fatalf("%d token requests, want 1: the second command must reuse the stored token", n)
+	}
+}
+
+func TestCLIExitStatuses(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		stderr   string
+		stdoutIn string
+	}{
+		{"signed out token", []string{"token", "aerion"}, 1, "tokentop: aerion: sign-in required: run tokentop login aerion\n", ""},
+		{"unknown connection", []string{"token", "nope"}, 2, "nope: unknown connection", ""},
+		{"missing argument", []string{"token"}, 2, "usage", ""},
+		{"unknown flag", []string{"status", "--bogus"}, 2, "unknown flag", ""},
+		{"status needs attention", []string{"status"}, 1, "", "signed out: run tokentop login aerion"},
+		{"config check", []string{"config", "check"}, 0, "", "2 connections, ok"},
+		{"version", []string{"--version"}, 0, "", "tokentop "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := c.run("", tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
+			}
+			if tc.stderr != "" && !strings.Contains(errOut, tc.stderr) {
+				t.Fatalf("stderr %q, want it to contain %q", errOut, tc.stderr)
+			}
+			if tc.stdoutIn != "" && !strings.Contains(out, tc.stdoutIn) {
+				t.Fatalf("stdout %q, want it to contain %q", out, tc.stdoutIn)
+			}
+		})
+	}
+}
+
+func TestCLIConfigError(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	bad := "[connections.aha]\nprovider = \"aha\"\nsubdomain = \"acme\"\nflow = \"oauth\"\nclient_secret = \"literal-SENTINEL-secret\"\n"
+	if err := os.WriteFile(c.config, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := c.run("", "status")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	want := "tokentop: config.toml:4: connections.aha: unknown flow \"oauth\""
+	if !strings.HasPrefix(errOut, want) {
+		t.Fatalf("stderr %q, want it to start with %q", errOut, want)
+	}
+	if strings.Contains(errOut, "SENTINEL") {
+		t.Fatal("the error shows a secret")
+	}
+}
+
+func TestCLILoginStatusCheckLogout(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	_, errOut, code := c.run(providertest.AerionPassword+"\n", "login", "aerion", "--password-stdin")
+	if code != 0 || !strings.Contains(errOut, "aerion: signed in") {
+		t.Fatalf("login: exit %d: %s", code, errOut)
+	}
+	// Neither the password nor the client secret is in the state file.
+	b, err := os.ReadFile(c.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{providertest.AerionPassword, cliAerionSecret} {
+		if bytes.Contains(b, []byte(s)) {
+			t.Fatal("the state file holds a password or client secret")
+		}
+	}
+	if _, errOut, code := c.run("", "check", "aerion"); code != 0 {
+		t.Fatalf("check: exit %d: %s", code, errOut)
+	}
+	out, _, code := c.run("", "status", "--json")
+	if code != 0 {
+		t.Fatalf("status with every connection able to hand out a token: exit %d\n%s", code, out)
+	}
+	var rows []struct {
+		Name      string `json:"name"`
+		State     string `json:"state"`
+		LastCheck string `json:"last_check"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if rows[1].Name != "aerion" || rows[1].State != "valid" || !strings.HasPrefix(rows[1].LastCheck, "200 · ") {
+		t.Fatalf("aerion row: %+v", rows[1])
+	}
+	if _, errOut, code := c.run("", "logout", "aerion"); code != 0 {
+		t.Fatalf("logout: exit %d: %s", code, errOut)
+	}
+	if _, _, code := c.run("", "token", "aerion"); code != 1 {
+		t.Fatalf("token after logout: exit %d, want 1", code)
+	}
+}
+
+func TestCLISeedRefreshToken(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	rt := c.fake.SeedRefreshToken(providertest.Aerion, providertest.AerionUser)
+	if _, errOut, code := c.run(rt+"\n", "login", "aerion", "--refresh-token-stdin"); code != 0 {
+		t.Fatalf("login --refresh-token-stdin: exit %d: %s", code, errOut)
+	}
+	if out, _, code := c.run("", "token", "aerion"); code != 0 || out == "" {
+		t.Fatalf("token after seeding: exit %d", code)
+	}
+}
+
+// Eight processes ask at once for a token that has expired, at a provider
+// that rotates refresh tokens: exactly one renewal reaches it, and all eight
+// print the same new token.
+func TestCLIConcurrentProcessesRenewOnce(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	if _, errOut, code := c.run(providertest.AerionPassword+"\n", "login", "aerion", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	db, err := store.Open(c.state, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update("aerion", func(st *flows.State) error {
+		st.Token.Expiry = time.Now().Add(-time.Minute)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.fake.Count(providertest.Aerion, "refresh_token")
+	var wg sync.WaitGroup
+	outs := make([]string, 8)
+	codes := make([]int, 8)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], _, codes[i] = c.run("", "token", "aerion")
+		}()
+	}
+	wg.Wait()
+	for i := range outs {
+		if codes[i] != 0 || outs[i] == "" || outs[i] != outs[0] {
+			t.Fatalf("process %d: exit %d, same token as process 0: %v", i, codes[i], outs[i] == outs[0])
+		}
+	}
+	if n := c.fake.Count(providertest.Aerion, "refresh_token") - before; n != 1 {
+		t.Fatalf("%d refresh requests from 8 processes, want exactly 1", n)
+	}
+}
