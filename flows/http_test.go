@@ -664,7 +664,7 @@ func TestSecretResolvedOnlyWhenNeeded(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", aminoMediaType)
-		io.WriteString(w, aminoDoc(`"access_token":"amino-at","expires_at_timestamp":`+strconv.FormatInt(testNow.Unix()+600, 10)))
+		io.WriteString(w, aminoDoc(`"access_token":"amino-at","expires_at_timestamp":`+strconv.FormatInt(time.Now().Unix()+600, 10)))
 	})
 	c := &Connection{Provider: Amino, ClientSecret: NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
 	e, err := newEndpoint(c, func() time.Time { return testNow }, nil, nil)
