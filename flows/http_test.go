@@ -653,3 +653,28 @@ func TestClientSecretErrorNamesKey(t *testing.T) {
 		t.Error("request sent without a secret")
 	}
 }
+
+// TestSecretResolvedOnlyWhenNeeded: calls that send no client credentials
+// (Amino's JSON:API, the health check) never resolve the client secret, and
+// a nil logger is fine.
+func TestSecretResolvedOnlyWhenNeeded(t *testing.T) {
+	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.URL.Path == "/me" {
+			w.WriteHeader(200)
+			return
+		}
+		w.Header().Set("Content-Type", aminoMediaType)
+		io.WriteString(w, aminoDoc(`"access_token":"amino-at","expires_at_timestamp":`+strconv.FormatInt(time.Now().Unix()+600, 10)))
+	})
+	c := &Connection{Provider: Amino, ClientSecret: NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
+	e, err := newEndpoint(c, func() time.Time { return testNow }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.password(context.Background(), "u", "password-value"); err != nil {
+		t.Fatal(err)
+	}
+	if ck, err := e.check(context.Background(), &Token{AccessToken: "amino-at"}); err != nil || !ck.OK() {
+		t.Fatalf("check %v %v", ck, err)
+	}
+}

@@ -7,15 +7,17 @@ package flows
 // (internal/token.go in v0.37.0) does not fit a client that must be exact:
 //
 //   - a missing expires_in reads as "valid forever" (Expiry zero, which its
-//     Token.Valid treats as never expiring) with no way to tell it apart;
-//   - expires_in 3600.0 fails the whole request (json.Number.Int64), and a
-//     string "3600" only works by luck of its lenient type;
+//     Token.Valid treats as never expiring) and nothing records that the
+//     provider said nothing (here: a Note, and renewal on a refused check);
+//   - expires_in 3600.0 fails the whole request (its expirationTime reads a
+//     json.Number with Int64, which rejects the fraction), so a provider's
+//     harmless float costs the user their token;
 //   - the expiry is time.Now() after the answer arrived: no injected clock,
 //     no send time, no use of the server's Date for an absolute expiry;
 //   - with AuthStyleAutoDetect any error sends the request a second time
 //     with the other client authentication, so a password or a one-time code
-//     goes out twice and a bad secret is tried both ways (RFC 6749 §2.3.1
-//     says one method per client);
+//     goes out twice and a bad secret is tried both ways (RFC 6749 §2.3:
+//     one authentication method per request);
 //   - it cannot express Amino's JSON:API body or send Aerion's companyurl
 //     tenant header on the refresh made by its TokenSource.
 //
@@ -419,6 +421,8 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 	}
 	if life > 0 {
 		tok.Expiry = sentAt.Add(life)
+	} else {
+		tok.Notes = append(tok.Notes, "expires_in missing: expiry unknown")
 	}
 	if note != "" {
 		tok.Notes = append(tok.Notes, note)
