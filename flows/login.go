@@ -298,6 +298,9 @@ func (b *browserLogin) Wait(ctx context.Context) (*Token, error) {
 	var tok *Token
 	if b.c.Flow == Implicit {
 		tok, err = tokenFromFragment(v, b.s.now())
+		if err == nil {
+			b.s.red.Add(tok.AccessToken)
+		}
 	} else {
 		code := v.Get("code")
 		b.s.red.Add(code)
