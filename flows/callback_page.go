@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"sync"
 )
 
 // cbRelayScript runs in the browser on the implicit grant's redirect page.
@@ -41,11 +42,14 @@ const cbPageStyle = `body{font-family:system-ui,sans-serif;margin:3em auto;max-w
 // cbPageTemplate is the one page every answer of the listener uses. Message
 // comes from a fixed set of sentences; Detail is a provider's error code and
 // description, which html/template escapes. Nothing else of a request is
-// ever shown: no code, state or token appears on any page.
-var cbPageTemplate = template.Must(template.New("callback").Parse(`<!doctype html>
+// ever shown: no code, state or token appears on any page. It is parsed on
+// first use, so commands that never sign in do not pay for it.
+var cbPageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("callback").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><title>tokentop sign-in</title><style>` + cbPageStyle + `</style></head>
 <body><h1>tokentop</h1><p id="m">{{.Message}}</p>{{if .Detail}}<p class="d">{{.Detail}}</p>{{end}}{{if .Relay}}<noscript><p>JavaScript is off: copy this page's whole address, including the part after #, and paste it into tokentop.</p></noscript><script>` + cbRelayScript + `</script>{{end}}</body></html>
 `))
+})
 
 // cbCSP allows the one inline script and the one inline style by hash (CSP
 // Level 2), a fetch to the listener itself, and nothing else: no external
@@ -84,7 +88,7 @@ type cbPageData struct {
 // cbWritePage answers with an HTML page.
 func cbWritePage(w http.ResponseWriter, status int, d cbPageData) {
 	var buf bytes.Buffer
-	if err := cbPageTemplate.Execute(&buf, d); err != nil {
+	if err := cbPageTemplate().Execute(&buf, d); err != nil {
 		// The template is fixed and its data are strings: this cannot
 		// happen, but never answer with half a page.
 		cbWriteText(w, http.StatusInternalServerError, "tokentop could not show this page.")

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,9 +155,6 @@ func newHTTPClient(c *Connection) (*http.Client, error) {
 	}, nil
 }
 
-// subdomainRE is one DNS label: the only thing that may replace {subdomain}
-// in a URL, so a configured value cannot move the request to another host.
-var subdomainRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // wireExpand fills the {subdomain} placeholder of a URL template with the
 // connection's subdomain (Aha!: https://<subdomain>.aha.io/oauth/token).
@@ -173,7 +169,7 @@ func (e *endpoint) wireExpand(key, u string) (string, error) {
 	if sub == "" {
 		return "", fmt.Errorf("%s needs a subdomain and none is set", key)
 	}
-	if !subdomainRE.MatchString(sub) {
+	if CheckSubdomain(sub) != nil {
 		return "", fmt.Errorf("subdomain %q is not a valid host name label", Sanitize(sub))
 	}
 	return strings.ReplaceAll(u, "{subdomain}", sub), nil
