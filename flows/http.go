@@ -155,7 +155,6 @@ func newHTTPClient(c *Connection) (*http.Client, error) {
 	}, nil
 }
 
-
 // wireExpand fills the {subdomain} placeholder of a URL template with the
 // connection's subdomain (Aha!: https://<subdomain>.aha.io/oauth/token).
 func (e *endpoint) wireExpand(key, u string) (string, error) {
