@@ -137,7 +137,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if mem.ValidFor(s.now(), minValid) {
 		return mem, s.saveUnsaved(name)
 	}
-	st, err := s.store.Load(name)
+	st, err := s.load(name)
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
@@ -156,7 +156,7 @@ func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store.Load(name)
+	st, err := s.load(name)
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
@@ -164,6 +164,23 @@ func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
 	return s.renew(ctx, c, 0, true)
+}
+
+// load returns the stored state of one connection with a renewed token that
+// could not be saved in place of the stored one, unless the file holds a
+// newer one. Renewal must start from it: a rotating server has retired the
+// refresh token the file still holds (RFC 9700 §4.14.2).
+func (s *Service) load(name string) (State, error) {
+	st, err := s.store.Load(name)
+	if err != nil {
+		return st, err
+	}
+	s.mu.Lock()
+	if t := s.unsaved[name]; t != nil && (st.Token == nil || !t.ObtainedAt.Before(st.Token.ObtainedAt)) {
+		st.Token = t.Clone()
+	}
+	s.mu.Unlock()
+	return st, nil
 }
 
 func signInReason(c *Connection, st State) error {
@@ -210,7 +227,7 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 	defer unlock()
 
 	// Another process may have renewed while this one waited for the lock.
-	st, err := s.store.Load(c.Name)
+	st, err := s.load(c.Name)
 	if err != nil {
 		return nil, &ConnError{c.Name, err}
 	}
