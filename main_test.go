@@ -262,3 +262,120 @@ func TestCLIConcurrentProcessesRenewOnce(t *testing.T) {
 		t.Fatalf("%d refresh requests from 8 processes, want exactly 1", n)
 	}
 }
+
+// tmux drives the real binary in a real terminal, as a person would.
+type tmux struct {
+	t      *testing.T
+	socket string
+	name   string
+}
+
+func newTmux(t *testing.T, width, height int, command string, env ...string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is missing: .ci/run installs it")
+		}
+		t.Skip("tmux is not installed")
+	}
+	tm := &tmux{t: t, socket: fmt.Sprintf("tokentop-test-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "tt"}
+	args := []string{"new-session", "-d", "-s", tm.name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height)}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	args = append(args, command)
+	tm.cmd(args...)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	return tm
+}
+
+func (tm *tmux) cmd(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (tm *tmux) screen() string { return tm.cmd("capture-pane", "-p", "-t", tm.name) }
+
+func (tm *tmux) keys(keys ...string) { tm.cmd(append([]string{"send-keys", "-t", tm.name}, keys...)...) }
+
+// waitFor polls the screen until cond holds, up to a deadline; it never
+// sleeps a fixed time to synchronise.
+func (tm *tmux) waitFor(what string, d time.Duration, cond func(string) bool) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(d)
+	var s string
+	for time.Now().Before(deadline) {
+		s = tm.screen()
+		if cond(s) {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval, not a synchronisation
+	}
+	tm.t.Fatalf("waiting for %s: the screen shows:\n%s", what, s)
+	return ""
+}
+
+// rowOf returns the screen line of a connection's row.
+func rowOf(screen, name string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		f := strings.Fields(l)
+		for i, w := range f {
+			if w == name && i <= 2 {
+				return l
+			}
+		}
+	}
+	return ""
+}
+
+var demoConnections = []string{"aikido", "aikido-app", "aha", "aha-implicit", "aha-key", "aerion", "amino", "idp-device", "idp-app", "idp-service"}
+
+func TestDemoInTmux(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{120, 35}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			tmp := t.TempDir()
+			tm := newTmux(t, size.w, size.h, binPath+" --demo", "NO_COLOR=1", "TOKENTOP_CONFIG=/nonexistent", "HOME="+t.TempDir(), "TMPDIR="+tmp)
+			screen := tm.waitFor("every demo connection", 20*time.Second, func(s string) bool {
+				for _, n := range demoConnections {
+					if rowOf(s, n) == "" {
+						return false
+					}
+				}
+				return true
+			})
+			if !strings.Contains(screen, "signed out") {
+				t.Fatalf("a fresh demo should show signed-out rows:\n%s", screen)
+			}
+			// Sign in to the first row (Aikido, client credentials: no person
+			// needed) and watch its countdown move.
+			tm.keys("l")
+			countdown := func(s string) string {
+				r := rowOf(s, "aikido")
+				for _, f := range strings.Fields(r) {
+					if strings.HasSuffix(f, "s") && len(f) > 1 && f[0] >= '0' && f[0] <= '9' {
+						return f
+					}
+				}
+				return ""
+			}
+			first := countdown(tm.waitFor("aikido's countdown", 15*time.Second, func(s string) bool { return countdown(s) != "" }))
+			tm.waitFor("the countdown to change", 5*time.Second, func(s string) bool { c := countdown(s); return c != "" && c != first })
+			// Quit; the demo removes its files.
+			tm.keys("q")
+			deadline := time.Now().Add(10 * time.Second)
+			for exec.Command("tmux", "-L", tm.socket, "has-session", "-t", tm.name).Run() == nil {
+				if time.Now().After(deadline) {
+					t.Fatalf("tokentop did not exit on q:\n%s", tm.screen())
+				}
+				time.Sleep(50 * time.Millisecond) // polling interval
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Fatalf("the demo left %d files behind in its temporary directory", len(left))
+			}
+		})
+	}
+}
