@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -658,6 +659,54 @@ func TestE2ESharedStore(t *testing.T) {
 		t.Fatalf("%d refresh_token requests at aerion, want 2", n)
 	}
 
+	_, out := e.quit()
+	e.noSecretShown(out, providertest.AerionPassword)
+}
+
+// TestE2EStateFileReplaced deletes the state file under a running dashboard,
+// as a person resetting tokentop does, then lets another process write a new
+// one. The store then answers with a mark that went back and the whole new
+// contents, which replace what the dashboard knew: a token that is gone
+// must not go on counting down.
+func TestE2EStateFileReplaced(t *testing.T) {
+	e := newE2E(t)
+	if _, err := e.svc.Token(e.ctx, "aikido", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	e.state("aikido")
+	e.start()
+	if r := e2eRow(e.settle().frame, "aikido"); !strings.Contains(r, countdown(providertest.DefaultLifetime)) {
+		t.Fatalf("aikido before the file went: %q", r)
+	}
+
+	if err := os.Remove(e.dbPath); err != nil {
+		t.Fatal(err)
+	}
+	s := e.tick(time.Second)
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "signed out") {
+		t.Fatalf("aikido after its state file was deleted: %q", r)
+	}
+
+	other := e.service(e.openStore())
+	p, err := other.BeginLogin(e.ctx, "aerion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SubmitPassword(providertest.AerionPassword); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := p.Wait(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.secret(tok)
+	s = e.tick(time.Second)
+	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, countdown(tok.Expiry.Sub(e.clock.Now()))) {
+		t.Fatalf("aerion signed in into a new state file: %q", r)
+	}
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "signed out") {
+		t.Fatalf("aikido after a new state file: %q", r)
+	}
 	_, out := e.quit()
 	e.noSecretShown(out, providertest.AerionPassword)
 }

@@ -413,6 +413,10 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 	m.polling = false
 	m.pollErr = ""
+	// A mark that went back says the state file was replaced (deleted, or
+	// moved aside as damaged): msg.states is all it holds now, and a row
+	// missing from it has nothing saved any more.
+	replaced := msg.next < m.mark
 	m.mark = msg.next
 	first := !m.loaded
 	m.loaded = true
@@ -420,6 +424,14 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 		if r := m.byName[name]; r != nil {
 			m.updateRow(r, func(s *flows.State) { *s = st })
 			if !first {
+				m.schedule(r)
+			}
+		}
+	}
+	if replaced {
+		for _, r := range m.rows {
+			if _, ok := msg.states[r.conn.Name]; !ok {
+				m.updateRow(r, func(s *flows.State) { *s = flows.State{} })
 				m.schedule(r)
 			}
 		}
