@@ -109,8 +109,11 @@ func clip(s string, w int) string {
 // localTime formats t in loc, with how far it is from now.
 func localTime(t, now time.Time, loc *time.Location) string {
 	s := t.In(loc).Format("2006-01-02 15:04:05 MST")
-	if d := t.Sub(now); d >= 0 {
+	switch d := t.Sub(now); {
+	case d >= time.Second:
 		return s + " (in " + countdown(d) + ")"
+	case d > -time.Second:
+		return s + " (now)"
 	}
 	return s + " (" + ago(now, t) + ")"
 }
