@@ -173,6 +173,12 @@ func (e *e2e) start() {
 	}
 	e.tm = teatest.NewTestModel(e.t, m, teatest.WithInitialTermSize(120, 30),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii), tea.WithFilter(filter)))
+	// A test that failed half-way still stops its program, before the
+	// fakes close under it.
+	e.t.Cleanup(func() {
+		_ = e.tm.Quit()
+		e.tm.WaitFinished(e.t, teatest.WithFinalTimeout(10*time.Second))
+	})
 	e.wait("the first poll", func(msg tea.Msg) bool { _, ok := msg.(changedMsg); return ok })
 }
 
