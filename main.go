@@ -66,6 +66,9 @@ type app struct {
 	stdout, stderr io.Writer
 
 	configPath string
+	// only names the one connection a command needs (token, header): the
+	// config's other connections are not even parsed.
+	only string
 	statePath  string
 	logPath    string
 	demo       bool
@@ -173,7 +176,13 @@ func (a *app) loadConfig() (*flows.Config, error) {
 		}
 		path = p
 	}
-	cfg, err := flows.LoadConfig(path)
+	var cfg *flows.Config
+	var err error
+	if a.only != "" {
+		cfg, err = flows.LoadConfigFor(path, a.only)
+	} else {
+		cfg, err = flows.LoadConfig(path)
+	}
 	if err != nil {
 		return nil, usageErr(err)
 	}
@@ -287,6 +296,7 @@ func (a *app) headerCmd() *cobra.Command {
 
 // freshToken is the path scripts take: no work for any other connection.
 func (a *app) freshToken(ctx context.Context, name string, minValid time.Duration) (*flows.Token, error) {
+	a.only = name
 	svc, err := a.service()
 	if err != nil {
 		return nil, err

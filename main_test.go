@@ -379,3 +379,94 @@ func TestDemoInTmux(t *testing.T) {
 		})
 	}
 }
+
+// benchFixture writes a config of many connections and stores a valid token
+// for one of them (an Aha! API key: no network, no expiry), so `tokentop
+// token` takes its fast path. Every other connection has a secret command
+// that leaves a marker file if it ever runs: the fast path must do no work
+// for other connections.
+func benchFixture(b *testing.B, others int) (args []string, marker string) {
+	b.Helper()
+	dir := b.TempDir()
+	marker = filepath.Join(dir, "secret-command-ran")
+	var conf strings.Builder
+	for i := range others {
+		fmt.Fprintf(&conf, "[connections.svc%04d]\nprovider = \"aikido\"\nclient_id = \"id%d\"\nclient_secret = \"cmd:touch %s; echo s\"\n\n", i, i, marker)
+	}
+	conf.WriteString("[connections.aha-key]\nprovider = \"aha\"\nflow = \"api_key\"\nsubdomain = \"acme\"\napi_key = \"aha_key_0123456789abcdef0123456789\"\n")
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	args = []string{"--config", cfg, "--state", filepath.Join(dir, "state", "tokentop.db"), "token", "aha-key"}
+	if out, err := exec.Command(binPath, args...).CombinedOutput(); err != nil {
+		b.Fatalf("first run: %v: %s", err, out)
+	}
+	return args, marker
+}
+
+var helloOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tokentop-hello-")
+	if err != nil {
+		return "", err
+	}
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"), 0o600); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", "build", "-o", bin, src)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building hello: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+func runOnce(b *testing.B, bin string, args ...string) time.Duration {
+	start := time.Now()
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		b.Fatalf("%s: %v: %s", bin, err, out)
+	}
+	return time.Since(start)
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}
+
+// BenchmarkTokenVsHello runs `tokentop token NAME` (a valid stored token, a
+// config of 1,000 other connections) and a hello-world Go binary side by
+// side, alternately, and reports both medians and their ratio. The standing
+// target is a ratio of at most 2.
+func BenchmarkTokenVsHello(b *testing.B) {
+	for _, others := range []int{0, 1000} {
+		b.Run(fmt.Sprintf("others=%d", others), func(b *testing.B) {
+			hello, err := helloOnce()
+			if err != nil {
+				b.Fatal(err)
+			}
+			args, marker := benchFixture(b, others)
+			var tt, hw []time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				tt = append(tt, runOnce(b, binPath, args...))
+				hw = append(hw, runOnce(b, hello))
+			}
+			b.StopTimer()
+			if _, err := os.Stat(marker); err == nil {
+				b.Fatal("the token path ran another connection's secret command")
+			}
+			mt, mh := median(tt), median(hw)
+			b.ReportMetric(float64(mt.Microseconds())/1000, "token-ms")
+			b.ReportMetric(float64(mh.Microseconds())/1000, "hello-ms")
+			b.ReportMetric(float64(mt)/float64(mh), "ratio")
+		})
+	}
+}

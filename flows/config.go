@@ -176,27 +176,42 @@ func (e ConfigErrors) Unwrap() []error {
 // Secrets are never resolved: that runs commands, and a command for one
 // connection must not run because another connection is used.
 func LoadConfig(path string) (*Config, error) {
+	data, mode, err := cfgRead(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfgLoad(path, data, mode)
+}
+
+// cfgRead reads a config file and the permission bits of what it read.
+func cfgRead(path string) ([]byte, os.FileMode, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, 0, fmt.Errorf("reading config: %w", err)
 	}
 	defer f.Close()
 	// Stat the open file, not the path, so the mode is that of the bytes
 	// we read.
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, 0, fmt.Errorf("reading config: %w", err)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, cfgMaxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, 0, fmt.Errorf("reading config: %w", err)
 	}
+	return data, info.Mode().Perm(), nil
+}
+
+// cfgLoad parses data read from path and adds the warnings about literal
+// secrets in a file that others can read.
+func cfgLoad(path string, data []byte, mode os.FileMode) (*Config, error) {
 	cfg, literals, err := cfgParse(path, data)
 	if err != nil {
 		return nil, err
 	}
 	// Windows has no mode bits to speak of; its ACLs are out of scope.
-	if runtime.GOOS != "windows" && info.Mode().Perm()&0o044 != 0 {
+	if runtime.GOOS != "windows" && mode&0o044 != 0 {
 		var warns []string
 		for _, l := range literals {
 			warns = append(warns, fmt.Sprintf(
