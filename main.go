@@ -68,10 +68,10 @@ type app struct {
 	configPath string
 	// only names the one connection a command needs (token, header): the
 	// config's other connections are not even parsed.
-	only string
-	statePath  string
-	logPath    string
-	demo       bool
+	only      string
+	statePath string
+	logPath   string
+	demo      bool
 
 	// openURLFallback is tried when no browser opens (the demo's fake browser).
 	openURLFallback func(string) error

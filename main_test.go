@@ -300,7 +300,9 @@ func (tm *tmux) cmd(args ...string) string {
 
 func (tm *tmux) screen() string { return tm.cmd("capture-pane", "-p", "-t", tm.name) }
 
-func (tm *tmux) keys(keys ...string) { tm.cmd(append([]string{"send-keys", "-t", tm.name}, keys...)...) }
+func (tm *tmux) keys(keys ...string) {
+	tm.cmd(append([]string{"send-keys", "-t", tm.name}, keys...)...)
+}
 
 // waitFor polls the screen until cond holds, up to a deadline; it never
 // sleeps a fixed time to synchronise.
