@@ -102,11 +102,18 @@ func (m *Model) detailLines(r *row, w int) []string {
 			addWrapped("check", text, m.st.Danger.Render, leftW)
 		}
 	}
-	for _, u := range []struct{ k, v string }{
-		{"auth URL", c.AuthURL}, {"token URL", c.TokenURL},
-		{"device URL", c.DeviceURL}, {"check URL", c.CheckURL},
-	} {
+	// Aha!'s URLs are templates: show them on the account the token belongs
+	// to (account_subdomain after a sign-in at "secure"), else the
+	// configured one.
+	sub := c.Subdomain
+	if st.Token != nil && st.Token.Extra["account_subdomain"] != "" {
+		sub = st.Token.Extra["account_subdomain"]
+	}
+	for _, u := range endpointsOf(c) {
 		if u.v != "" {
+			if x := c.ExpandURL(u.v, sub); x != "" {
+				u.v = x
+			}
 			add(u.k, safeText(u.v))
 		}
 	}
@@ -203,6 +210,21 @@ func (m *Model) renewalPlan(r *row) string {
 	return fmt.Sprintf("automatic, %s before expiry: due now", countdown(r.refreshBefore))
 }
 
+// endpointsOf lists the URLs that connection c's flow talks to.
+func endpointsOf(c *flows.Connection) []struct{ k, v string } {
+	switch c.Flow {
+	case flows.APIKey:
+		return []struct{ k, v string }{{"check URL", c.CheckURL}}
+	case flows.ClientCredentials, flows.Password:
+		return []struct{ k, v string }{{"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
+	case flows.DeviceCode:
+		return []struct{ k, v string }{{"device URL", c.DeviceURL}, {"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
+	case flows.Implicit:
+		return []struct{ k, v string }{{"auth URL", c.AuthURL}, {"check URL", c.CheckURL}}
+	}
+	return []struct{ k, v string }{{"auth URL", c.AuthURL}, {"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
+}
+
 // signInLines is the pane of a sign-in that waits for the person.
 func (m *Model) signInLines(name string, w int) []string {
 	j, p := m.pendingOf(name)
@@ -239,6 +261,10 @@ func (m *Model) signInLines(name string, w int) []string {
 	case flows.LoginPassword:
 		lines = append(lines, title+m.st.Muted.Render(" · with a password"))
 		lines = append(lines, m.st.Label.Render(fit("username", 10))+safeText(p.Username())+m.st.Muted.Render(" (from the config)"))
+		// The connection's note (the demo's passwords are there).
+		if r := m.byName[name]; r != nil && r.conn.Note != "" {
+			lines = append(lines, wrapStyled("note: "+safeText(r.conn.Note), w, m.st.Muted.Render)...)
+		}
 		if m.mode == modePassword && m.pwdFor == name {
 			lines = append(lines, m.pwd.View())
 			hint("enter signs in · esc cancels the sign-in · the password is sent once and not kept")
