@@ -454,12 +454,25 @@ func (s *Service) Logout(ctx context.Context, name string) error {
 	if err != nil {
 		return &ConnError{name, err}
 	}
+	// A token renewed but not saved is live too (with rotation, the only
+	// live one): revoke it as well as the stored one.
+	toks := []*Token{st.Token}
+	s.mu.Lock()
+	if t := s.unsaved[name]; t != nil && (st.Token == nil || t.AccessToken != st.Token.AccessToken) {
+		toks = append(toks, t.Clone())
+	}
+	s.mu.Unlock()
 	var revokeErr error
-	if st.Token != nil && (c.RevokeURL != "" || c.Issuer != "") {
-		if e, err := s.endpoint(c); err != nil {
+	for _, tok := range toks {
+		if tok == nil || (c.RevokeURL == "" && c.Issuer == "") {
+			continue
+		}
+		e, err := s.endpoint(c)
+		if err == nil {
+			err = e.revoke(ctx, tok)
+		}
+		if revokeErr == nil {
 			revokeErr = err
-		} else {
-			revokeErr = e.revoke(ctx, st.Token)
 		}
 	}
 	s.mu.Lock()
