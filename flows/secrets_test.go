@@ -279,6 +279,14 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Error("hang: no error")
 	}
 	errs = append(errs, err)
+	// The renewal records its failure after the caller was let go; wait
+	// for it, so that its LastError is checked too.
+	for deadline := time.Now().Add(10 * time.Second); e.state("hang").LastError == ""; {
+		if time.Now().After(deadline) {
+			t.Fatal("the timed-out renewal was never recorded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	for _, name := range []string{"aikido-code", "aha-code", "idp-code", "idp-device", "amino"} {
 		errs = append(errs, e.svc.Logout(e.ctx, name))
 	}

@@ -183,6 +183,27 @@ check_url = "{URL}/aikido/api/public/v1/workspace"
 	if h.m.status != "hang: renewal cancelled" || h.m.byName["hang"].st.LastError != "" {
 		t.Errorf("the late result was applied: status %q, last error %q", h.m.status, h.m.byName["hang"].st.LastError)
 	}
+	// The service's renewal ends after the caller was let go: it records
+	// the cancelled request. Wait for that write, so that nothing writes to
+	// the temporary directory after the test.
+	waitFor(t, "the cancelled renewal to be recorded", func() bool {
+		st, err := h.db.Load("hang")
+		return err == nil && st.LastError != ""
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
 }
 
 func (h *svcHarness) selectedName() string { return h.m.selectedName() }
