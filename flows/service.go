@@ -240,7 +240,12 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 	s.log.Debug("renewing", "flow", string(c.Flow), "refresh_token", st.Token != nil && st.Token.RefreshToken != "")
 	tok, err := s.obtain(ctx, c, st)
 	if err != nil {
-		s.recordFailure(c.Name, err)
+		// A caller who gave up (esc in the dashboard) is no failure of the
+		// connection: nothing is recorded, so the dashboard's poll cannot
+		// bring the cancelled result back.
+		if !errors.Is(err, context.Canceled) {
+			s.recordFailure(c.Name, err)
+		}
 		if IsInvalidGrant(err) && !errors.Is(err, ErrSignInRequired) {
 			// The stored grant was refused (expired, revoked or already
 			// used): only a person signing in again can help.

@@ -125,6 +125,7 @@ func TestHangingRenewalStaysResponsive(t *testing.T) {
 	}))
 	defer hang.Close()
 	defer close(release)
+	var ls *lockWatch
 	h := newSvcHarness(t, providertest.Options{}, `
 [connections.hang]
 provider = "oauth2"
@@ -139,7 +140,7 @@ client_id = "`+providertest.AikidoClientID+`"
 client_secret = "`+providertest.AikidoClientSecret+`"
 token_url = "{URL}/aikido/api/oauth/token"
 check_url = "{URL}/aikido/api/public/v1/workspace"
-`, nil, nil)
+`, func(db *store.DB) flows.Store { ls = &lockWatch{DB: db, released: make(chan struct{}, 4)}; return ls }, nil)
 	h.selectRow("hang")
 	timed := func(k string) tea.Cmd {
 		t.Helper()
@@ -183,27 +184,35 @@ check_url = "{URL}/aikido/api/public/v1/workspace"
 	if h.m.status != "hang: renewal cancelled" || h.m.byName["hang"].st.LastError != "" {
 		t.Errorf("the late result was applied: status %q, last error %q", h.m.status, h.m.byName["hang"].st.LastError)
 	}
-	// The service's renewal ends after the caller was let go: it records
-	// the cancelled request. Wait for that write, so that nothing writes to
-	// the temporary directory after the test.
-	waitFor(t, "the cancelled renewal to be recorded", func() bool {
-		st, err := h.db.Load("hang")
-		return err == nil && st.LastError != ""
-	})
+	// The service's renewal ends after the caller was let go. Once it has,
+	// the next poll must not bring the cancelled result back as a failure.
+	select {
+	case <-ls.released:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cancelled renewal never ended")
+	}
+	h.poll()
+	if st := h.m.byName["hang"].st; st.LastError != "" {
+		t.Errorf("the cancelled renewal was recorded as a failure: %q", st.LastError)
+	}
+	if f := h.frame(); strings.Contains(f, "need attention") || strings.Contains(f, "failed") {
+		t.Errorf("the cancelled renewal shows as failed:\n%s", f)
+	}
 }
 
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
+// lockWatch signals each release of a renewal lock: the end of a renewal,
+// its failure record included.
+type lockWatch struct {
+	*store.DB
+	released chan struct{}
+}
+
+func (l *lockWatch) Lock(ctx context.Context, name string) (func(), error) {
+	unlock, err := l.DB.Lock(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	return func() { unlock(); l.released <- struct{}{} }, nil
 }
 
 func (h *svcHarness) selectedName() string { return h.m.selectedName() }
