@@ -375,6 +375,14 @@ func (e *signInError) Unwrap() []error { return []error{ErrSignInRequired, e.cau
 
 // do sends r under policy p and returns the final answer.
 func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wireResponse, error) {
+	if _, ok := ctx.Deadline(); !ok && p == retryIdempotent {
+		// One deadline for the call and all its retries, so a client
+		// credentials grant or a health check ends within about 30 s
+		// whatever the server does.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.timeout)
+		defer cancel()
+	}
 	for attempt := 1; ; attempt++ {
 		resp, err := e.send(ctx, r)
 		var na *noAnswerError
@@ -409,6 +417,11 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wire
 					wait = backoff(attempt)
 				}
 			default:
+				return resp, err
+			}
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+				// The wait would outlast the call's deadline: the answer
+				// in hand is the answer.
 				return resp, err
 			}
 			if serr := e.sleep(ctx, wait); serr != nil {

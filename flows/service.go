@@ -147,7 +147,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
-	return s.renew(ctx, c, minValid, false)
+	return s.renew(ctx, c, minValid, false, "")
 }
 
 // Renew gets a new token for connection name now, without a person.
@@ -163,7 +163,11 @@ func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
-	return s.renew(ctx, c, 0, true)
+	seen := ""
+	if st.Token != nil {
+		seen = st.Token.AccessToken
+	}
+	return s.renew(ctx, c, 0, true, seen)
 }
 
 // load returns the stored state of one connection with a renewed token that
@@ -198,10 +202,13 @@ func signInReason(c *Connection, st State) error {
 // saves it. Concurrent callers in this process share one renewal; callers in
 // other processes wait for the lock, re-read the store and find the token
 // renewed, so exactly one request reaches the provider.
-func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Duration, force bool) (*Token, error) {
-	started := s.now()
+//
+// A forced renewal (force) renews even a valid token, unless the stored
+// access token is no longer seen, the one its caller had: then another
+// process renewed it meanwhile, and that result is the answer.
+func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
 	ch := s.renewals.DoChan(c.Name, func() (any, error) {
-		return s.renewLocked(ctx, c, minValid, force, started)
+		return s.renewLocked(ctx, c, minValid, force, seen)
 	})
 	select {
 	case r := <-ch:
@@ -219,7 +226,7 @@ func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Durati
 	}
 }
 
-func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.Duration, force bool, started time.Time) (*Token, error) {
+func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
 	unlock, err := s.store.Lock(ctx, c.Name)
 	if err != nil {
 		return nil, &ConnError{c.Name, fmt.Errorf("waiting for another tokentop to finish renewing: %w", err)}
@@ -231,7 +238,7 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 	if err != nil {
 		return nil, &ConnError{c.Name, err}
 	}
-	if st.Token.ValidFor(s.now(), minValid) && (!force || !st.LastRenewal.Before(started)) {
+	if st.Token.ValidFor(s.now(), minValid) && (!force || st.Token.AccessToken != seen) {
 		return st.Token, nil
 	}
 	if !c.Renewable(st) {
@@ -413,7 +420,7 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 	chk, err := e.check(ctx, tok)
 	if errors.Is(err, ErrInvalidToken) && c.Renewable(State{Token: tok}) {
 		s.log.Debug("check said invalid_token: renewing once")
-		if tok, err = s.renew(ctx, c, 0, true); err == nil {
+		if tok, err = s.renew(ctx, c, 0, true, tok.AccessToken); err == nil {
 			chk, err = e.check(ctx, tok)
 		}
 	}

@@ -550,3 +550,20 @@ func TestUnknownConnection(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A forced renewal renews even when the clock has not moved since the last
+// one: only another process's new token may stand in for it.
+func TestForcedRenewalAtTheSameInstant(t *testing.T) {
+	e := newEnv(t, providertest.Options{}, aikidoConf)
+	first, err := e.svc.Token(e.ctx, "aikido", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.svc.Renew(e.ctx, "aikido")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.AccessToken == first.AccessToken || e.fake.Count(providertest.Aikido, "client_credentials") != 2 {
+		t.Fatal("a forced renewal at the same instant handed back the old token")
+	}
+}
