@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,3 +89,51 @@ func BenchmarkKey1000(b *testing.B) {
 }
 
 var _ tea.Model = (*Model)(nil)
+
+// BenchmarkIdle1000 runs the real program (renderer included, output
+// discarded) over 1,000 connections with nothing happening, and reports the
+// CPU it uses per second of wall time as a percentage of one core (target:
+// under 1). Each iteration is three seconds of idling.
+func BenchmarkIdle1000(b *testing.B) {
+	for b.Loop() {
+		h := benchModel(b, 1000)
+		ctx, cancel := context.WithCancel(context.Background())
+		p := tea.NewProgram(h.m, tea.WithContext(ctx), tea.WithFPS(rendererFPS),
+			tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithWindowSize(120, 35))
+		done := make(chan struct{})
+		go func() { _, _ = p.Run(); close(done) }()
+		// The clock follows real time, so every second draws a changed
+		// frame (the countdowns), as in real use.
+		stopClock := make(chan struct{})
+		go func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopClock:
+					return
+				case <-t.C:
+					h.clock.Advance(100 * time.Millisecond)
+				}
+			}
+		}()
+		// Let it start and draw, then measure a quiet window.
+		time.Sleep(500 * time.Millisecond)
+		before, start := cpuTime(b), time.Now()
+		time.Sleep(3 * time.Second)
+		used, wall := cpuTime(b)-before, time.Since(start)
+		close(stopClock)
+		cancel()
+		<-done
+		b.ReportMetric(100*used.Seconds()/wall.Seconds(), "%core")
+	}
+}
+
+// cpuTime is the CPU time this process has used (user and system).
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

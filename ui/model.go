@@ -234,12 +234,19 @@ func openBrowser(url string) error {
 	return browser.OpenURL(url)
 }
 
+// rendererFPS caps how often Bubble Tea compares and draws frames.
+const rendererFPS = 20
+
 // Run runs the dashboard until the person quits or ctx ends, then cancels
 // whatever was still running.
 func Run(ctx context.Context, b Backend, opts Options) error {
 	m := New(b, opts)
 	defer m.stop()
-	p := tea.NewProgram(m, tea.WithContext(ctx))
+	// The screen changes once a second unless someone types: 20 frames a
+	// second (at most 50 ms from key to screen) is plenty for typing and
+	// takes two thirds of the renderer's idle wake-ups away (the default
+	// is 60).
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(rendererFPS))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
