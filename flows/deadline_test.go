@@ -25,7 +25,10 @@ func TestIdempotentCallHasOneDeadline(t *testing.T) {
 	te.sleep = sleepCtx // real waits, bounded by the deadline
 	for name, call := range map[string]func() error{
 		"client_credentials": func() error { _, err := te.clientCredentials(context.Background()); return err },
-		"check":              func() error { _, err := te.check(context.Background(), &Token{AccessToken: "access-value"}); return err },
+		"check": func() error {
+			_, err := te.check(context.Background(), &Token{AccessToken: "access-value"})
+			return err
+		},
 	} {
 		before := len(srv.requests())
 		start := time.Now()
