@@ -254,31 +254,25 @@ func (a *app) connArg(cmd *cobra.Command, args []string, _ string) ([]string, co
 }
 
 func (a *app) tokenCmd() *cobra.Command {
-	var minValid time.Duration
-	cmd := &cobra.Command{
-		Use:               "token NAME",
-		Short:             "Print a fresh access token of a connection",
-		Long:              "Print only the access token and a newline, renewing it first without a person when less than --min-valid is left.",
-		Args:              exactArgs(1),
-		ValidArgsFunction: a.connArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := a.freshToken(cmd.Context(), args[0], minValid)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, tok.AccessToken)
-			return nil
-		},
-	}
-	cmd.Flags().DurationVar(&minValid, "min-valid", 5*time.Minute, "renew first when less than this is left")
-	return cmd
+	return a.bearerCmd("token NAME", "Print a fresh access token of a connection",
+		"Print only the access token and a newline, renewing it first without a person when less than --min-valid is left.",
+		func(tok string) string { return tok })
 }
 
 func (a *app) headerCmd() *cobra.Command {
+	return a.bearerCmd("header NAME", "Print an Authorization header with a fresh bearer token",
+		"Print \"Authorization: Bearer <token>\" and a newline, renewing the token first without a person when less than --min-valid is left.",
+		func(tok string) string { return "Authorization: Bearer " + tok })
+}
+
+// bearerCmd is a command that prints a fresh token of one connection, as
+// format renders it: the path scripts take.
+func (a *app) bearerCmd(use, short, long string, format func(string) string) *cobra.Command {
 	var minValid time.Duration
 	cmd := &cobra.Command{
-		Use:               "header NAME",
-		Short:             "Print an Authorization header with a fresh bearer token",
+		Use:               use,
+		Short:             short,
+		Long:              long,
 		Args:              exactArgs(1),
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -286,7 +280,7 @@ func (a *app) headerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, "Authorization: Bearer "+tok.AccessToken)
+			fmt.Fprintln(a.stdout, format(tok.AccessToken))
 			return nil
 		},
 	}

@@ -472,3 +472,19 @@ func BenchmarkTokenVsHello(b *testing.B) {
 		})
 	}
 }
+
+func TestCLICompletesConnectionNames(t *testing.T) {
+	c := newCLI(t, providertest.Options{})
+	out, errOut, code := c.run("", "__complete", "token", "")
+	if code != 0 {
+		t.Fatalf("completion: exit %d: %s", code, errOut)
+	}
+	for _, name := range []string{"aikido\t", "aerion\t"} {
+		if !strings.Contains(out, name) {
+			t.Fatalf("completion of token NAME lacks %q:\n%s", name, out)
+		}
+	}
+	if n := c.fake.Count(providertest.Aikido, ""); n != 0 {
+		t.Fatalf("completing names sent %d requests", n)
+	}
+}

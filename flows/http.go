@@ -185,21 +185,12 @@ func checkWireURL(key string, u *url.URL) error {
 		}
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%s uses plain http to %s: refusing to send credentials unencrypted, use https", key, Sanitize(u.Hostname()))
 	}
 	return fmt.Errorf("%s must be an https URL", key)
-}
-
-// isLoopback reports whether host is this machine (RFC 8252 §8.3).
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // wireRequest is one request to a provider, built once and sent again as is

@@ -201,8 +201,8 @@ func TestRefusePlainHTTP(t *testing.T) {
 		}
 	}
 	for host, ok := range map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "127.1.2.3": true, "example.com": false, "10.0.0.1": false, "localhost.example.com": false} {
-		if isLoopback(host) != ok {
-			t.Errorf("isLoopback(%s) != %v", host, ok)
+		if isLoopbackHost(host) != ok {
+			t.Errorf("isLoopbackHost(%s) != %v", host, ok)
 		}
 	}
 }
