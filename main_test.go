@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -486,5 +488,85 @@ func TestCLICompletesConnectionNames(t *testing.T) {
 	}
 	if n := c.fake.Count(providertest.Aikido, ""); n != 0 {
 		t.Fatalf("completing names sent %d requests", n)
+	}
+}
+
+// The command line's browser sign-in: the URL is printed on stderr; the
+// browser's redirect reaches the listener, or the person pastes the URL the
+// browser ended on.
+func TestCLILoginBrowser(t *testing.T) {
+	for _, how := range []string{"redirect", "paste"} {
+		t.Run(how, func(t *testing.T) {
+			c := newCLI(t, providertest.Options{})
+			conf := fmt.Sprintf(`
+[connections.app]
+provider = "aikido"
+flow = "authorization_code"
+client_id = %q
+client_secret = %q
+auth_url = "%s"
+token_url = "%s"
+redirect_uri = "http://127.0.0.1:0/callback"
+`, providertest.AikidoClientID, providertest.AikidoClientSecret, c.fake.AikidoAuthURL(), c.fake.AikidoTokenURL())
+			if err := os.WriteFile(c.config, []byte(conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binPath, "--config", c.config, "--state", c.state, "login", "app", "--no-browser")
+			stdin, _ := cmd.StdinPipe()
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var authURL string
+			var seen strings.Builder
+			buf := make([]byte, 4096)
+			for authURL == "" {
+				n, err := stderr.Read(buf)
+				seen.Write(buf[:n])
+				for _, f := range strings.Fields(seen.String()) {
+					if strings.HasPrefix(f, c.fake.AikidoAuthURL()+"?") {
+						authURL = f
+					}
+				}
+				if err != nil && authURL == "" {
+					t.Fatalf("no authorize URL on stderr: %v\n%s", err, seen.String())
+				}
+			}
+			switch how {
+			case "redirect":
+				if err := providertest.Browse(ctx, authURL); err != nil {
+					t.Fatal(err)
+				}
+			case "paste":
+				// The browser runs elsewhere: the person copies the
+				// address it ended on. A wrong one first, which is
+				// refused while the sign-in goes on.
+				noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := noFollow.Get(authURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				loc := resp.Header.Get("Location")
+				fmt.Fprintln(stdin, "http://127.0.0.1:1/elsewhere?code=x&state=y")
+				fmt.Fprintln(stdin, loc)
+			}
+			rest, _ := io.ReadAll(stderr)
+			seen.Write(rest)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("login: %v\n%s", err, seen.String())
+			}
+			if !strings.Contains(seen.String(), "app: signed in") {
+				t.Fatalf("stderr:\n%s", seen.String())
+			}
+			if how == "paste" && !strings.Contains(seen.String(), "tokentop: app: ") {
+				t.Fatalf("the wrong paste was not explained:\n%s", seen.String())
+			}
+			if n := c.fake.Count(providertest.Aikido, "authorization_code"); n != 1 {
+				t.Fatalf("%d code exchanges, want 1", n)
+			}
+		})
 	}
 }
