@@ -146,8 +146,12 @@ func (m *Model) onLoginBegun(msg loginBegunMsg) tea.Cmd {
 			m.setStatus(levelWarn, fmt.Sprintf("%s: password needed — select it and press l", msg.name))
 		}
 	case flows.LoginDevice:
+		// The code goes to the clipboard at once, ready to paste on the
+		// verification page, which opens too; the pane keeps showing both.
 		m.setStatus(levelInfo, fmt.Sprintf("%s: enter code %s at %s (c copies the code)",
 			msg.name, flows.Sanitize(msg.p.UserCode()), flows.Sanitize(msg.p.URL())))
+		cmds = append(cmds, m.copyCmd(msg.p.UserCode(), msg.name+" device code", ""),
+			openURLCmd(m.openURL, msg.jobRef, msg.p.URL()))
 	default:
 		m.setStatus(levelInfo, msg.name+": signing in…")
 	}

@@ -424,10 +424,34 @@ func TestDeviceSignIn(t *testing.T) {
 	p := newPending(flows.LoginDevice)
 	h.b.logins["okta"] = p
 	h.selectRow("okta")
-	h.send(await[loginBegunMsg](t, run(h.press("l"))))
+	begun := run(h.send(await[loginBegunMsg](t, run(h.press("l")))))
 	f := h.frame()
 	if !strings.Contains(f, "Enter this code: WDJB-MJHT") || !strings.Contains(f, p.url) {
 		t.Errorf("frame:\n%s", f)
+	}
+	// The code is copied (OSC 52 and the system clipboard) and the
+	// verification page opened without a key press.
+	var osc string
+	var sawCopied, sawOpened bool
+	for _, msg := range awaitN(t, begun, 3) {
+		if s, ok := clipboardOf(msg); ok {
+			osc = s
+		}
+		switch msg.(type) {
+		case copiedMsg:
+			sawCopied = true
+		case browserOpenedMsg:
+			sawOpened = true
+		}
+	}
+	if osc != "WDJB-MJHT" || !sawCopied || !sawOpened {
+		t.Errorf("on start: OSC 52 %q, copied %v, opened %v", osc, sawCopied, sawOpened)
+	}
+	if got := h.rec.clipboard(); len(got) != 1 || got[0] != "WDJB-MJHT" {
+		t.Errorf("system clipboard got %q", got)
+	}
+	if got := h.rec.browsed(); len(got) != 1 || got[0] != p.url {
+		t.Errorf("browser opened %q", got)
 	}
 	for _, msg := range awaitN(t, run(h.press("c")), 2) {
 		if s, ok := clipboardOf(msg); ok && s != "WDJB-MJHT" {
