@@ -76,6 +76,10 @@ type app struct {
 	// openURLFallback is tried when no browser opens (the demo's fake browser).
 	openURLFallback func(string) error
 
+	// storeWarnings are the state file's warnings (a damaged file moved
+	// aside), for the dashboard to show too.
+	storeWarnings []string
+
 	cfg     *flows.Config
 	db      *store.DB
 	svc     *flows.Service
@@ -220,6 +224,7 @@ func (a *app) service() (*flows.Service, error) {
 	for _, w := range db.Warnings() {
 		fmt.Fprintln(a.stderr, "tokentop: warning: "+flows.Sanitize(w))
 	}
+	a.storeWarnings = db.Warnings()
 	a.db = db
 	a.svc = flows.NewService(cfg, flows.Options{Store: db, Logger: logger, Redactor: red})
 	return a.svc, nil
@@ -719,6 +724,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) error {
 		}
 		return nil
 	}
+	opts.Warnings = a.storeWarnings
 	return ui.Run(ctx, svc, opts)
 }
 

@@ -93,7 +93,7 @@ func (db *DB) quarantineLocked(ce *corruptError) error {
 		return fmt.Errorf("%w; moving it aside failed: %w", ce, err)
 	}
 	syncDir(filepath.Dir(db.path))
-	db.warn(fmt.Sprintf("state file %s was damaged (%s); moved it to %s and started with an empty store", db.path, ce.reason, dst))
+	db.warnFirst(fmt.Sprintf("state file %s was damaged (%s); moved it to %s and started with an empty store", db.path, ce.reason, dst))
 	return nil
 }
 

@@ -175,7 +175,8 @@ func (db *DB) checkExisting() error {
 func (db *DB) Path() string { return db.path }
 
 // Warnings returns what the store fixed or worked around so far (permissions
-// tightened, a damaged file moved aside), one sentence each, oldest first.
+// tightened, a damaged file moved aside), one sentence each: a damaged file
+// first, then the rest oldest first.
 func (db *DB) Warnings() []string {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -185,6 +186,15 @@ func (db *DB) Warnings() []string {
 func (db *DB) warn(msg string) {
 	db.mu.Lock()
 	db.warnings = append(db.warnings, msg)
+	db.mu.Unlock()
+	db.log.Warn(msg, slog.String("path", db.path))
+}
+
+// warnFirst records a warning that outranks the others (a damaged file moved
+// aside), so a one-line display shows it.
+func (db *DB) warnFirst(msg string) {
+	db.mu.Lock()
+	db.warnings = append([]string{msg}, db.warnings...)
 	db.mu.Unlock()
 	db.log.Warn(msg, slog.String("path", db.path))
 }

@@ -43,4 +43,8 @@ type Options struct {
 	// OpenURL opens a URL in the browser; nil means
 	// github.com/cli/browser.OpenURL with its output discarded.
 	OpenURL func(string) error
+	// Warnings are problems found before the dashboard opened that the
+	// person must hear of, such as a damaged state file moved aside; they
+	// are shown with the config's own warnings.
+	Warnings []string
 }

@@ -210,7 +210,7 @@ func New(b Backend, opts Options) *Model {
 			m.count(r, 1)
 		}
 		m.refilter()
-		if w := m.cfg.Warnings; len(w) > 0 {
+		if w := append(append([]string(nil), opts.Warnings...), m.cfg.Warnings...); len(w) > 0 {
 			text := flows.Sanitize(w[0])
 			if len(w) > 1 {
 				text += fmt.Sprintf(" (and %d more warnings)", len(w)-1)

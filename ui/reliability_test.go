@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -432,5 +433,31 @@ token_url = "https://prod.example.com/token"
 	m.Update(keyMsg("enter"))
 	if f := ansi.Strip(m.View().Content); strings.Contains(f, "certificates are NOT verified") {
 		t.Errorf("prod is marked insecure:\n%s", f)
+	}
+}
+
+// A damaged state file is moved aside when the store opens; the person is
+// told on the dashboard itself, not only on the terminal behind it.
+func TestDamagedStateFileOnScreen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	if err := os.WriteFile(path, []byte("this is not a bbolt file, it is damage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(db.Warnings()) == 0 {
+		t.Fatal("the store did not warn about a damaged file")
+	}
+	cfg, err := flows.ParseConfig("config.toml", []byte("[connections.a]\nprovider = \"aikido\"\nclient_id = \"a\"\nclient_secret = \"env:X\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(flows.NewService(cfg, flows.Options{Store: db}), Options{Warnings: db.Warnings()})
+	defer m.quit()
+	m.Update(tea.WindowSizeMsg{Width: 220, Height: 30})
+	if f := ansi.Strip(m.View().Content); !strings.Contains(f, "corrupt") && !strings.Contains(f, "moved") {
+		t.Fatalf("the dashboard does not tell of the damaged file (%q):\n%s", db.Warnings()[0], f)
 	}
 }
