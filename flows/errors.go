@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrSignInRequired means the connection has no token that can be used or
@@ -27,5 +28,33 @@ type ConnError struct {
 	Err  error
 }
 
-func (e *ConnError) Error() string { return e.Conn + ": " + e.Err.Error() }
+func (e *ConnError) Error() string {
+	if _, ok := e.Err.(*LockHeldError); ok {
+		// "aerion is being renewed by process 4242 (since 10:02:13); …"
+		return e.Conn + " " + e.Err.Error()
+	}
+	return e.Conn + ": " + e.Err.Error()
+}
 func (e *ConnError) Unwrap() error { return e.Err }
+
+// LockHeldError means another process held a connection's renewal lock for
+// longer than a renewal may take, so the wait for it was given up. The store
+// fills in the holder it recorded in the lock file; PID is 0 and Since zero
+// when that record is missing or unreadable.
+type LockHeldError struct {
+	PID    int
+	Since  time.Time
+	Waited time.Duration
+}
+
+func (e *LockHeldError) Error() string {
+	who := "another tokentop"
+	if e.PID > 0 {
+		who = fmt.Sprintf("process %d", e.PID)
+	}
+	s := "is being renewed by " + who
+	if !e.Since.IsZero() {
+		s += " (since " + e.Since.Local().Format("15:04:05") + ")"
+	}
+	return s + "; gave up after " + e.Waited.Round(time.Second).String()
+}
