@@ -69,7 +69,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 	h := c.httpHeader()
 	h.Set("Content-Type", aminoMediaType)
 	h.Set("Accept", aminoMediaType)
-	resp, err := e.do(ctx, p, &wireRequest{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body})
+	resp, err := e.do(ctx, p, &wireRequest{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body, finish: true})
 	if err != nil {
 		return nil, err
 	}

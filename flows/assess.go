@@ -19,7 +19,8 @@ const (
 	Renewing
 	// Expiring: within the renewal margin and no way to renew it alone.
 	Expiring
-	// Failing: the token works but the last renewal or health check failed.
+	// Failing: the last renewal or sign-in attempt failed (for any cause),
+	// or the last health check did.
 	Failing
 	// SignedOut: no token, and only a person can sign in.
 	SignedOut
@@ -60,6 +61,10 @@ func Assess(c *Connection, st State, now time.Time) Assessment {
 	switch {
 	case st.NeedsSignIn && !renewable:
 		a.Condition, a.Reason = SignInRequired, st.LastError
+	case st.LastError != "" && !st.LastErrorAt.Before(st.LastRenewal):
+		// The last renewal or sign-in failed, whatever the cause and
+		// whether or not a token is left: someone should know.
+		a.Condition, a.Reason = Failing, failingReason(st, now)
 	case tok == nil || tok.AccessToken == "":
 		if renewable {
 			a.Condition, a.Reason = Renewing, "no token yet; one is fetched on first use"
@@ -74,8 +79,6 @@ func Assess(c *Connection, st State, now time.Time) Assessment {
 		}
 	case a.HasExpiry && a.Left < margin && !renewable:
 		a.Condition, a.Reason = Expiring, fmt.Sprintf("expires in %s and cannot be renewed without a person", Countdown(a.Left))
-	case st.LastError != "" && !st.LastErrorAt.Before(st.LastRenewal):
-		a.Condition, a.Reason = Failing, st.LastError
 	case st.LastCheck != nil && !st.LastCheck.OK():
 		a.Condition = Failing
 		a.Reason = st.LastCheck.Err
@@ -90,6 +93,20 @@ func Assess(c *Connection, st State, now time.Time) Assessment {
 		a.Condition = Valid
 	}
 	return a
+}
+
+// failingReason says why renewing fails and when it is tried again:
+// "renewal failing: token endpoint: not sent: cannot connect: connection
+// refused; retrying in 20s".
+func failingReason(st State, now time.Time) string {
+	r := st.LastError
+	if st.Failures > 0 {
+		r = "renewal failing: " + r
+		if st.RetryAt.After(now) {
+			r += "; retrying in " + Countdown(st.RetryAt.Sub(now))
+		}
+	}
+	return r
 }
 
 // Countdown renders a duration the way the dashboard and status show time

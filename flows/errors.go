@@ -16,10 +16,42 @@ var ErrUnknownConnection = errors.New("unknown connection")
 // NotSavedError is returned with a usable token when renewal succeeded but
 // the store could not save the result. The token is still good; tokentop
 // keeps it in memory and tries to save it again.
-type NotSavedError struct{ Err error }
+type NotSavedError struct {
+	Err error
+	// RotatedLost is set when the provider rotated the refresh token and
+	// the new one could not be saved however long tokentop tried: once this
+	// process ends, only a sign-in can replace it.
+	RotatedLost bool
+}
 
-func (e *NotSavedError) Error() string { return fmt.Sprintf("renewed but not saved: %v", e.Err) }
+func (e *NotSavedError) Error() string {
+	if e.RotatedLost {
+		return fmt.Sprintf("renewed but not saved: %v; the rotated refresh token could not be kept, so the next renewal will need a sign-in", e.Err)
+	}
+	return fmt.Sprintf("renewed but not saved: %v", e.Err)
+}
 func (e *NotSavedError) Unwrap() error { return e.Err }
+
+// NotWritableError means a renewal that would send a refresh token was not
+// attempted, because the state file could not be written (disk full,
+// read-only, over its size cap): the provider would retire the refresh
+// token sent and the new one could not be kept. It comes with the current
+// token when that is still valid.
+type NotWritableError struct{ Err error }
+
+func (e *NotWritableError) Error() string {
+	return fmt.Sprintf("state file cannot be written (%v): not renewing, so the refresh token is not lost", e.Err)
+}
+func (e *NotWritableError) Unwrap() error { return e.Err }
+
+// Usable reports whether err comes with a token that can be used all the
+// same: one renewed but not saved, or a current one kept because renewing
+// was not safe.
+func Usable(err error) bool {
+	var ns *NotSavedError
+	var nw *NotWritableError
+	return errors.As(err, &ns) || errors.As(err, &nw)
+}
 
 // ConnError ties an error to the connection it happened on. Its message is
 // "NAME: cause", the one line the command line and dashboard show.

@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -202,6 +204,11 @@ type wireRequest struct {
 	url    string
 	header http.Header
 	body   []byte
+	// finish marks a token request: once it has a connection, the caller's
+	// cancellation no longer stops it, so that an answer the provider may
+	// already be sending (a rotated refresh token, a token for a one-time
+	// code) is read and can be saved. Its own deadline still bounds it.
+	finish bool
 }
 
 // wireResponse is a provider's answer, read in full (up to maxBody).
@@ -223,10 +230,73 @@ type noAnswerError struct {
 	// certificate is set for a TLS certificate failure: asking again
 	// cannot help, so it is never retried.
 	certificate bool
+	// sent is set once the request's headers were written to a
+	// connection: from then on the provider may have acted on it. Before
+	// that (dial refused, no DNS, no route, a TLS handshake or a proxy's
+	// CONNECT refused) nothing left the machine, and a refresh token sent
+	// with it is intact.
+	sent bool
 }
 
-func (e *noAnswerError) Error() string { return e.what + ": no answer: " + e.msg }
+func (e *noAnswerError) Error() string {
+	if !e.sent {
+		return e.what + ": not sent: " + e.msg
+	}
+	return e.what + ": no answer: " + e.msg
+}
 func (e *noAnswerError) Unwrap() error { return e.err }
+
+// NotSent reports whether err is the failure of a request that never left
+// the machine, so the provider cannot have acted on it: what it carried (a
+// refresh token above all) is as good as before.
+func NotSent(err error) bool {
+	var na *noAnswerError
+	return errors.As(err, &na) && !na.sent && !isCancel(err)
+}
+
+// isCancel reports whether err comes from the caller giving up.
+func isCancel(err error) bool { return errors.Is(err, context.Canceled) }
+
+// commitKey carries the function a token request calls when it gets a
+// connection, after which it can no longer be taken back (see finish).
+type commitKey struct{}
+
+// withCommit returns ctx with fn to call when a token request sent under it
+// is committed to the wire.
+func withCommit(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, commitKey{}, fn)
+}
+
+// wireTrace follows one request: whether it got a connection (after which
+// a finish request is committed) and whether its headers were written.
+type wireTrace struct {
+	mu        sync.Mutex
+	committed bool
+	abandoned bool // the caller gave up before the commit
+	sent      atomic.Bool
+}
+
+// commit marks the request committed unless the caller gave up first, and
+// reports whether it did.
+func (w *wireTrace) commit() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.abandoned {
+		w.committed = true
+	}
+	return w.committed
+}
+
+// abandon marks the request given up unless it is committed, and reports
+// whether it was.
+func (w *wireTrace) abandon() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.committed {
+		w.abandoned = true
+	}
+	return w.abandoned
+}
 
 // send sends r once. It bounds the call by e.timeout when ctx has no
 // deadline, reads at most maxBody bytes, and logs method, URL without query,
@@ -239,11 +309,34 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 	if err := checkWireURL(r.key, u); err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
+	wt := &wireTrace{}
+	callerCtx := ctx
+	if r.finish {
+		// Its own deadline, and the caller's cancellation only until the
+		// request has a connection.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), e.timeout)
+		defer cancel()
+		stop := context.AfterFunc(callerCtx, func() {
+			if wt.abandon() {
+				cancel()
+			}
+		})
+		defer stop()
+	} else if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.timeout)
 		defer cancel()
 	}
+	onCommit, _ := callerCtx.Value(commitKey{}).(func())
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) {
+			if wt.commit() && r.finish && onCommit != nil {
+				onCommit()
+			}
+		},
+		WroteHeaders: func() { wt.sent.Store(true) },
+	})
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
@@ -263,15 +356,15 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 	start := time.Now()
 	resp, err := e.http.Do(req)
 	if err != nil {
-		e.log.Debug("http", "method", r.method, "url", logURL, "err", "no answer", "latency", time.Since(start))
-		return nil, e.transportError(ctx, r.what, err)
+		e.log.Debug("http", "method", r.method, "url", logURL, "err", "no answer", "sent", wt.sent.Load(), "latency", time.Since(start))
+		return nil, e.transportError(ctx, callerCtx, r.what, err, wt.sent.Load())
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	lat := time.Since(start)
 	e.log.Debug("http", "method", r.method, "url", logURL, "status", resp.StatusCode, "latency", lat)
 	if err != nil {
-		return nil, e.transportError(ctx, r.what, err)
+		return nil, e.transportError(ctx, callerCtx, r.what, err, true)
 	}
 	if len(b) > maxBody {
 		return nil, fmt.Errorf("%s: response too large (over %d bytes, HTTP %d)", r.what, maxBody, resp.StatusCode)
@@ -280,21 +373,34 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 }
 
 // transportError turns a failure to get an answer into one readable line.
-// A cancelled or expired ctx keeps its identity (errors.Is context.Canceled).
-func (e *endpoint) transportError(ctx context.Context, what string, err error) error {
+// ctx is the request's context, callerCtx the caller's (the same unless the
+// request is a finish one). A cancelled or expired ctx keeps its identity
+// (errors.Is context.Canceled). sent says whether the request was written.
+func (e *endpoint) transportError(ctx, callerCtx context.Context, what string, err error, sent bool) error {
 	if ue, ok := err.(*url.Error); ok {
 		err = ue.Err // its message repeats the URL, query included
 	}
 	msg := readableNetError(err)
-	if cerr := ctx.Err(); cerr != nil {
+	// Before the request was written, the caller giving up (or its
+	// deadline) is the cause; after, only the request's own deadline is.
+	cerr := callerCtx.Err()
+	if cerr == nil || sent {
+		cerr = ctx.Err()
+	}
+	if cerr != nil {
 		if errors.Is(cerr, context.DeadlineExceeded) {
 			msg = "timed out"
 		} else {
 			msg = "cancelled"
 		}
-		return &noAnswerError{what: what, msg: msg, err: errors.Join(cerr, err)}
+		if sent && errors.Is(cerr, context.Canceled) {
+			// Given up on after it was written: not a harmless
+			// cancellation, the provider may have acted on it.
+			return &noAnswerError{what: what, msg: "abandoned after it was sent", err: err, sent: true}
+		}
+		return &noAnswerError{what: what, msg: msg, err: errors.Join(cerr, err), sent: sent}
 	}
-	return &noAnswerError{what: what, msg: msg, err: err, certificate: isCertificateError(err)}
+	return &noAnswerError{what: what, msg: msg, err: err, certificate: isCertificateError(err), sent: sent}
 }
 
 // isCertificateError reports whether err is a failure to verify the
@@ -380,12 +486,14 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wire
 		noAnswer := errors.As(err, &na) && !na.certificate && ctx.Err() == nil
 		switch p {
 		case retryNoAnswer:
-			if !noAnswer {
+			if !noAnswer || !na.sent {
+				// An answer, or a request that never left: the refresh
+				// token is as good as before, and the caller retries later.
 				return resp, err
 			}
 			if attempt == 2 {
 				return nil, &signInError{
-					msg:   "renewal timed out twice; the server may have rotated the refresh token: sign in again (" + err.Error() + ")",
+					msg:   "the refresh request was sent twice and never answered (" + na.msg + "); the provider may have rotated the refresh token",
 					cause: err,
 				}
 			}

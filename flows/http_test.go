@@ -327,8 +327,8 @@ func TestSlowServerBounded(t *testing.T) {
 	}
 }
 
-// TestCancelEndsCall: cancelling ctx ends a call that is waiting on the
-// server, and it is not retried.
+// TestCancelEndsCall: cancelling ctx ends a health check that is waiting
+// on the server, and it is not retried.
 func TestCancelEndsCall(t *testing.T) {
 	arrived := make(chan struct{}, 4)
 	release := make(chan struct{})
@@ -340,32 +340,136 @@ func TestCancelEndsCall(t *testing.T) {
 		case <-release:
 		}
 	})
+	te := newTestEndpoint(t, &Connection{ClientID: "c", TokenURL: srv.URL, CheckURL: srv.URL})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := te.check(ctx, &Token{AccessToken: "access-token-x"})
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("call did not end after cancel")
+	}
+	if len(te.slept()) != 0 {
+		t.Errorf("retried after cancel: %v", te.slept())
+	}
+}
+
+// silentTLS is a TCP listener on loopback that accepts connections and
+// never says a word: a TLS handshake with it hangs, so a request to it never
+// leaves the machine.
+func silentTLS(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return "https://" + ln.Addr().String() + "/token"
+}
+
+// TestCancelBeforeSendEndsTokenCall: a token request cancelled before it
+// has a connection (here: stuck in the TLS handshake) ends at once, and the
+// error says nothing was sent, so the refresh token is intact.
+func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
+	url := silentTLS(t)
 	calls := map[string]func(e *endpoint, ctx context.Context) error{
 		"client_credentials": func(e *endpoint, ctx context.Context) error { _, err := e.clientCredentials(ctx); return err },
 		"refresh":            func(e *endpoint, ctx context.Context) error { _, err := e.refresh(ctx, "refresh-token-x"); return err },
-		"check": func(e *endpoint, ctx context.Context) error {
-			_, err := e.check(ctx, &Token{AccessToken: "access-token-x"})
-			return err
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			te := newTestEndpoint(t, &Connection{ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: url})
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- call(te.endpoint, ctx) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v", err)
+				}
+				var na *noAnswerError
+				if !errors.As(err, &na) || na.sent {
+					t.Fatalf("err = %v: want a request that was not sent", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("call did not end after its caller gave up")
+			}
+			if len(te.slept()) != 0 {
+				t.Errorf("retried after cancel: %v", te.slept())
+			}
+		})
+	}
+}
+
+// TestCancelAfterSendIsAnswered: once a token request is on the wire, the
+// caller's cancellation no longer stops it: the answer the provider sends is
+// read and returned, since the refresh token it carried may be spent.
+func TestCancelAfterSendIsAnswered(t *testing.T) {
+	calls := map[string]func(e *endpoint, ctx context.Context) (*Token, error){
+		"client_credentials": func(e *endpoint, ctx context.Context) (*Token, error) { return e.clientCredentials(ctx) },
+		"refresh":            func(e *endpoint, ctx context.Context) (*Token, error) { return e.refresh(ctx, "refresh-token-x") },
+		"password":           func(e *endpoint, ctx context.Context) (*Token, error) { return e.password(ctx, "u", "password-x") },
+		"code": func(e *endpoint, ctx context.Context) (*Token, error) {
+			return e.exchangeCode(ctx, e.c().TokenURL, "code-x", "http://127.0.0.1:1/cb", "")
 		},
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			te := newTestEndpoint(t, &Connection{ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL, CheckURL: srv.URL})
+			arrived := make(chan struct{}, 1)
+			release := make(chan struct{})
+			srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+				arrived <- struct{}{}
+				<-release
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, okToken)
+			})
+			te := newTestEndpoint(t, &Connection{ClientID: "c", TokenURL: srv.URL + "/token"})
 			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- call(te.endpoint, ctx) }()
+			type result struct {
+				tok *Token
+				err error
+			}
+			done := make(chan result, 1)
+			go func() { tok, err := call(te.endpoint, ctx); done <- result{tok, err} }()
 			<-arrived
 			cancel()
+			close(release)
 			select {
-			case err := <-done:
-				if !errors.Is(err, context.Canceled) {
-					t.Fatalf("err = %v", err)
+			case r := <-done:
+				if r.err != nil || r.tok == nil || r.tok.AccessToken != "new-access-token" {
+					t.Fatalf("token %v, err %v: want the answer that was on its way", r.tok, r.err)
 				}
 			case <-time.After(10 * time.Second):
-				t.Fatal("call did not end after cancel")
-			}
-			if len(te.slept()) != 0 {
-				t.Errorf("retried after cancel: %v", te.slept())
+				t.Fatal("call did not end")
 			}
 		})
 	}
@@ -553,7 +657,7 @@ func TestRetries(t *testing.T) {
 		"refresh 500 once":                  {rf, answer(500, `{"error":"server_error"}`), 1, nil, "server_error", false},
 		"refresh invalid_grant once":        {rf, answer(400, `{"error":"invalid_grant","error_description":"refresh token expired"}`), 1, nil, "invalid_grant: refresh token expired", false},
 		"refresh hangup then ok":            {rf, seq(hangup, ok), 2, []time.Duration{time.Second}, "", false},
-		"refresh hangup twice":              {rf, hangup, 2, []time.Duration{time.Second}, "renewal timed out twice; the server may have rotated the refresh token: sign in again", true},
+		"refresh hangup twice":              {rf, hangup, 2, []time.Duration{time.Second}, "the refresh request was sent twice and never answered (connection closed before an answer); the provider may have rotated the refresh token", true},
 		"refresh hangup then invalid_grant": {rf, seq(hangup, answer(400, `{"error":"invalid_grant"}`)), 2, []time.Duration{time.Second}, "invalid_grant", false},
 	}
 	for name, tc := range tests {
@@ -612,7 +716,7 @@ func TestRefreshTimeoutTwice(t *testing.T) {
 	te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "c", TokenURL: srv.URL})
 	te.timeout = 100 * time.Millisecond
 	_, err := te.refresh(context.Background(), "refresh-value")
-	if !errors.Is(err, ErrSignInRequired) || !strings.Contains(err.Error(), "timed out twice") {
+	if !errors.Is(err, ErrSignInRequired) || !strings.Contains(err.Error(), "sent twice and never answered (timed out)") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(srv.requests()); n != 2 {

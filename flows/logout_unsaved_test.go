@@ -16,16 +16,16 @@ import (
 func TestLogoutRevokesUnsavedToken(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, idpConf+`flow = "authorization_code"`)
 	fs := &flakyStore{DB: e.db}
-	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now})
+	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 	e.signInBrowser("idp")
 	e.clock.Advance(2 * time.Hour)
-	fs.failing.Store(true)
+	fs.failSaves.Store(true)
 	live, err := e.svc.Token(e.ctx, "idp", time.Minute)
 	var ns *flows.NotSavedError
 	if live == nil || !errors.As(err, &ns) {
 		t.Fatalf("token %v, err %v", live, err)
 	}
-	fs.failing.Store(false)
+	fs.failSaves.Store(false)
 	if err := e.svc.Logout(e.ctx, "idp"); err != nil {
 		t.Fatal(err)
 	}

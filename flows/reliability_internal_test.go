@@ -125,7 +125,7 @@ redirect_uri = "http://127.0.0.1:0/callback"
 	case <-time.After(20 * time.Second):
 		t.Fatal("Token did not end")
 	}
-	if !errors.Is(err, ErrSignInRequired) || !strings.Contains(err.Error(), "timed out twice") {
+	if !errors.Is(err, ErrSignInRequired) || !strings.Contains(err.Error(), "sent twice and never answered (timed out)") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := hits.Load(); n != 2 {

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // Options configures a Service.
@@ -23,7 +21,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Redactor learns every secret the service handles; nil makes a new one.
 	Redactor *Redactor
+	// RenewalDeadline bounds one renewal once started: its request, and
+	// the retries of saving its result. A wait for another process's
+	// renewal gives up a little after it. Zero means DefaultRenewalDeadline.
+	RenewalDeadline time.Duration
 }
+
+// DefaultRenewalDeadline is how long a renewal may take, request and saving
+// included, unless Options.RenewalDeadline says otherwise.
+const DefaultRenewalDeadline = 30 * time.Second
+
+// lockMargin is how much longer than a renewal's deadline a waiter waits for
+// another process to finish one.
+const lockMargin = 5 * time.Second
 
 // Service gets, renews, checks and forgets the tokens of the connections of
 // one Config, keeping their state in a Store. It is safe for concurrent use,
@@ -37,7 +47,10 @@ type Service struct {
 	log   *slog.Logger
 	red   *Redactor
 
-	renewals singleflight.Group
+	// renewalDeadline bounds one renewal: its request, and the retries of
+	// saving its result.
+	renewalDeadline time.Duration
+	flights         flights
 
 	mu        sync.Mutex
 	endpoints map[string]*endpoint
@@ -56,6 +69,11 @@ func NewService(cfg *Config, o Options) *Service {
 		red:       o.Redactor,
 		endpoints: make(map[string]*endpoint),
 		unsaved:   make(map[string]*Token),
+
+		renewalDeadline: o.RenewalDeadline,
+	}
+	if s.renewalDeadline <= 0 {
+		s.renewalDeadline = DefaultRenewalDeadline
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -118,6 +136,7 @@ func (s *Service) endpoint(c *Connection) (*endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.timeout = s.renewalDeadline
 	s.endpoints[c.Name] = e
 	return e, nil
 }
@@ -135,7 +154,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	mem := s.unsaved[name].Clone()
 	s.mu.Unlock()
 	if mem.ValidFor(s.now(), minValid) {
-		return mem, s.saveUnsaved(name)
+		return mem, s.saveUnsaved(ctx, name, s.lockWait())
 	}
 	st, err := s.load(name)
 	if err != nil {
@@ -198,82 +217,6 @@ func signInReason(c *Connection, st State) error {
 	}
 }
 
-// renew obtains a new token under the connection's cross-process lock and
-// saves it. Concurrent callers in this process share one renewal; callers in
-// other processes wait for the lock, re-read the store and find the token
-// renewed, so exactly one request reaches the provider.
-//
-// A forced renewal (force) renews even a valid token, unless the stored
-// access token is no longer seen, the one its caller had: then another
-// process renewed it meanwhile, and that result is the answer.
-func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
-	ch := s.renewals.DoChan(c.Name, func() (any, error) {
-		return s.renewLocked(ctx, c, minValid, force, seen)
-	})
-	select {
-	case r := <-ch:
-		tok, _ := r.Val.(*Token)
-		if r.Err != nil {
-			var ns *NotSavedError
-			if errors.As(r.Err, &ns) && tok != nil {
-				return tok.Clone(), r.Err
-			}
-			return nil, r.Err
-		}
-		return tok.Clone(), nil
-	case <-ctx.Done():
-		return nil, &ConnError{c.Name, fmt.Errorf("renewal cancelled: %w", ctx.Err())}
-	}
-}
-
-func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
-	unlock, err := s.store.Lock(ctx, c.Name)
-	if err != nil {
-		return nil, &ConnError{c.Name, fmt.Errorf("waiting for another tokentop to finish renewing: %w", err)}
-	}
-	defer unlock()
-
-	// Another process may have renewed while this one waited for the lock.
-	st, err := s.load(c.Name)
-	if err != nil {
-		return nil, &ConnError{c.Name, err}
-	}
-	if st.Token.ValidFor(s.now(), minValid) && (!force || st.Token.AccessToken != seen) {
-		return st.Token, nil
-	}
-	if !c.Renewable(st) {
-		return nil, &ConnError{c.Name, signInReason(c, st)}
-	}
-	s.log.Debug("renewing", "flow", string(c.Flow), "refresh_token", st.Token != nil && st.Token.RefreshToken != "")
-	tok, err := s.obtain(ctx, c, st)
-	if err != nil {
-		// A caller who gave up (esc in the dashboard) is no failure of the
-		// connection: nothing is recorded, so the dashboard's poll cannot
-		// bring the cancelled result back.
-		if !errors.Is(err, context.Canceled) {
-			s.recordFailure(c.Name, err)
-		}
-		if IsInvalidGrant(err) && !errors.Is(err, ErrSignInRequired) {
-			// The stored grant was refused (expired, revoked or already
-			// used): only a person signing in again can help.
-			err = fmt.Errorf("%w: %w", ErrSignInRequired, err)
-		}
-		return nil, &ConnError{c.Name, err}
-	}
-	return s.saveToken(c.Name, tok, EventRenewal, renewalDetail(tok, st))
-}
-
-func renewalDetail(tok *Token, old State) string {
-	d := "renewed"
-	if old.Token != nil && old.Token.RefreshToken != "" && tok.RefreshToken != old.Token.RefreshToken {
-		d += "; refresh token rotated"
-	}
-	if tok.HasExpiry() {
-		d += "; expires " + tok.Expiry.Local().Format("15:04:05")
-	}
-	return d
-}
-
 // obtain asks the provider for a new token without a person.
 func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, error) {
 	e, err := s.endpoint(c)
@@ -331,74 +274,6 @@ func (s *Service) apiKeyToken(ctx context.Context, c *Connection) (*Token, error
 	return &Token{AccessToken: key, TokenType: "Bearer", ObtainedAt: s.now()}, nil
 }
 
-// saveToken stores a new token in one transaction with its event. When the
-// store fails, the token is kept in memory, handed out, and saved later.
-func (s *Service) saveToken(name string, tok *Token, kind EventKind, detail string) (*Token, error) {
-	now := s.now()
-	err := s.store.Update(name, func(st *State) error {
-		st.Token = tok.Clone()
-		st.LastError, st.LastErrorAt, st.NeedsSignIn = "", time.Time{}, false
-		st.LastRenewal = now
-		st.Record(now, kind, detail)
-		return nil
-	})
-	if err != nil {
-		s.mu.Lock()
-		s.unsaved[name] = tok.Clone()
-		s.mu.Unlock()
-		s.log.Warn("token not saved", "err", err)
-		return tok, &ConnError{name, &NotSavedError{Err: err}}
-	}
-	s.mu.Lock()
-	delete(s.unsaved, name)
-	s.mu.Unlock()
-	return tok, nil
-}
-
-// saveUnsaved retries saving a token that was renewed but not saved.
-func (s *Service) saveUnsaved(name string) error {
-	s.mu.Lock()
-	tok := s.unsaved[name].Clone()
-	s.mu.Unlock()
-	if tok == nil {
-		return nil
-	}
-	_, err := s.saveToken(name, tok, EventRenewal, "saved after an earlier failure")
-	return err
-}
-
-func (s *Service) retryUnsaved() {
-	s.mu.Lock()
-	names := make([]string, 0, len(s.unsaved))
-	for n := range s.unsaved {
-		names = append(names, n)
-	}
-	s.mu.Unlock()
-	for _, n := range names {
-		_ = s.saveUnsaved(n)
-	}
-}
-
-// recordFailure remembers a failed renewal or sign-in. A refused grant
-// (invalid_grant, or a renewal that may have rotated the refresh token) marks
-// the connection as needing a person, so nothing loops on it.
-func (s *Service) recordFailure(name string, cause error) {
-	now := s.now()
-	msg := s.red.Redact(cause.Error())
-	needsPerson := IsInvalidGrant(cause) || errors.Is(cause, ErrSignInRequired)
-	err := s.store.Update(name, func(st *State) error {
-		st.LastError, st.LastErrorAt = msg, now
-		if needsPerson {
-			st.NeedsSignIn = true
-		}
-		st.Record(now, EventFailure, msg)
-		return nil
-	})
-	if err != nil {
-		s.log.Warn("failure not recorded", "err", err)
-	}
-}
-
 // Check runs the connection's health check: GET check_url with the bearer.
 // An answer of 401 invalid_token renews the token once and checks once more.
 func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
@@ -454,7 +329,8 @@ func (s *Service) recordCheck(name string, chk *Check) {
 }
 
 // Logout revokes the connection's tokens where the provider offers RFC 7009
-// revocation, then forgets them. Amino and Aha! have no revocation: logging
+// revocation, then forgets them. It holds the connection's renewal lock
+// meanwhile, so no renewal elsewhere can save a token it did not revoke. Amino and Aha! have no revocation: logging
 // out is forgetting. The tokens are forgotten even when revocation fails; the
 // error says so.
 func (s *Service) Logout(ctx context.Context, name string) error {
@@ -462,6 +338,14 @@ func (s *Service) Logout(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	// Under the renewal lock: a renewal in flight elsewhere finishes first
+	// and its result is what is revoked, and one that starts later finds
+	// the connection signed out.
+	unlock, err := s.lock(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, err := s.store.Load(name)
 	if err != nil {
 		return &ConnError{name, err}

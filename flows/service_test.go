@@ -38,6 +38,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// testRenewalDeadline bounds the renewals of the tests' services: a request
+// left hanging by a test's server ends this long after it was sent.
+const testRenewalDeadline = 3 * time.Second
+
 // env is one test's fakes, config, store and service.
 type env struct {
 	t     *testing.T
@@ -68,7 +72,7 @@ func newEnv(t *testing.T, opts providertest.Options, conf string) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return &env{t: t, fake: fake, clock: clk, db: db, ctx: ctx,
-		svc: flows.NewService(cfg, flows.Options{Store: db, Now: clk.Now})}
+		svc: flows.NewService(cfg, flows.Options{Store: db, Now: clk.Now, RenewalDeadline: testRenewalDeadline})}
 }
 
 // signInBrowser runs a browser sign-in with the fake browser.

@@ -20,11 +20,28 @@ type State struct {
 	// (invalid_grant): only a person signing in again can fix it.
 	NeedsSignIn bool
 	LastRenewal time.Time
-	LastCheck   *Check
+	// Failures counts the renewals that failed in a row for a cause a
+	// person need not act on (the provider unreachable, an HTTP 503);
+	// RetryAt is when the next one is due. Both are cleared by a success.
+	Failures int
+	RetryAt  time.Time
+	// InFlight is set, before a refresh token is sent, by the process that
+	// sends it, and cleared when the result is saved or the attempt
+	// recorded. Writing it proves the state file can take the rotated
+	// refresh token; found set by a later holder of the renewal lock, it
+	// says an earlier renewal ended without saving what it got.
+	InFlight  *InFlight
+	LastCheck *Check
 	// Events is the connection's history, oldest first, at most MaxEvents.
 	Events []Event
 	// Rev is the store's revision of this state; it grows on every write.
 	Rev uint64
+}
+
+// InFlight records a renewal on its way: which process sent it, and when.
+type InFlight struct {
+	PID   int
+	Since time.Time
 }
 
 // Check is the outcome of one health check: GET check_url with the bearer.
@@ -70,6 +87,10 @@ func (s *State) Record(at time.Time, kind EventKind, detail string) {
 func (s State) Clone() State {
 	c := s
 	c.Token = s.Token.Clone()
+	if s.InFlight != nil {
+		r := *s.InFlight
+		c.InFlight = &r
+	}
 	if s.LastCheck != nil {
 		lc := *s.LastCheck
 		c.LastCheck = &lc

@@ -30,7 +30,22 @@ type Token struct {
 	// Notes are remarks made while reading the token response, such as
 	// "token_type missing: assumed Bearer".
 	Notes []string
+	// Origin is where the token was issued. Its refresh token is only ever
+	// sent back there.
+	Origin Origin
 }
+
+// Origin names the issuer of a token: the token endpoint (or the OIDC
+// issuer it was discovered from) and the client it was issued to.
+type Origin struct {
+	TokenURL string
+	Issuer   string
+	ClientID string
+}
+
+// IsZero reports whether nothing is known of the origin (a token saved by
+// an older tokentop).
+func (o Origin) IsZero() bool { return o == Origin{} }
 
 // HasExpiry reports whether the token has a known expiry.
 func (t *Token) HasExpiry() bool { return t != nil && !t.Expiry.IsZero() }

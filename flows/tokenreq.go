@@ -134,6 +134,7 @@ func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL strin
 	if err != nil {
 		return nil, err
 	}
+	r.finish = true
 	resp, err := e.do(ctx, p, r)
 	if err != nil {
 		return nil, err

@@ -52,9 +52,13 @@ type stateV1 struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	NeedsSignIn bool      `json:"needs_sign_in,omitempty"`
 	LastRenewal time.Time `json:"last_renewal,omitzero"`
-	LastCheck   *checkV1  `json:"last_check,omitempty"`
-	Events      []eventV1 `json:"events,omitempty"`
-	Rev         uint64    `json:"rev,omitempty"`
+	// Added within v1: an older tokentop ignores them.
+	Failures  int         `json:"failures,omitempty"`
+	RetryAt   time.Time   `json:"retry_at,omitzero"`
+	InFlight  *inFlightV1 `json:"in_flight,omitempty"`
+	LastCheck *checkV1    `json:"last_check,omitempty"`
+	Events    []eventV1   `json:"events,omitempty"`
+	Rev       uint64      `json:"rev,omitempty"`
 }
 
 type tokenV1 struct {
@@ -66,6 +70,18 @@ type tokenV1 struct {
 	Scopes       []string          `json:"scopes,omitempty"`
 	Extra        map[string]string `json:"extra,omitempty"`
 	Notes        []string          `json:"notes,omitempty"`
+	Origin       *originV1         `json:"origin,omitempty"`
+}
+
+type originV1 struct {
+	TokenURL string `json:"token_url,omitempty"`
+	Issuer   string `json:"issuer,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+type inFlightV1 struct {
+	PID   int       `json:"pid,omitempty"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 type checkV1 struct {
@@ -88,7 +104,12 @@ func encodeState(s flows.State) ([]byte, error) {
 		LastErrorAt: s.LastErrorAt,
 		NeedsSignIn: s.NeedsSignIn,
 		LastRenewal: s.LastRenewal,
+		Failures:    s.Failures,
+		RetryAt:     s.RetryAt,
 		Rev:         s.Rev,
+	}
+	if f := s.InFlight; f != nil {
+		w.InFlight = &inFlightV1{PID: f.PID, Since: f.Since}
 	}
 	if t := s.Token; t != nil {
 		w.Token = &tokenV1{
@@ -100,6 +121,9 @@ func encodeState(s flows.State) ([]byte, error) {
 			Scopes:       t.Scopes,
 			Extra:        t.Extra,
 			Notes:        t.Notes,
+		}
+		if !t.Origin.IsZero() {
+			w.Token.Origin = &originV1{TokenURL: t.Origin.TokenURL, Issuer: t.Origin.Issuer, ClientID: t.Origin.ClientID}
 		}
 	}
 	if c := s.LastCheck; c != nil {
@@ -143,7 +167,12 @@ func decodeState(name string, b []byte) (flows.State, error) {
 		LastErrorAt: w.LastErrorAt,
 		NeedsSignIn: w.NeedsSignIn,
 		LastRenewal: w.LastRenewal,
+		Failures:    w.Failures,
+		RetryAt:     w.RetryAt,
 		Rev:         w.Rev,
+	}
+	if f := w.InFlight; f != nil {
+		s.InFlight = &flows.InFlight{PID: f.PID, Since: f.Since}
 	}
 	if t := w.Token; t != nil {
 		s.Token = &flows.Token{
@@ -155,6 +184,9 @@ func decodeState(name string, b []byte) (flows.State, error) {
 			Scopes:       t.Scopes,
 			Extra:        t.Extra,
 			Notes:        t.Notes,
+		}
+		if o := t.Origin; o != nil {
+			s.Token.Origin = flows.Origin{TokenURL: o.TokenURL, Issuer: o.Issuer, ClientID: o.ClientID}
 		}
 	}
 	if c := w.LastCheck; c != nil {

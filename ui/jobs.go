@@ -194,11 +194,11 @@ func (m *Model) drain() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// withToken separates a usable token that could not be saved (a warning)
-// from a failure of the named connection.
+// withToken separates a usable token (one that could not be saved, or the
+// current one kept because renewing was not safe: a warning) from a failure
+// of the named connection.
 func withToken(name string, tok *flows.Token, err error) (*flows.Token, error, error) {
-	var notSaved *flows.NotSavedError
-	if err != nil && tok != nil && errors.As(err, &notSaved) {
+	if err != nil && tok != nil && flows.Usable(err) {
 		return tok, err, nil
 	}
 	if err == nil && tok == nil {
