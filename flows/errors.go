@@ -88,5 +88,9 @@ func (e *LockHeldError) Error() string {
 	if !e.Since.IsZero() {
 		s += " (since " + e.Since.Local().Format("15:04:05") + ")"
 	}
-	return s + "; gave up after " + e.Waited.Round(time.Second).String()
+	w := e.Waited.Round(time.Second)
+	if e.Waited < 10*time.Second {
+		w = e.Waited.Round(100 * time.Millisecond)
+	}
+	return s + "; gave up after " + w.String()
 }

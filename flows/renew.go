@@ -152,8 +152,11 @@ func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Durati
 	}
 }
 
-// lockWait is how long a renewal waits for another process's.
-func (s *Service) lockWait() time.Duration { return s.renewalDeadline + lockMargin }
+// lockWait is how long a renewal waits for another process's: its deadline
+// and a margin (35 s by default).
+func (s *Service) lockWait() time.Duration {
+	return s.renewalDeadline + min(lockMargin, s.renewalDeadline)
+}
 
 // lock takes the renewal lock of name, waiting at most lockWait.
 func (s *Service) lock(ctx context.Context, name string) (unlock func(), err error) {

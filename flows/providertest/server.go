@@ -165,6 +165,7 @@ type Server struct {
 	devices   map[string]*device // by device_code
 	userCodes map[string]*device
 	family    int
+	replays   int // refreshes with a retired or revoked refresh token
 
 	aikidoClients map[string]string
 	ahaClients    map[string]string
@@ -815,6 +816,7 @@ func (s *Server) useRefresh(provider, client, value string) (grant, bool, error)
 	case t == nil || t.provider != provider:
 		return grant{}, false, errors.New("unknown refresh token")
 	case t.revoked:
+		s.replays++
 		return grant{}, false, errors.New("refresh token was already used or revoked")
 	case !t.valid(s.now()):
 		return grant{}, false, errors.New("refresh token expired")
@@ -826,6 +828,27 @@ func (s *Server) useRefresh(provider, client, value string) (grant, bool, error)
 		t.revoked = true
 	}
 	return t.grant, rotate, nil
+}
+
+// Replays counts the refresh requests that presented a refresh token
+// already retired by rotation or revoked: each one is a client sending a
+// token it should have replaced (RFC 9700 §4.14.2).
+func (s *Server) Replays() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replays
+}
+
+// AccessExpiry returns when an access token the fakes issued expires (zero:
+// never), and whether they issued it at all.
+func (s *Server) AccessExpiry(value string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.access[value]
+	if t == nil {
+		return time.Time{}, false
+	}
+	return t.expires, true
 }
 
 // revokeFamilyLocked revokes every token issued from one authorization, as
