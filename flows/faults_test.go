@@ -374,7 +374,9 @@ func TestTokenStaysWithItsOrigin(t *testing.T) {
 			"aerion: sign-in required: token_url changed since sign-in (was http://127.0.0.1:",
 		},
 		"client_id": {
-			func(c string) string { return strings.Replace(c, `client_id = "tokentop-tests"`, `client_id = "someone-else"`, 1) },
+			func(c string) string {
+				return strings.Replace(c, `client_id = "tokentop-tests"`, `client_id = "someone-else"`, 1)
+			},
 			"aerion: sign-in required: client_id changed since sign-in (was tokentop-tests)",
 		},
 	}
@@ -420,4 +422,3 @@ func TestFailingRenewalNeedsAttention(t *testing.T) {
 		t.Fatalf("condition %v (%q)", as.Condition, as.Reason)
 	}
 }
-
