@@ -36,6 +36,10 @@ const (
 	exitOK        = 0
 	exitAttention = 1 // a connection needs a person, or the command failed
 	exitUsage     = 2 // bad flags or a bad config file
+	// exitSignal plus a signal's number is the status when a signal ends
+	// a command (129 SIGHUP, 130 SIGINT, 131 SIGQUIT, 143 SIGTERM), as
+	// shells report a process a signal killed.
+	exitSignal = 128
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -661,8 +665,15 @@ func (a *app) readPassword(name, username string, fromStdin bool) (string, error
 		return "", fmt.Errorf("%s: no terminal to ask for the password: use --password-stdin", name)
 	}
 	fmt.Fprintf(a.stderr, "Password for %s (%s): ", username, name)
-	b, err := term.ReadPassword(int(f.Fd()))
+	b, sig, err := readPasswordOrSignal(int(f.Fd()))
 	fmt.Fprintln(a.stderr)
+	if sig != nil {
+		// ctrl+c, kill or the terminal closing: echo is back on. The
+		// process ends by the signal once run has printed the error and
+		// cleaned up: first in the list, this runs last.
+		a.cleanup = append([]func(){func() { exitBySignal(sig) }}, a.cleanup...)
+		return "", fmt.Errorf("%s: sign-in interrupted", name)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s: reading the password: %w", name, err)
 	}
@@ -686,9 +697,17 @@ func readLine(r io.Reader) (string, error) {
 	return line, nil
 }
 
-// runDashboard opens the dashboard, or the demo.
-func (a *app) runDashboard(cmd *cobra.Command, _ []string) error {
-	ctx := cmd.Context()
+// runDashboard opens the dashboard, or the demo. SIGHUP (the terminal
+// closing), SIGTERM, SIGINT and SIGQUIT end it as q does: the program
+// quits and restores the terminal, run's clean-up removes the demo's
+// directory, and the exit status is signalStatus.
+func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
+	ctx, caught := catchSignals(cmd.Context(), endSignals...)
+	defer func() {
+		if sig := caught(); sig != nil {
+			err = &exitError{signalStatus(sig), nil}
+		}
+	}()
 	if a.demo {
 		if err := a.setUpDemo(); err != nil {
 			return attentionErr(err)

@@ -238,7 +238,11 @@ func openBrowser(url string) error {
 const rendererFPS = 20
 
 // Run runs the dashboard until the person quits or ctx ends, then cancels
-// whatever was still running.
+// whatever was still running; either way the terminal is restored before
+// it returns. Signals are the caller's to turn into a cancelled ctx:
+// Bubble Tea's own handler (SIGINT and SIGTERM only, each ending the
+// program its own way) is off, so that one place decides what a signal
+// means and what status the process exits with.
 func Run(ctx context.Context, b Backend, opts Options) error {
 	m := New(b, opts)
 	defer m.stop()
@@ -246,7 +250,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	// second (at most 50 ms from key to screen) is plenty for typing and
 	// takes two thirds of the renderer's idle wake-ups away (the default
 	// is 60).
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(rendererFPS))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(rendererFPS), tea.WithoutSignalHandler())
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
