@@ -13,11 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -58,7 +58,12 @@ type exitError struct {
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error     { return &exitError{exitUsage, err} }
@@ -99,9 +104,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	// ctrl+c, kill and a closed terminal stop what has not been sent yet;
+	// a renewal already on the wire is finished and saved (drain) first.
+	ctx, caught := catchSignals(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	err := root.ExecuteContext(ctx)
+	a.drain()
+	if sig := caught(); sig != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			err = ee.err
+		}
+		if err != nil && !errors.Is(err, context.Canceled) && err.Error() != "" {
+			fmt.Fprintln(stderr, "tokentop: "+oneLine(err.Error()))
+		}
+		return signalStatus(sig)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -115,6 +132,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Cobra's own errors: unknown command or flag, wrong arguments.
 	fmt.Fprintln(stderr, "tokentop: "+oneLine(err.Error()))
 	return exitUsage
+}
+
+// drain waits for the renewals already sent to be answered and saved, so
+// that exiting never drops a rotated refresh token on its way.
+func (a *app) drain() {
+	if a.svc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), flows.DefaultRenewalDeadline+5*time.Second)
+	defer cancel()
+	if !a.svc.Drain(ctx, func() { fmt.Fprintln(a.stderr, "tokentop: finishing the renewal already sent…") }) {
+		fmt.Fprintln(a.stderr, "tokentop: gave up waiting for the renewal already sent; its answer may be lost")
+	}
 }
 
 // oneLine keeps multi-error messages readable while guaranteeing nothing
@@ -305,17 +335,22 @@ func (a *app) freshToken(ctx context.Context, name string, minValid time.Duratio
 		return nil, err
 	}
 	tok, err := svc.Token(ctx, name, minValid)
-	var ns *flows.NotSavedError
 	switch {
 	case err == nil:
 		return tok, nil
-	case errors.As(err, &ns) && tok != nil:
+	case flows.Usable(err) && tok != nil:
 		fmt.Fprintln(a.stderr, "tokentop: warning: "+flows.Sanitize(err.Error()))
 		return tok, nil
 	case errors.Is(err, flows.ErrUnknownConnection):
 		return nil, usageErr(err)
 	case errors.Is(err, flows.ErrSignInRequired):
-		return nil, attentionErr(fmt.Errorf("%s: sign-in required: run tokentop login %s", name, name))
+		// The cause says which happened: a refusal by the provider, a
+		// request sent and never answered, a changed token_url.
+		msg := err.Error()
+		if !strings.Contains(msg, "tokentop login") {
+			msg += ": run tokentop login " + name
+		}
+		return nil, attentionErr(errors.New(msg))
 	}
 	return nil, attentionErr(err)
 }
