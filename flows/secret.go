@@ -1,10 +1,10 @@
 package flows
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -42,7 +42,9 @@ func (s Secret) String() string {
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Resolve returns the secret's value: it reads the environment variable, the
-// file, or runs the command. ctx bounds the command's run time.
+// file, or runs the command. ctx bounds the command's run time. A value
+// larger than 64 KiB is refused, whatever its source; a failed command gives
+// a *SecretCommandError, whose stderr SecretStderr returns.
 func (s Secret) Resolve(ctx context.Context) (string, error) {
 	return resolveSecret(ctx, s.spec)
 }
@@ -57,11 +59,79 @@ func (s Secret) Source() string {
 	return "literal"
 }
 
-// secretCommandTimeout bounds a cmd: secret, so a password manager waiting
-// for a touch cannot hang tokentop forever.
-const secretCommandTimeout = 30 * time.Second
+const (
+	// secretCommandTimeout bounds a cmd: secret, so a password manager
+	// waiting for a touch cannot hang tokentop forever.
+	secretCommandTimeout = 30 * time.Second
+	// secretWaitDelay bounds the wait for a command's output once it has
+	// exited or been killed: a descendant that keeps stdout open (an agent
+	// started on the way, or one that left the process group) must not
+	// hold the caller beyond it (os/exec, Cmd.WaitDelay).
+	secretWaitDelay = time.Second
+	// secretMaxSize bounds every secret, from every source: real ones are a
+	// few hundred bytes, and a mistaken file:/dev/zero or cmd:yes must not
+	// exhaust memory or end up in a request.
+	secretMaxSize = 64 << 10
+	// secretMaxStderr is how much of a command's stderr is kept for
+	// SecretStderr, which prints one line of it.
+	secretMaxStderr = 4 << 10
+)
+
+// secretLimits are the bounds of a cmd: secret; tests shorten them.
+type secretLimits struct {
+	timeout, waitDelay time.Duration
+}
+
+var secretDefaultLimits = secretLimits{timeout: secretCommandTimeout, waitDelay: secretWaitDelay}
+
+// SecretCommandError is the failure of a cmd: secret's command. Its message
+// says only how the command ended: errors are kept in the state file and
+// the event log, so what the command wrote to stderr is kept apart, for
+// SecretStderr, and what it wrote to stdout (the secret) is never kept.
+type SecretCommandError struct {
+	// Source is the kind of secret source, "cmd".
+	Source string
+	// Status is how the command ended: "exit status 1", "signal: killed",
+	// "timed out after 30s", "context canceled", "printed nothing".
+	Status string
+
+	stderr string // one clean line, see SecretStderr
+	err    error  // the cause, for errors.Is (context.Canceled)
+}
+
+// Error returns "cmd: secret command failed (STATUS)".
+func (e *SecretCommandError) Error() string {
+	return e.Source + ": secret command failed (" + e.Status + ")"
+}
+
+// Unwrap returns the cause: the caller's context error when it gave up,
+// else the command's exit error, or nil.
+func (e *SecretCommandError) Unwrap() error { return e.err }
+
+// SecretStderr returns the stderr of the failed secret command in err's
+// chain, made one printable line (see Sanitize), or "" when err holds no
+// *SecretCommandError or the command wrote nothing there. It is meant for
+// the terminal of the person who ran tokentop, next to the error, and must
+// not be stored.
+func SecretStderr(err error) string {
+	var e *SecretCommandError
+	if errors.As(err, &e) {
+		return e.stderr
+	}
+	return ""
+}
+
+// errSecretTooLarge refuses a value above secretMaxSize; it names the
+// source's kind, never the value.
+func errSecretTooLarge(kind string) error {
+	return fmt.Errorf("%s: secret is larger than %d KiB", kind, secretMaxSize>>10)
+}
 
 func resolveSecret(ctx context.Context, spec string) (string, error) {
+	return resolveSecretWith(ctx, spec, secretDefaultLimits)
+}
+
+func resolveSecretWith(ctx context.Context, spec string, lim secretLimits) (string, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "env":
@@ -69,45 +139,162 @@ func resolveSecret(ctx context.Context, spec string) (string, error) {
 		if !ok || v == "" {
 			return "", fmt.Errorf("environment variable %s is not set", arg)
 		}
+		if len(v) > secretMaxSize {
+			return "", errSecretTooLarge(kind)
+		}
 		return v, nil
 	case "file":
-		b, err := os.ReadFile(arg)
-		if err != nil {
-			return "", fmt.Errorf("reading secret file: %w", err)
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("secret file %s is empty", arg)
-		}
-		return v, nil
+		return readSecretFile(arg)
 	case "cmd":
-		ctx, cancel := context.WithTimeout(ctx, secretCommandTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "sh", "-c", arg)
-		cmd.Stdin = nil
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if ctx.Err() == context.DeadlineExceeded {
-			return "", fmt.Errorf("secret command timed out after %s", secretCommandTimeout)
-		}
-		if err != nil {
-			// stderr is the command's own message; it cannot contain the
-			// secret, which is only ever on stdout.
-			msg := strings.TrimSpace(Sanitize(stderr.String()))
-			if msg != "" {
-				return "", fmt.Errorf("secret command failed: %v: %s", err, msg)
-			}
-			return "", fmt.Errorf("secret command failed: %w", err)
-		}
-		v := strings.TrimSpace(string(out))
-		if v == "" {
-			return "", errors.New("secret command printed nothing")
-		}
-		return v, nil
+		return runSecretCommand(ctx, arg, lim)
 	}
 	if spec == "" {
 		return "", errors.New("no value configured")
 	}
+	if len(spec) > secretMaxSize {
+		return "", errSecretTooLarge("literal")
+	}
 	return spec, nil
 }
+
+// readSecretFile reads a file: secret. Only a regular file will do: it is
+// opened without blocking and checked before it is read, so a FIFO that
+// nobody writes, a device such as /dev/zero or a directory is refused at
+// once rather than hanging or filling memory.
+func readSecretFile(path string) (string, error) {
+	f, err := os.OpenFile(path, secretOpenFlags, 0)
+	if err != nil {
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("file: secret file %s is %s, not a regular file", path, secretFileKind(info.Mode()))
+	}
+	// Room for the value, a line ending and one byte that proves it larger.
+	b, err := io.ReadAll(io.LimitReader(f, secretMaxSize+3))
+	if err != nil {
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	v, tooLarge := secretValue(b, func(s string) string { return strings.TrimRight(s, "\r\n") })
+	if tooLarge {
+		return "", errSecretTooLarge("file")
+	}
+	if v == "" {
+		return "", fmt.Errorf("secret file %s is empty", path)
+	}
+	return v, nil
+}
+
+// secretValue trims what a source produced and reports whether it exceeds
+// secretMaxSize. b may hold up to two bytes more than the cap for a line
+// ending; a third byte more means the source held more than can be kept.
+func secretValue(b []byte, trim func(string) string) (string, bool) {
+	if len(b) > secretMaxSize+2 {
+		return "", true
+	}
+	v := trim(string(b))
+	if len(v) > secretMaxSize {
+		return "", true
+	}
+	return v, false
+}
+
+// secretFileKind names a file type for the refusal of a non-regular file.
+func secretFileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file"
+}
+
+// runSecretCommand runs a cmd: secret with sh -c in a process group of its
+// own, so that at the deadline the whole group is killed: a password
+// manager's helpers (pass → gpg → pinentry) die with it and cannot keep
+// the wait going by holding stdout open. The command cannot read the
+// terminal: stdin is /dev/null, and outside the terminal's foreground group
+// a read of /dev/tty stops it until the deadline.
+func runSecretCommand(ctx context.Context, command string, lim secretLimits) (string, error) {
+	runCtx, cancel := context.WithTimeout(ctx, lim.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, "sh", "-c", command)
+	cmd.Stdin = nil
+	// A command that prints more than a secret's worth (cmd:yes) is
+	// stopped at once instead of running to the deadline.
+	stdout := &cappedBuffer{max: secretMaxSize + 3, full: cancel}
+	stderr := &cappedBuffer{max: secretMaxStderr}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	secretProcessGroup(cmd)
+	cmd.WaitDelay = lim.waitDelay
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The command exited, but something it started still held its
+		// output when WaitDelay closed the pipes: it is ours, and its
+		// output is no longer read.
+		_ = secretKillGroup(cmd.Process)
+		err = nil
+	}
+	if stdout.overflow {
+		return "", errSecretTooLarge("cmd")
+	}
+	fail := func(status string, cause error) error {
+		return &SecretCommandError{Source: "cmd", Status: status, stderr: cleanText(nil, stderr.String(), maxLine), err: cause}
+	}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		// The caller gave up: a cancellation, not a failure of the command.
+		return "", fail(ctx.Err().Error(), context.Cause(ctx))
+	case runCtx.Err() != nil:
+		return "", fail("timed out after "+lim.timeout.String(), nil)
+	default:
+		return "", fail(err.Error(), err)
+	}
+	v, tooLarge := secretValue(stdout.Bytes(), strings.TrimSpace)
+	if tooLarge {
+		return "", errSecretTooLarge("cmd")
+	}
+	if v == "" {
+		return "", fail("printed nothing", nil)
+	}
+	return v, nil
+}
+
+// cappedBuffer keeps the first max bytes written to it and drops the rest,
+// calling full once when it first drops something. It always reports the
+// whole write as done, so the command it reads from is never stuck on a
+// full pipe.
+type cappedBuffer struct {
+	max      int
+	full     func()
+	b        []byte
+	overflow bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := c.max - len(c.b); len(p) > room {
+		p = p[:room]
+		if !c.overflow {
+			c.overflow = true
+			if c.full != nil {
+				c.full()
+			}
+		}
+	}
+	c.b = append(c.b, p...)
+	return n, nil
+}
+
+func (c *cappedBuffer) Bytes() []byte  { return c.b }
+func (c *cappedBuffer) String() string { return string(c.b) }
