@@ -92,13 +92,16 @@ type callbackServer struct {
 // listenCallback starts the loopback listener of a browser sign-in for the
 // connection conn. redirectURI is the connection's configured redirect URI;
 // empty means http://127.0.0.1:<ephemeral port>/callback (RFC 8252 §7.3). It
-// must name a loopback host over http: 127.0.0.1, [::1], or localhost, which
-// is bound as 127.0.0.1 so that nothing else on the machine that answers to
-// that name can take the redirect (RFC 8252 §8.3). A redirect URI without a
-// port, or with port 0, gets an ephemeral port, which RFC 8252 §7.3 asks
-// authorization servers to allow. A fixed port that another program holds is
-// reported at once, naming the config key, rather than at the end of a sign-in
-// the browser cannot finish.
+// must name a loopback host over http: 127.0.0.1, [::1], or localhost. The
+// browser may send localhost to either loopback address, whichever it tries
+// first, so localhost is listened on at both 127.0.0.1 and ::1 on the same
+// port, and nothing else on the machine can take the redirect at either
+// (RFC 8252 §8.3); only a machine with no IPv6 loopback at all gets
+// 127.0.0.1 alone. A redirect URI without a port, or with port 0, gets an
+// ephemeral port, which RFC 8252 §7.3 asks authorization servers to allow.
+// An address that another program holds is reported at once, naming it and
+// the config key, rather than at the end of a sign-in the browser cannot
+// finish.
 func listenCallback(conn, redirectURI, state string, mode callbackMode) (*callbackServer, error) {
 	return listenCallbackWith(conn, redirectURI, state, mode, cbDefaultLimits)
 }
@@ -107,18 +110,15 @@ func listenCallbackWith(conn, redirectURI, state string, mode callbackMode, lim 
 	if state == "" {
 		return nil, errors.New("sign-in listener needs a state")
 	}
-	u, bind, err := cbParseRedirect(redirectURI)
+	u, binds, err := cbParseRedirect(redirectURI)
+	if err != nil {
+		return nil, fmt.Errorf("redirect_uri %w (connections.%s.redirect_uri)", err, conn)
+	}
+	lns, err := cbListen(binds)
 	if err != nil {
 		return nil, fmt.Errorf("%w (connections.%s.redirect_uri)", err, conn)
 	}
-	ln, err := net.Listen("tcp", bind)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("port %s is in use (connections.%s.redirect_uri)", u.Port(), conn)
-		}
-		return nil, fmt.Errorf("listening on %s: %w (connections.%s.redirect_uri)", bind, err, conn)
-	}
-	bound := ln.Addr().(*net.TCPAddr)
+	bound := lns[0].Addr().(*net.TCPAddr)
 	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(bound.Port))
 
 	s := &callbackServer{
@@ -144,54 +144,119 @@ func listenCallbackWith(conn, redirectURI, state string, mode callbackMode, lim 
 	// One request per connection: nothing lingers after the answer, and
 	// Close does not wait on a browser's idle keep-alive connection.
 	s.srv.SetKeepAlivesEnabled(false)
+	var serving sync.WaitGroup
+	for _, ln := range lns {
+		serving.Go(func() { _ = s.srv.Serve(ln) })
+	}
 	go func() {
-		defer close(s.serveDone)
-		_ = s.srv.Serve(ln)
+		serving.Wait()
+		close(s.serveDone)
 	}()
 	return s, nil
 }
 
-// cbParseRedirect checks a configured redirect URI and returns it, with the
-// default filled in, and the address to bind.
-func cbParseRedirect(raw string) (*url.URL, string, error) {
+// cbListenAttempts is how many ephemeral ports localhost tries: the one
+// 127.0.0.1 got may be taken on ::1.
+const cbListenAttempts = 5
+
+// cbListen listens on the addresses of cbParseRedirect. With two (localhost)
+// the first picks the port, ephemeral or not, and the second must get the
+// same one, unless the machine has no such address at all.
+func cbListen(binds []string) ([]net.Listener, error) {
+	for attempt := 1; ; attempt++ {
+		ln, err := net.Listen("tcp", binds[0])
+		if err != nil {
+			return nil, cbListenError(binds[0], err)
+		}
+		if len(binds) == 1 {
+			return []net.Listener{ln}, nil
+		}
+		host, want, _ := net.SplitHostPort(binds[1])
+		addr := net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		second, err := net.Listen("tcp", addr)
+		switch {
+		case err == nil:
+			return []net.Listener{ln, second}, nil
+		case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EAFNOSUPPORT):
+			// No IPv6 loopback here: no browser can try it either.
+			return []net.Listener{ln}, nil
+		}
+		ln.Close()
+		if want == "0" && errors.Is(err, syscall.EADDRINUSE) && attempt < cbListenAttempts {
+			continue
+		}
+		return nil, cbListenError(addr, err)
+	}
+}
+
+// cbListenError names the address that could not be listened on.
+func cbListenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is in use by another program", addr)
+	}
+	return fmt.Errorf("listening on %s: %w", addr, err)
+}
+
+// cbParseRedirect checks a redirect URI and returns it, with the default
+// filled in, and the addresses to listen on: one, or for localhost both
+// loopback addresses (see listenCallback). It is the one check of a
+// redirect URI: sign-in uses it, and so does loading the configuration
+// (cfgRedirectProblem), so that config check accepts exactly what a
+// sign-in can listen on. Its messages complete "redirect_uri …" and never
+// repeat the URI.
+func cbParseRedirect(raw string) (*url.URL, []string, error) {
 	if raw == "" {
-		return &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: cbDefaultPath}, "127.0.0.1:0", nil
+		return &url.URL{Scheme: "http", Host: "127.0.0.1:0", Path: cbDefaultPath}, []string{"127.0.0.1:0"}, nil
+	}
+	if strings.ContainsAny(raw, " \t\r\n\x00") {
+		return nil, nil, errors.New("must not contain spaces or control characters")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, "", errors.New("redirect_uri is not a valid URL")
+		return nil, nil, errors.New("is not a valid URL")
 	}
-	if u.Scheme != "http" {
-		return nil, "", errors.New("redirect_uri must start with http:// (a loopback redirect, RFC 8252 §7.3)")
+	if u.User != nil {
+		return nil, nil, errors.New("must not contain a user name or password")
 	}
-	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, "", errors.New("redirect_uri must not have a user, a query or a fragment")
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return nil, nil, errors.New("must not contain a fragment (#…) (RFC 6749 §3.1.2)")
 	}
-	var ip string
+	if u.Scheme != "http" || u.Host == "" {
+		return nil, nil, errors.New("must be an http:// loopback URL such as http://127.0.0.1:8766/callback (RFC 8252 §7.3)")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		// The redirect's query is the authorization response's.
+		return nil, nil, errors.New("must not have a query")
+	}
+	var ips []string
 	switch h := strings.ToLower(u.Hostname()); {
 	case h == "127.0.0.1":
-		ip = "127.0.0.1"
+		ips = []string{"127.0.0.1"}
 	case h == "localhost":
-		// RFC 8252 §8.3: localhost may resolve elsewhere; listen on the
-		// address it is meant to be.
-		ip = "127.0.0.1"
+		// RFC 8252 §8.3: the browser may try either address of
+		// localhost; both are taken, so no other program gets it.
+		ips = []string{"127.0.0.1", "::1"}
 	case h == "::1" && strings.HasPrefix(u.Host, "["):
-		ip = "::1"
+		ips = []string{"::1"}
 	default:
-		return nil, "", errors.New("redirect_uri must name a loopback host: 127.0.0.1, [::1] or localhost")
+		return nil, nil, errors.New("must be on 127.0.0.1, [::1] or localhost (RFC 8252 §7.3)")
 	}
 	port := u.Port()
 	if port == "" {
 		port = "0"
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return nil, "", errors.New("redirect_uri has an invalid port")
+		return nil, nil, errors.New("has an invalid port (0 to 65535)")
 	}
 	if u.Path == "" {
 		u.Path = "/"
 	}
 	u.RawPath = ""
-	return u, net.JoinHostPort(ip, port), nil
+	binds := make([]string, len(ips))
+	for i, ip := range ips {
+		binds[i] = net.JoinHostPort(ip, port)
+	}
+	return u, binds, nil
 }
 
 // RedirectURI returns the redirect URI to put in the authorization request,

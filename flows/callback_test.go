@@ -651,12 +651,110 @@ func TestCallbackPortInUse(t *testing.T) {
 			s.Close()
 			t.Fatalf("%s: listening on a taken port", host)
 		}
-		if want := fmt.Sprintf("port %d is in use (connections.aha.redirect_uri)", port); err.Error() != want {
+		if want := fmt.Sprintf("127.0.0.1:%d is in use by another program (connections.aha.redirect_uri)", port); err.Error() != want {
 			t.Fatalf("error %q, want %q", err, want)
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("took %s to fail", d)
 		}
+	}
+}
+
+// cbNeedIPv6 skips a test on a machine without an IPv6 loopback.
+func cbNeedIPv6(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	l.Close()
+}
+
+// TestCallbackLocalhostBothAddresses: a localhost redirect URI is listened
+// on at 127.0.0.1 and at ::1 on the same port, ephemeral or fixed, so the
+// redirect reaches the sign-in whichever address the browser tries (RFC
+// 8252 §8.3), and Close stops both.
+func TestCallbackLocalhostBothAddresses(t *testing.T) {
+	cbNeedIPv6(t)
+	hosts := []string{"127.0.0.1", "[::1]"}
+	fixed := 0
+	for _, port := range []string{"0", "fixed"} {
+		for i, carrier := range hosts {
+			t.Run(port+" "+carrier, func(t *testing.T) {
+				redirect := "http://localhost:0/callback"
+				if port == "fixed" {
+					redirect = fmt.Sprintf("http://localhost:%d/callback", fixed)
+				}
+				s, err := listenCallback("c", redirect, cbTestState, callbackCode)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				p := s.bound.Port
+				if port == "0" {
+					fixed = p // free on both a moment ago: the fixed runs reuse it
+				} else if p != fixed {
+					t.Fatalf("listening on port %d, want %d", p, fixed)
+				}
+				if want := fmt.Sprintf("http://localhost:%d/callback", p); s.RedirectURI() != want {
+					t.Fatalf("RedirectURI() = %q, want %q", s.RedirectURI(), want)
+				}
+				// The other address answers too: the sign-in's own handler,
+				// which refuses a wrong state.
+				other := hosts[1-i]
+				if r := cbGet(t, fmt.Sprintf("http://%s:%d/callback?code=a&state=wrong", other, p)); r.status != http.StatusBadRequest || !strings.Contains(r.body, "state mismatch") {
+					t.Fatalf("%s: %d %q", other, r.status, r.body)
+				}
+				if r := cbGet(t, fmt.Sprintf("http://%s:%d/callback?code=a&state=%s", carrier, p, cbTestState)); r.status != http.StatusOK {
+					t.Fatalf("%s: %d %q", carrier, r.status, r.body)
+				}
+				if vals, err := cbWaitNow(t, s); err != nil || vals.Get("code") != "a" {
+					t.Fatalf("Wait = %v, %v", vals, err)
+				}
+				for _, h := range hosts {
+					cbAssertRefused(t, fmt.Sprintf("%s:%d", h, p))
+				}
+			})
+		}
+	}
+}
+
+// TestCallbackLocalhostAddressTaken: for a localhost redirect URI, another
+// program on either loopback address at that port is an error that names
+// the address, and the address that was free is let go again.
+func TestCallbackLocalhostAddressTaken(t *testing.T) {
+	cbNeedIPv6(t)
+	for _, taken := range []string{"[::1]", "127.0.0.1"} {
+		t.Run(taken, func(t *testing.T) {
+			l, err := net.Listen("tcp", taken+":0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			port := l.Addr().(*net.TCPAddr).Port
+			free := "127.0.0.1"
+			if taken == free {
+				free = "[::1]"
+			}
+			if probe, err := net.Listen("tcp", fmt.Sprintf("%s:%d", free, port)); err != nil {
+				t.Skipf("%s:%d is taken by someone else too", free, port)
+			} else {
+				probe.Close()
+			}
+			s, err := listenCallback("aha", fmt.Sprintf("http://localhost:%d/callback", port), cbTestState, callbackCode)
+			if err == nil {
+				s.Close()
+				t.Fatalf("listening although %s:%d is taken", taken, port)
+			}
+			if want := fmt.Sprintf("%s:%d is in use by another program (connections.aha.redirect_uri)", taken, port); err.Error() != want {
+				t.Fatalf("error %q, want %q", err, want)
+			}
+			again, err := net.Listen("tcp", fmt.Sprintf("%s:%d", free, port))
+			if err != nil {
+				t.Fatalf("the failed sign-in still holds %s:%d: %v", free, port, err)
+			}
+			again.Close()
+		})
 	}
 }
 

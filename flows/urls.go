@@ -129,32 +129,17 @@ func cfgURLProblem(raw string) string {
 	return ""
 }
 
-// cfgRedirectProblem checks redirect_uri: RFC 8252 §7.3 has a native app
-// receive the authorization response on an http:// loopback address, and
-// §8.3 names the loopback literals. A port is required because tokentop must
-// listen exactly where the provider redirects, and the registered redirect
-// must match (Aha! document: "This must be the same as the redirect URL
-// provided when the application was registered").
+// cfgRedirectProblem checks redirect_uri with the check sign-in makes
+// (cbParseRedirect: RFC 8252 §7.3 has a native app receive the
+// authorization response on an http:// loopback address, and §8.3 names
+// the loopback literals), and then asks for more: a port, because tokentop
+// must listen exactly where the provider redirects, and a path, because the
+// registered redirect must match (Aha! document: "This must be the same as
+// the redirect URL provided when the application was registered").
 func cfgRedirectProblem(raw string) string {
-	if strings.ContainsAny(raw, " \t\r\n\x00") {
-		return "must not contain spaces or control characters"
-	}
-	u, err := url.Parse(raw)
+	u, _, err := cbParseRedirect(raw)
 	if err != nil {
-		return "is not a valid URL"
-	}
-	if u.User != nil {
-		return "must not contain a user name or password"
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return "must not contain a fragment (#…) (RFC 6749 §3.1.2)"
-	}
-	if u.Scheme != "http" || u.Host == "" {
-		return "must be an http:// loopback URL such as http://127.0.0.1:8766/callback (RFC 8252 §7.3)"
-	}
-	host := u.Hostname()
-	if host != "127.0.0.1" && host != "::1" && !strings.EqualFold(host, "localhost") {
-		return "must be on 127.0.0.1, [::1] or localhost (RFC 8252 §7.3)"
+		return err.Error()
 	}
 	if u.Port() == "" {
 		return "must name a port, such as http://127.0.0.1:8766/callback"

@@ -72,7 +72,12 @@ func TestRedirectProblem(t *testing.T) {
 	for raw, want := range map[string]string{
 		"http://127.0.0.1:8766/callback":   "",
 		"http://[::1]:8766/callback":       "",
-		"http://localhost:8766/cb?app=tt":  "",
+		"http://localhost:8766/cb":         "",
+		"http://localhost:8766/cb?app=tt":  "must not have a query",
+		"http://127.0.0.1:99999/callback":  "has an invalid port (0 to 65535)",
+		"http://127.0.0.1:0/callback":      "",
+		"http://127.0.0.1/callback":        "must name a port, such as http://127.0.0.1:8766/callback",
+		"http://127.0.0.1:8766/":           "must have a path, such as http://127.0.0.1:8766/callback",
 		"http://127.0.0.2:8766/callback":   "must be on 127.0.0.1, [::1] or localhost (RFC 8252 §7.3)",
 		"http://127.0.0.1:8766":            "must have a path, such as http://127.0.0.1:8766/callback",
 		"com.example.app:/oauth2redirect":  "must be an http:// loopback URL such as http://127.0.0.1:8766/callback (RFC 8252 §7.3)",
