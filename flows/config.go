@@ -257,12 +257,19 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 	if len(data) > cfgMaxSize {
 		return nil, nil, ConfigErrors{{File: p.file, Msg: "the file is larger than 1 MiB"}}
 	}
+	// The line index doubles as the pre-scan that refuses absurd nesting
+	// before the TOML parser sees it; it is used only once the parser has
+	// accepted the text.
+	lines, deep := cfgIndexLines(string(data))
+	if deep > 0 {
+		return nil, nil, ConfigErrors{{File: p.file, Line: deep, Msg: fmt.Sprintf("nesting deeper than %d levels of tables, keys and arrays", cfgMaxDepth)}}
+	}
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
 		return nil, nil, ConfigErrors{p.syntaxError(string(data), err)}
 	}
-	p.lines = cfgIndexLines(string(data))
+	p.lines = lines
 
 	cfg := &Config{Path: path, RefreshBefore: cfgDefaultRefreshBefore}
 	conns, connsOK := raw["connections"].(map[string]any)
@@ -630,6 +637,9 @@ func (r *cfgConnReader) secret(key string) Secret {
 			s = NewSecret(kind + ":" + r.p.localPath(arg))
 		}
 	case "literal":
+		if len(spec) > secretMaxSize {
+			r.fail(key, errSecretTooLarge("literal").Error())
+		}
 		r.p.literals = append(r.p.literals, cfgLiteral{conn: r.name, key: key, line: r.keyLine(key)})
 	}
 	return s
@@ -921,21 +931,30 @@ func cfgPathKey(parts ...string) string { return strings.Join(parts, "\x00") }
 // line returns the line of the key path, or 0.
 func (x cfgLineIndex) line(parts ...string) int { return x[cfgPathKey(parts...)] }
 
-// cfgMaxDepth bounds the nesting of arrays and inline tables the indexer
-// follows; deeper files are valid TOML but not configurations.
-const cfgMaxDepth = 64
+// cfgMaxDepth bounds how deep a file may nest: the length of the path from
+// the top to a value, counting every table and key part ([a.b] c.d = 1 is 4
+// deep) and every array. A configuration needs 4 (connections.NAME.headers.X);
+// deeper files are valid TOML but not configurations, and toml v1.6.0 spends
+// time and memory quadratic in the depth (24 KB of nested inline tables cost
+// it a gigabyte, of dotted keys five), so they are refused before it runs.
+const cfgMaxDepth = 32
 
 // cfgIndexer scans TOML text for cfgIndexLines.
 type cfgIndexer struct {
 	s     string
 	i     int
 	line  int
-	depth int
+	depth int // the path length of the value being read
+	nest  int // arrays and inline tables open around it
+	deep  int // the line where depth or nest first passed cfgMaxDepth; 0 if none
 	idx   cfgLineIndex
 }
 
-// cfgIndexLines indexes the lines of keys in valid TOML text.
-func cfgIndexLines(s string) cfgLineIndex {
+// cfgIndexLines indexes the lines of keys in valid TOML text. It also
+// serves as the pre-scan of any text: deep is the line where the nesting
+// passes cfgMaxDepth (the scan stops there), or 0. Strings and comments do
+// not count, and the scan's cost is linear in the text.
+func cfgIndexLines(s string) (idx cfgLineIndex, deep int) {
 	// A byte order mark is allowed before the first key (TOML 1.0,
 	// "Spec"); it is not part of it.
 	s = strings.TrimPrefix(s, "\ufeff")
@@ -956,6 +975,9 @@ func cfgIndexLines(s string) cfgLineIndex {
 				x.i++
 			}
 			table = x.key()
+			if !x.within(len(table)) {
+				break
+			}
 			x.record(nil, table)
 			x.skipLine()
 		default:
@@ -965,16 +987,34 @@ func cfgIndexLines(s string) cfgLineIndex {
 				x.skipLine()
 				continue
 			}
+			if !x.within(len(table) + len(key)) {
+				break
+			}
 			full := append(append([]string(nil), table...), key...)
 			x.record(table, key)
 			x.skipSpace()
 			if x.i < len(x.s) && x.s[x.i] == '=' {
 				x.i++
 			}
+			x.depth = len(full)
 			x.value(full)
+			x.depth = 0
 		}
 	}
-	return x.idx
+	return x.idx, x.deep
+}
+
+// within reports whether a path of depth n is allowed; when it is not, it
+// notes the line and ends the scan.
+func (x *cfgIndexer) within(n int) bool {
+	if n <= cfgMaxDepth && x.nest <= cfgMaxDepth {
+		return true
+	}
+	if x.deep == 0 {
+		x.deep = x.line
+	}
+	x.i = len(x.s)
+	return false
 }
 
 // record notes the line of every prefix of prefix+key that has none yet.
@@ -1060,6 +1100,9 @@ func (x *cfgIndexer) key() []string {
 		default:
 			return parts
 		}
+		if len(parts) > cfgMaxDepth {
+			return parts // too deep already: the caller ends the scan
+		}
 		x.skipSpace()
 		if x.i >= len(x.s) || x.s[x.i] != '.' {
 			return parts
@@ -1073,13 +1116,6 @@ func (x *cfgIndexer) key() []string {
 func (x *cfgIndexer) value(path []string) {
 	x.skipSpace()
 	if x.i >= len(x.s) {
-		return
-	}
-	x.depth++
-	defer func() { x.depth-- }()
-	if x.depth > cfgMaxDepth {
-		// Give up on the rest rather than recurse without bound.
-		x.i = len(x.s)
 		return
 	}
 	rest := x.s[x.i:]
@@ -1106,6 +1142,13 @@ func (x *cfgIndexer) value(path []string) {
 		}
 		x.i = min(x.i+1, len(x.s))
 	case rest[0] == '[':
+		// An array is a level of the path, and of the recursion.
+		x.depth++
+		x.nest++
+		defer func() { x.depth--; x.nest-- }()
+		if !x.within(x.depth) {
+			return
+		}
 		x.i++
 		for x.i < len(x.s) {
 			x.skipBlank()
@@ -1127,6 +1170,13 @@ func (x *cfgIndexer) value(path []string) {
 			}
 		}
 	case rest[0] == '{':
+		// An inline table's keys are its levels of the path; it is one
+		// of the recursion, which "{{{" without keys would not bound.
+		x.nest++
+		defer func() { x.nest-- }()
+		if !x.within(x.depth) {
+			return
+		}
 		x.i++
 		for x.i < len(x.s) {
 			x.skipBlank()
@@ -1143,6 +1193,9 @@ func (x *cfgIndexer) value(path []string) {
 			}
 			start := x.i
 			key := x.key()
+			if !x.within(x.depth + len(key)) {
+				return
+			}
 			var sub []string
 			if path != nil && len(key) > 0 {
 				x.record(path, key)
@@ -1152,7 +1205,9 @@ func (x *cfgIndexer) value(path []string) {
 			if x.i < len(x.s) && x.s[x.i] == '=' {
 				x.i++
 			}
+			x.depth += len(key)
 			x.value(sub)
+			x.depth -= len(key)
 			if x.i == start {
 				x.i++
 			}

@@ -139,3 +139,56 @@ func cfgFuzzQuote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// FuzzConfigNesting checks that the pre-scan is sound: a document it lets
+// through never decodes deeper than it can measure. Its count is exact but
+// for arrays of tables ([[a.b]]), each of which may hide one level, hence
+// the factor of two.
+func FuzzConfigNesting(f *testing.F) {
+	for _, s := range []string{
+		"a = [[1], {b = [2, {c = 3}]}]\n",
+		"[a.b]\nc.d = {e = [[{f = 1}]]}\n",
+		"[[a]]\n[[a.b]]\n[[a.b.c]]\nd = 1\n",
+		"a = \"\"\"\n[[[\n\"\"\" # [[\nb = '{{'\n",
+		"a = [\n  [ # ]\n  1 ],\n]\n",
+		"\"a.b\" = {'c' = [ \"]\" ]}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		if len(doc) > 4<<10 {
+			return
+		}
+		_, deep := cfgIndexLines(doc)
+		if deep != 0 {
+			return
+		}
+		var raw map[string]any
+		if _, err := toml.Decode(doc, &raw); err != nil {
+			return
+		}
+		if d := cfgFuzzDepth(raw); d > 2*cfgMaxDepth {
+			t.Fatalf("the pre-scan let through a document %d deep:\n%s", d, doc)
+		}
+	})
+}
+
+// cfgFuzzDepth is the length of the longest path from v to a value.
+func cfgFuzzDepth(v any) int {
+	d := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			d = max(d, 1+cfgFuzzDepth(e))
+		}
+	case []map[string]any:
+		for _, e := range v {
+			d = max(d, 1+cfgFuzzDepth(e))
+		}
+	case []any:
+		for _, e := range v {
+			d = max(d, 1+cfgFuzzDepth(e))
+		}
+	}
+	return d
+}

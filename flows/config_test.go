@@ -623,6 +623,42 @@ func TestLoadConfigTooLarge(t *testing.T) {
 	}
 }
 
+// TestLoadConfigRedirectAsSignIn: config check refuses the redirect URIs
+// that sign-in cannot listen on, with the very check sign-in makes
+// (cbParseRedirect), on the key's line. Port 99999 was once accepted here
+// and refused only when the sign-in started.
+func TestLoadConfigRedirectAsSignIn(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://127.0.0.1:99999/callback": "has an invalid port (0 to 65535)",
+		"http://localhost:8766/cb?app=tt": "must not have a query",
+		"http://127.0.0.1:65536/callback": "has an invalid port (0 to 65535)",
+		"http://[::1]:123456789/callback": "has an invalid port (0 to 65535)",
+	} {
+		path := filepath.Join(t.TempDir(), "config.toml")
+		text := "[connections.aha]\nprovider = \"aha\"\nflow = \"implicit\"\nsubdomain = \"acme\"\nclient_id = \"c\"\n\nredirect_uri = \"" + raw + "\"\n"
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(path)
+		if want := "config.toml:7: connections.aha.redirect_uri: " + want; err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", raw, err, want)
+		}
+		_, _, signIn := cbParseRedirect(raw)
+		if signIn == nil {
+			t.Errorf("%s: sign-in accepts what config check refuses", raw)
+		}
+	}
+}
+
+// TestParseConfigLiteralSecretTooLarge: a literal secret over the cap is
+// refused when the file is loaded, without its value.
+func TestParseConfigLiteralSecretTooLarge(t *testing.T) {
+	got := parseErr(t, "[connections.a]\nprovider = \"aikido\"\nclient_id = \"c\"\nclient_secret = \"SENTINEL"+strings.Repeat("x", secretMaxSize)+"\"\n")
+	if want := "config.toml:4: connections.a.client_secret: literal: secret is larger than 64 KiB"; got != want {
+		t.Fatalf("error %.200q, want %q", got, want)
+	}
+}
+
 func TestLoadConfigWarnings(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no mode bits on Windows")
@@ -807,7 +843,10 @@ n = 1
 [connections."b c"]
 esc = "\u0041"
 `
-	idx := cfgIndexLines(text)
+	idx, deep := cfgIndexLines(text)
+	if deep != 0 {
+		t.Fatalf("nesting too deep at line %d", deep)
+	}
 	want := map[string]int{
 		"top":                            2,
 		"connections":                    3,
@@ -842,6 +881,80 @@ esc = "\u0041"
 		}
 		if got := idx.line(parts...); got != line {
 			t.Errorf("line(%s) = %d, want %d", key, got, line)
+		}
+	}
+}
+
+// cfgDeepDocs are files that nest too deep, each about 24 KB: the TOML
+// parser would spend seconds and gigabytes on the first ones.
+func cfgDeepDocs() map[string]string {
+	const n = 6000
+	return map[string]string{
+		"inline tables": "[connections.a]\nprovider = \"aha\"\nparams = " + strings.Repeat("{b = ", n/2) + "1" + strings.Repeat("}", n/2) + "\n",
+		"dotted keys":   "[connections.a]\n" + strings.Repeat("a.", 2*n) + "b = 1\n",
+		"table header":  "\n\n[" + strings.Repeat("a.", 2*n) + "b]\n",
+		"arrays":        "[connections.a]\n\nscopes = " + strings.Repeat("[", 2*n) + strings.Repeat("]", 2*n) + "\n",
+		"arrays, lines": "[connections.a]\nscopes = [\n" + strings.Repeat("[ # [[[\n", n) + strings.Repeat("]", n) + "]\n",
+		"braces":        "a = " + strings.Repeat("{", 4*n) + "\n",
+	}
+}
+
+// TestParseConfigRefusesDeepNesting: absurd nesting is refused on its line
+// before the TOML parser runs, and the refusal allocates little whatever
+// the depth (an allocation bound, not a timing one).
+func TestParseConfigRefusesDeepNesting(t *testing.T) {
+	lines := map[string]int{"inline tables": 3, "dotted keys": 2, "table header": 3, "arrays": 3, "arrays, lines": 31, "braces": 1}
+	for name, doc := range cfgDeepDocs() {
+		t.Run(name, func(t *testing.T) {
+			want := fmt.Sprintf("config.toml:%d: nesting deeper than 32 levels of tables, keys and arrays", lines[name])
+			if got := parseErr(t, doc); got != want {
+				t.Fatalf("error %q, want %q", got, want)
+			}
+			data := []byte(doc)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			allocs := testing.AllocsPerRun(5, func() {
+				if _, err := ParseConfig("/etc/tokentop/config.toml", data); err == nil {
+					t.Fatal("accepted")
+				}
+			})
+			runtime.ReadMemStats(&after)
+			// 6 calls (AllocsPerRun warms up once): the text is copied
+			// once per call, plus the index of the few levels scanned.
+			if perCall := (after.TotalAlloc - before.TotalAlloc) / 6; allocs > 1000 || perCall > 4*uint64(len(doc))+64<<10 {
+				t.Fatalf("refusing %d bytes took %.0f allocations, %d bytes each time", len(doc), allocs, perCall)
+			}
+		})
+	}
+	// The limit itself: 32 levels are fine, strings and comments do not
+	// count, and nor do brackets in them.
+	ok := "[connections.a]\nprovider = \"oauth2\"\nflow = \"client_credentials\"\ntoken_url = \"https://id.example.com/t\"\nclient_id = \"c\"\nclient_secret = \"env:S\"\n" +
+		"note = \"" + strings.Repeat("{[", 5000) + "\" # {{{{\n" +
+		"params.x = 'a = {b = [[['\n" +
+		"# " + strings.Repeat("[", 5000) + "\n"
+	if _, err := ParseConfig("config.toml", []byte(ok)); err != nil {
+		t.Fatalf("strings and comments counted as nesting: %v", err)
+	}
+	for depth, want := range map[int]bool{32: true, 33: false} {
+		// [connections.a] is 2, each key 1, each array 1.
+		arr := depth - 3
+		doc := "[connections.a]\nx = " + strings.Repeat("[", arr) + strings.Repeat("]", arr) + "\n"
+		_, deep := cfgIndexLines(doc)
+		if (deep == 0) != want {
+			t.Errorf("depth %d: deep = %d", depth, deep)
+		}
+	}
+}
+
+// BenchmarkParseConfigDeep measures the refusal of a deeply nested file.
+func BenchmarkParseConfigDeep(b *testing.B) {
+	data := []byte(cfgDeepDocs()["dotted keys"])
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseConfig("config.toml", data); err == nil {
+			b.Fatal("accepted")
 		}
 	}
 }
