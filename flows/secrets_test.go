@@ -210,7 +210,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	var logBuf syncBuffer
 	red := flows.NewRedactor()
 	logger := slog.New(red.Handler(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: e.db, Now: e.clock.Now, Logger: logger, Redactor: red})
+	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: e.db, Now: e.clock.Now, Logger: logger, Redactor: red, RenewalDeadline: testRenewalDeadline})
 
 	var errs []error
 	var toks []*flows.Token
