@@ -173,12 +173,21 @@ func (s *Service) lock(ctx context.Context, name string) (unlock func(), err err
 	case ctx.Err() != nil:
 		return nil, &ConnError{name, fmt.Errorf("cancelled while waiting for another tokentop's renewal: %w", context.Cause(ctx))}
 	}
-	return nil, &ConnError{name, fmt.Errorf("waiting for another tokentop's renewal: %w", err)}
+	// The lock lives beside the state file: a full or read-only disk
+	// refuses both.
+	return nil, &ConnError{name, &NotWritableError{Err: err}}
 }
 
 func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
 	unlock, err := s.lock(ctx, c.Name)
 	if err != nil {
+		var nw *NotWritableError
+		if errors.As(err, &nw) {
+			// Nothing can be saved: the current token, while it lasts.
+			if st, lerr := s.load(c.Name); lerr == nil && s.stillUsable(st.Token, minValid) {
+				return st.Token, err
+			}
+		}
 		return nil, err
 	}
 	defer unlock()
@@ -206,7 +215,7 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 		// one that the provider will retire.
 		if err := s.markInFlight(c.Name, st.InFlight); err != nil {
 			nw := &NotWritableError{Err: err}
-			if st.Token.ValidFor(s.now(), 0) {
+			if s.stillUsable(st.Token, minValid) {
 				return st.Token, &ConnError{c.Name, nw}
 			}
 			return nil, &ConnError{c.Name, nw}
@@ -232,6 +241,14 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 		return nil, &ConnError{c.Name, err}
 	}
 	return s.saveRetrying(c.Name, tok, st, EventRenewal, renewalDetail(tok, st))
+}
+
+// stillUsable reports whether tok, which should have been renewed but could
+// not be, is worth handing out all the same: valid for minValid, or for a
+// second when minValid asks more. A token about to expire is no use to the
+// script that asked.
+func (s *Service) stillUsable(tok *Token, minValid time.Duration) bool {
+	return tok.ValidFor(s.now(), min(minValid, time.Second))
 }
 
 // usesRefreshToken reports whether renewing c from st sends its refresh

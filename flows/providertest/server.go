@@ -851,6 +851,14 @@ func (s *Server) AccessExpiry(value string) (time.Time, bool) {
 	return t.expires, true
 }
 
+// RefreshLive reports whether a refresh token the fakes issued can still be
+// used: not retired by rotation, revoked or expired.
+func (s *Server) RefreshLive(value string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refresh[value].valid(s.now())
+}
+
 // revokeFamilyLocked revokes every token issued from one authorization, as
 // RFC 6749 §4.1.2 asks when a code is used twice.
 func (s *Server) revokeFamilyLocked(family int) {
