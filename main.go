@@ -126,6 +126,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		if ee.err != nil && ee.err.Error() != "" {
 			fmt.Fprintln(stderr, "tokentop: "+oneLine(ee.err.Error()))
+			// A secret command's own words, for this terminal only: they
+			// are never in the error, which the state file keeps.
+			if said := flows.SecretStderr(ee.err); said != "" {
+				fmt.Fprintln(stderr, "tokentop: the secret command said: "+said)
+			}
 		}
 		return ee.code
 	}

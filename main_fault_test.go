@@ -462,3 +462,38 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestCLISecretCommandStderr (point 10): a failing cmd: secret's stderr is
+// shown on the terminal as one line, and never written to the state file.
+func TestCLISecretCommandStderr(t *testing.T) {
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`[connections.aikido]
+provider = "aikido"
+client_id = %q
+client_secret = "cmd:sh -c 'printf \"vault: token\\033[31m expired\\n\" >&2; exit 3'"
+token_url = "%s"
+`, providertest.AikidoClientID, fake.AikidoTokenURL())
+	c := &cli{t: t, fake: fake, config: filepath.Join(dir, "config.toml"), state: filepath.Join(dir, "state", "tokentop.db")}
+	if err := os.WriteFile(c.config, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := c.run("", "token", "aikido")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "tokentop: the secret command said: vault: token") || strings.Contains(errOut, "\x1b") {
+		t.Errorf("stderr: %q", errOut)
+	}
+	b, err := os.ReadFile(c.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("vault")) {
+		t.Error("the secret command's stderr reached the state file")
+	}
+	if st := loadState(t, c.state, "aikido"); !strings.Contains(st.LastError, "secret command failed") {
+		t.Errorf("last error %q", st.LastError)
+	}
+}

@@ -3,30 +3,14 @@ package ui
 import (
 	"container/heap"
 	"time"
+
+	"tokentop/flows"
 )
 
-// Automatic renewal backs off exponentially after failures, from
-// backoffBase up to backoffMax, so a provider that is down is not hammered
-// and one that comes back is tried again within five minutes.
-const (
-	backoffBase = 5 * time.Second
-	backoffMax  = 5 * time.Minute
-)
-
-// backoff is the wait after n consecutive failures (n ≥ 1).
-func backoff(n int) time.Duration {
-	if n < 1 {
-		n = 1
-	}
-	if n > 16 {
-		return backoffMax
-	}
-	d := backoffBase << (n - 1)
-	if d > backoffMax {
-		d = backoffMax
-	}
-	return d
-}
+// backoff is the wait after n consecutive failures of automatic renewal
+// (n ≥ 1): the service's schedule, so the dashboard and status agree on when
+// the next try is.
+func backoff(n int) time.Duration { return flows.RetryBackoff(n) }
 
 // dueEntry is a planned automatic renewal. An entry whose gen no longer
 // matches its row's is stale and skipped: rescheduling pushes a new entry

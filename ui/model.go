@@ -527,7 +527,7 @@ func (m *Model) onRenewFailed(msg renewFailedMsg) tea.Cmd {
 		m.schedule(r)
 	case j.auto:
 		wait := m.renewFailed(r, m.clock)
-		text += fmt.Sprintf(" (automatic renewal; next try in %s)", countdown(wait))
+		text = renewFailingText(msg.err, wait)
 	default:
 		m.schedule(r)
 	}
@@ -664,11 +664,29 @@ func warnText(err error) string {
 }
 
 // signInHint adds what to do to an error that only a sign-in can fix.
-func signInHint(err error) string {
-	if errors.Is(err, flows.ErrSignInRequired) {
-		return err.Error() + " — press l to sign in"
+// renewFailingText reports a failed automatic renewal that will be tried
+// again: "aerion: renewal failing: token endpoint: not sent: cannot
+// connect: connection refused; retrying in 20s".
+func renewFailingText(err error, wait time.Duration) string {
+	text := err.Error()
+	var ce *flows.ConnError
+	if errors.As(err, &ce) {
+		text = ce.Conn + ": renewal failing: " + ce.Err.Error()
 	}
-	return err.Error()
+	return text + "; retrying in " + countdown(wait)
+}
+
+func signInHint(err error) string {
+	text := err.Error()
+	if errors.Is(err, flows.ErrSignInRequired) {
+		text += " — press l to sign in"
+	}
+	// A secret command's own words go to the status line only, never to
+	// the state file.
+	if said := flows.SecretStderr(err); said != "" {
+		text += " (the command said: " + said + ")"
+	}
+	return text
 }
 
 // selected returns the selected row, or nil.

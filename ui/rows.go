@@ -128,6 +128,9 @@ func (r *row) status(now time.Time, loaded bool) status {
 		return statusLoading
 	case r.needsPerson():
 		return statusSignInRequired
+	case st.LastError != "" && !st.LastErrorAt.Before(st.LastRenewal):
+		// The last attempt failed, token or not: as status says.
+		return statusFailed
 	case st.Token == nil:
 		return statusSignedOut
 	}

@@ -667,7 +667,7 @@ func TestAutomaticRenewal(t *testing.T) {
 	if h.send(tickMsg{}); h.m.busy["amino"] != nil {
 		t.Fatal("renewed before it was due")
 	}
-	h.b.renewErr["amino"] = errors.New("amino: connection refused")
+	h.b.renewErr["amino"] = &flows.ConnError{Conn: "amino", Err: errors.New("connection refused")}
 	h.clock.Advance(time.Second)
 	cmd := h.send(tickMsg{})
 	if j := h.m.busy["amino"]; j == nil || !j.auto {
@@ -677,7 +677,7 @@ func TestAutomaticRenewal(t *testing.T) {
 	if amino.failures != 1 || !amino.due.Equal(h.clock.Now().Add(5*time.Second)) {
 		t.Fatalf("after 1 failure: %d failures, due %v", amino.failures, amino.due)
 	}
-	if !strings.Contains(h.m.status, "amino: connection refused (automatic renewal; next try in 5s)") {
+	if !strings.Contains(h.m.status, "amino: renewal failing: connection refused; retrying in 5s") {
 		t.Errorf("status %q", h.m.status)
 	}
 
