@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -495,5 +496,46 @@ token_url = "%s"
 	}
 	if st := loadState(t, c.state, "aikido"); !strings.Contains(st.LastError, "secret command failed") {
 		t.Errorf("last error %q", st.LastError)
+	}
+}
+
+// TestCLIStatusAgreesOnFailingRenewal (point 7): a client-credentials
+// connection whose renewals fail (invalid_client) needs attention in status,
+// status --json and the exit code.
+func TestCLIStatusAgreesOnFailingRenewal(t *testing.T) {
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`[connections.aikido]
+provider = "aikido"
+client_id = %q
+client_secret = "not-the-secret-value"
+token_url = "%s"
+`, providertest.AikidoClientID, fake.AikidoTokenURL())
+	c := &cli{t: t, fake: fake, config: filepath.Join(dir, "config.toml"), state: filepath.Join(dir, "state", "tokentop.db")}
+	if err := os.WriteFile(c.config, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := c.run("", "status"); code != 0 {
+		t.Fatalf("status before any attempt: exit %d", code)
+	}
+	if _, errOut, code := c.run("", "token", "aikido"); code != 1 || !strings.Contains(errOut, "invalid_client") {
+		t.Fatalf("token: exit %d: %s", code, errOut)
+	}
+	out, _, code := c.run("", "status")
+	if code != 1 || !strings.Contains(out, "failing: invalid_client") {
+		t.Errorf("status: exit %d:\n%s", code, out)
+	}
+	out, _, code = c.run("", "status", "--json")
+	var rows []struct {
+		State     string `json:"state"`
+		Attention bool   `json:"needs_attention"`
+		Reason    string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("status --json: %v: %s", err, out)
+	}
+	if code != 1 || rows[0].State != "failing" || !rows[0].Attention {
+		t.Errorf("status --json: exit %d: %+v", code, rows[0])
 	}
 }

@@ -96,15 +96,12 @@ func Assess(c *Connection, st State, now time.Time) Assessment {
 }
 
 // failingReason says why renewing fails and when it is tried again:
-// "renewal failing: token endpoint: not sent: cannot connect: connection
-// refused; retrying in 20s".
+// "token endpoint: not sent: cannot connect: connection refused; retrying
+// in 20s" (status prints it after "failing: ").
 func failingReason(st State, now time.Time) string {
 	r := st.LastError
-	if st.Failures > 0 {
-		r = "renewal failing: " + r
-		if st.RetryAt.After(now) {
-			r += "; retrying in " + Countdown(st.RetryAt.Sub(now))
-		}
+	if st.Failures > 0 && st.RetryAt.After(now) {
+		r += "; retrying in " + Countdown(st.RetryAt.Sub(now))
 	}
 	return r
 }

@@ -72,7 +72,7 @@ func TestBlipKeepsRefreshToken(t *testing.T) {
 	if as.Condition != flows.Failing || !as.Condition.NeedsAttention() {
 		t.Fatalf("condition %v", as.Condition)
 	}
-	if want := "renewal failing: token endpoint: not sent: cannot connect"; !strings.HasPrefix(as.Reason, want) || !strings.HasSuffix(as.Reason, "; retrying in 20s") {
+	if want := "token endpoint: not sent: cannot connect"; !strings.HasPrefix(as.Reason, want) || !strings.HasSuffix(as.Reason, "; retrying in 20s") {
 		t.Errorf("reason %q, want %q… and the retry after 3 failures", as.Reason, want)
 	}
 
