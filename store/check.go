@@ -82,8 +82,12 @@ func (e *corruptError) Error() string {
 // the meta's high-water mark makes reads of the mapping fault with SIGBUS,
 // which no recover catches by default. It returns the file's stamp, an error
 // wrapping fs.ErrNotExist, errEmptyFile, or a *corruptError.
+//
+// A link, a directory or device in the file's place, or another user's
+// file, is no damaged file to move aside but a mistake (or an attack) for a
+// person to see to: that error wraps ErrUnsafe.
 func checkFile(path string) (stamp, error) {
-	f, err := os.Open(path)
+	f, err := openChecked(path, "state file", os.O_RDONLY, 0)
 	if err != nil {
 		return stamp{}, err
 	}
@@ -91,11 +95,6 @@ func checkFile(path string) (stamp, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return stamp{}, err
-	}
-	if !fi.Mode().IsRegular() {
-		// Not ours to move aside: a directory or device in its place is a
-		// mistake for a person to fix.
-		return stamp{}, fmt.Errorf("store: state file %s is not a regular file", path)
 	}
 	st := stampOf(fi)
 	size := fi.Size()

@@ -223,18 +223,23 @@ func TestDamagedTreeIsCaught(t *testing.T) {
 }
 
 // TestStateFileIsDirectory: something that is not a file in its place is
-// reported, not moved aside.
+// refused, not moved aside: by Open, and by the operations if it appears
+// after Open.
 func TestStateFileIsDirectory(t *testing.T) {
 	path := testPath(t)
+	db := mustOpenAt(t, path, Options{Now: fixedNow})
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	db := mustOpenAt(t, path, Options{Now: fixedNow})
-	if _, err := db.Load("c"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("Load: %v, want a not a regular file error", err)
+	want := "store: state file " + path + " is a directory, not a regular file"
+	if _, err := db.Load("c"); !errors.Is(err, ErrUnsafe) || err.Error() != want {
+		t.Errorf("Load: %v\nwant %s", err, want)
 	}
-	if err := db.Update("c", setToken("a", "r")); err == nil {
-		t.Error("Update over a directory succeeded")
+	if err := db.Update("c", setToken("a", "r")); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Update over a directory: %v\nwant %s", err, want)
+	}
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrUnsafe) || err.Error() != want {
+		t.Errorf("Open: %v\nwant %s", err, want)
 	}
 	if fi, err := os.Stat(path); err != nil || !fi.IsDir() || len(db.Warnings()) != 0 {
 		t.Errorf("the directory was touched: %v, warnings %q", err, db.Warnings())

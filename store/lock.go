@@ -6,12 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // ErrBusy means another tokentop held the state file for longer than
@@ -67,29 +66,38 @@ func (db *DB) acquire(exclusive bool) (release func(), err error) {
 			<-db.writer
 		}
 	}
-	fl := flock.New(db.path+".lock", flock.SetPermissions(0o600))
-	try := fl.TryRLock
-	if exclusive {
-		try = fl.TryLock
+	if err := db.checkDir(false); err != nil {
+		done()
+		return nil, err
+	}
+	lf, err := openLockFile(db.path+".lock", "lock file", false)
+	if err != nil {
+		done()
+		if errors.Is(err, ErrUnsafe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: opening the lock file: %w", err)
 	}
 	for delay := minRetry; ; delay = min(2*delay, maxRetry) {
-		ok, err := try()
+		ok, err := lf.tryLock(exclusive)
 		if err != nil {
+			lf.close()
 			done()
-			return nil, fmt.Errorf("store: locking %s: %w", fl.Path(), err)
+			return nil, fmt.Errorf("store: locking %s: %w", db.path+".lock", err)
 		}
 		if ok {
 			break
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
+			lf.close()
 			done()
 			return nil, busy()
 		}
 		time.Sleep(min(delay, left))
 	}
 	return func() {
-		_ = fl.Unlock() // closing the descriptor releases it regardless
+		lf.close() // closing the descriptor releases the lock
 		done()
 	}, nil
 }
@@ -101,22 +109,61 @@ const lockRetry = 10 * time.Millisecond
 // until ctx is done, and returns the function that releases it (safe to call
 // more than once). Each call opens its own descriptor of the lock file, and
 // flock excludes descriptors, not processes, so two goroutines of one
-// process exclude each other too.
+// process exclude each other too; a holder that dies, even by SIGKILL,
+// releases it with its descriptors.
 func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) {
-	dir := db.path + ".locks"
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("store: renewal lock of %q: %w", name, err)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: renewal lock not taken: %w", err)
 	}
-	fl := flock.New(filepath.Join(dir, lockFileName(name)), flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
+	dir, err := db.locksDir()
 	if err != nil {
-		return nil, fmt.Errorf("store: waiting for the renewal lock of %q: %w", name, err)
+		return nil, err
 	}
-	if !ok {
-		return nil, fmt.Errorf("store: renewal lock of %q was not granted", name)
+	path := filepath.Join(dir, lockFileName(name))
+	lf, err := openLockFile(path, "renewal lock file", true)
+	if err != nil {
+		if errors.Is(err, ErrUnsafe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: opening a renewal lock file: %w", err)
+	}
+	for {
+		ok, err := lf.tryLock(true)
+		if err != nil {
+			lf.close()
+			return nil, fmt.Errorf("store: taking a renewal lock: %w", err)
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-time.After(lockRetry):
+		case <-ctx.Done():
+			lf.close()
+			return nil, fmt.Errorf("store: waiting for a renewal lock: %w", ctx.Err())
+		}
 	}
 	var once sync.Once
-	return func() { once.Do(func() { _ = fl.Unlock() }) }, nil
+	return func() { once.Do(lf.close) }, nil
+}
+
+// locksDir creates the renewal lock directory, path.locks, if need be, and
+// checks that it is this user's own directory, not a link to one elsewhere.
+func (db *DB) locksDir() (string, error) {
+	if err := db.mkdir(); err != nil {
+		return "", err
+	}
+	if err := db.checkDir(false); err != nil {
+		return "", err
+	}
+	dir := db.path + ".locks"
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("store: creating the renewal lock directory: %w", err)
+	}
+	if err := checkEntry(dir, "renewal lock directory", true); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // lockFileName is the hex of the name, which is safe in any file system and

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // The tests below run this test binary again as a second process, the way a
@@ -84,13 +82,14 @@ func childWriter(path string) {
 // childHoldLock takes the store lock of path as another tokentop would,
 // says so, and keeps it until its stdin is closed.
 func childHoldLock(path string, exclusive bool) {
-	fl := flock.New(path+".lock", flock.SetPermissions(0o600))
-	lock := fl.RLock
-	if exclusive {
-		lock = fl.Lock
-	}
-	if err := lock(); err != nil {
+	lf, err := openLockFile(path+".lock", "lock file", false)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// The parent holds no lock when it starts a holder.
+	if ok, err := lf.tryLock(exclusive); !ok {
+		fmt.Fprintln(os.Stderr, "store lock not granted:", err)
 		os.Exit(1)
 	}
 	fmt.Println("locked")

@@ -42,8 +42,8 @@ type Options struct {
 	// Timeout bounds the wait for another tokentop's hold on the state file;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
-	// Now returns the current time; it names moved-aside files. Nil means
-	// time.Now.
+	// Now returns the current time; it names moved-aside files and dates
+	// the holder record of a renewal lock. Nil means time.Now.
 	Now func() time.Time
 	// Logger receives warnings; nil discards them (they are also kept for
 	// Warnings).
@@ -118,6 +118,14 @@ func DefaultPath() (string, error) {
 // and no state file: they appear with the first write. It tightens the
 // permissions of existing files that other users could read, and moves a
 // damaged file aside; Warnings reports both.
+//
+// Before it changes anything, Open refuses (with an error wrapping
+// ErrUnsafe) a state file, lock file or lock directory that is not a regular
+// file or directory (a link, a named pipe, a device; a path that is a
+// directory), or that another user owns, and a directory of the state file
+// that another user owns or that others can write without it being sticky.
+// Every operation opens the files again without following links and checks
+// what it opened the same way.
 func Open(path string, opts Options) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -140,6 +148,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
+	if err := db.checkPaths(); err != nil {
+		return nil, err
+	}
 	db.tightenExisting()
 	if err := db.checkExisting(); err != nil {
 		return nil, err
@@ -151,7 +162,7 @@ func Open(path string, opts Options) (*DB, error) {
 // says so from the start. Other problems (no file, no permission) are left
 // to the operations, which report them for what they are then.
 func (db *DB) checkExisting() error {
-	if _, err := os.Stat(db.path); err != nil {
+	if _, err := os.Lstat(db.path); err != nil {
 		return nil
 	}
 	// Under the lock, so as not to read a meta page while a writer writes it.
@@ -276,7 +287,7 @@ func (db *DB) Update(name string, fn func(*flows.State) error) error {
 // file without its free pages, where bbolt leaves old values behind, so the
 // connection's tokens (current and earlier) cannot be read back from it.
 func (db *DB) Forget(name string) error {
-	if _, err := os.Stat(db.path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(db.path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	err := db.write(func(tx *bbolt.Tx, _ *bool) error {
@@ -310,7 +321,7 @@ func (db *DB) Forget(name string) error {
 // what it knows rather than merge, since connections of the old file that
 // are missing from changed are gone.
 func (db *DB) Changed(mark uint64) (map[string]flows.State, uint64, error) {
-	fi, err := os.Stat(db.path)
+	fi, err := os.Lstat(db.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, nil
 	}
@@ -422,8 +433,8 @@ func (db *DB) read(fn func(*bbolt.Tx, stamp) error) error {
 
 func (db *DB) readOnce(fn func(*bbolt.Tx, stamp) error) error {
 	// Checked before locking so that reading a store that was never written
-	// creates no lock file either.
-	if _, err := os.Stat(db.path); err != nil {
+	// creates no lock file either. A link is there, to be refused.
+	if _, err := os.Lstat(db.path); err != nil {
 		return err
 	}
 	release, err := db.acquire(false)
@@ -512,9 +523,10 @@ func (db *DB) writeLocked(fn func(tx *bbolt.Tx, inFn *bool) error) error {
 			return fn(tx, &inFn)
 		})
 	})
-	if err != nil && created && !committed {
+	if err != nil && created && !committed && !errors.Is(err, ErrUnsafe) {
 		// Nothing was written; leave no empty file behind either. Nobody
-		// else can have it open: we hold the exclusive lock.
+		// else can have it open: we hold the exclusive lock. (What was
+		// refused is not ours to remove.)
 		_ = os.Remove(db.path)
 	}
 	return err
@@ -531,10 +543,13 @@ func (db *DB) openBolt(st stamp, readOnly bool) (*bbolt.DB, error) {
 		ReadOnly:     readOnly,
 		MaxSize:      db.maxSize,
 		NoStatistics: true,
+		OpenFile:     openStateFile,
 	})
 	switch {
 	case err == nil:
 		return bdb, nil
+	case errors.Is(err, ErrUnsafe):
+		return nil, err
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, &corruptError{path: db.path, stamp: st, reason: err.Error()}
 	case errors.Is(err, berrors.ErrTimeout):
@@ -542,6 +557,12 @@ func (db *DB) openBolt(st stamp, readOnly bool) (*bbolt.DB, error) {
 	default:
 		return nil, fmt.Errorf("store: opening %s: %w", db.path, err)
 	}
+}
+
+// openStateFile is bbolt's OpenFile: it opens a state file (or a compacted
+// copy) as openChecked does.
+func openStateFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return openChecked(path, "state file", flag, perm)
 }
 
 func closeBolt(bdb *bbolt.DB, errp *error) {

@@ -1,0 +1,26 @@
+//go:build !unix
+
+package store
+
+import "github.com/gofrs/flock"
+
+// lockFile is a lock file locked with gofrs/flock (LockFileEx on Windows).
+type lockFile struct{ fl *flock.Flock }
+
+// openLockFile refuses what checkEntry refuses; there is no O_NOFOLLOW to
+// open the file with outside Unix.
+func openLockFile(path, what string, write bool) (*lockFile, error) {
+	if err := checkEntry(path, what, false); err != nil {
+		return nil, err
+	}
+	return &lockFile{flock.New(path, flock.SetPermissions(0o600))}, nil
+}
+
+func (l *lockFile) tryLock(exclusive bool) (bool, error) {
+	if exclusive {
+		return l.fl.TryLock()
+	}
+	return l.fl.TryRLock()
+}
+
+func (l *lockFile) close() { _ = l.fl.Close() }
