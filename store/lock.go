@@ -9,8 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"tokentop/flows"
 )
 
 // ErrBusy means another tokentop held the state file for longer than
@@ -111,6 +115,12 @@ const lockRetry = 10 * time.Millisecond
 // flock excludes descriptors, not processes, so two goroutines of one
 // process exclude each other too; a holder that dies, even by SIGKILL,
 // releases it with its descriptors.
+//
+// The holder records itself in the lock file ("pid 4242 since
+// 2026-12-01T10:02:13Z"). If ctx's deadline passes while waiting, the error
+// wraps a *flows.LockHeldError naming that holder and
+// context.DeadlineExceeded; if ctx is cancelled, it wraps context.Canceled.
+// Errors do not name the connection: the caller does.
 func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: renewal lock not taken: %w", err)
@@ -127,6 +137,7 @@ func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) 
 		}
 		return nil, fmt.Errorf("store: opening a renewal lock file: %w", err)
 	}
+	start := time.Now()
 	for {
 		ok, err := lf.tryLock(true)
 		if err != nil {
@@ -139,12 +150,19 @@ func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) 
 		select {
 		case <-time.After(lockRetry):
 		case <-ctx.Done():
+			err := waitError(ctx, lf, time.Since(start))
 			lf.close()
-			return nil, fmt.Errorf("store: waiting for a renewal lock: %w", ctx.Err())
+			return nil, err
 		}
 	}
+	lf.record(formatHolder(os.Getpid(), db.now()))
 	var once sync.Once
-	return func() { once.Do(lf.close) }, nil
+	return func() {
+		once.Do(func() {
+			lf.record("") // a stale record would name a process that is gone
+			lf.close()
+		})
+	}, nil
 }
 
 // locksDir creates the renewal lock directory, path.locks, if need be, and
@@ -164,6 +182,54 @@ func (db *DB) locksDir() (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// waitError is the error of a wait for lf that ctx ended after waited: a
+// deadline means the holder took too long, and the error names it.
+func waitError(ctx context.Context, lf *lockFile, waited time.Duration) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("store: waiting for a renewal lock: %w", ctx.Err())
+	}
+	held := parseHolder(lf.recorded(maxHolderLen))
+	held.Waited = waited
+	return &lockHeldError{held: held, cause: ctx.Err()}
+}
+
+// lockHeldError is the *flows.LockHeldError of a wait that ran out, which
+// also wraps the context's error. Its message is the LockHeldError's alone.
+type lockHeldError struct {
+	held  *flows.LockHeldError
+	cause error
+}
+
+func (e *lockHeldError) Error() string   { return e.held.Error() }
+func (e *lockHeldError) Unwrap() []error { return []error{e.held, e.cause} }
+
+// maxHolderLen caps what is read of a holder record; a real one is about
+// 40 bytes.
+const maxHolderLen = 512
+
+// formatHolder is the record a renewal lock's holder leaves in its lock
+// file.
+func formatHolder(pid int, since time.Time) string {
+	return fmt.Sprintf("pid %d since %s\n", pid, since.UTC().Format(time.RFC3339))
+}
+
+// parseHolder reads a record formatHolder wrote. Anything else (a record
+// cut short, bytes of another program) means the holder is unknown: PID 0
+// and a zero Since.
+func parseHolder(b []byte) *flows.LockHeldError {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) != 4 || f[0] != "pid" || f[2] != "since" {
+		return &flows.LockHeldError{}
+	}
+	pid, err := strconv.Atoi(f[1])
+	since, err2 := time.Parse(time.RFC3339, f[3])
+	if err != nil || err2 != nil || pid <= 0 {
+		return &flows.LockHeldError{}
+	}
+	return &flows.LockHeldError{PID: pid, Since: since}
 }
 
 // lockFileName is the hex of the name, which is safe in any file system and

@@ -16,7 +16,7 @@ type lockFile struct{ f *os.File }
 
 // openLockFile opens the lock file at path, creating it 0600, as openChecked
 // does: never through a link, and only if it is this user's regular file.
-// write opens it for writing too.
+// write opens it for recording the holder too.
 func openLockFile(path, what string, write bool) (*lockFile, error) {
 	flag := os.O_RDONLY
 	if write {
@@ -58,6 +58,21 @@ func (l *lockFile) tryLock(exclusive bool) (bool, error) {
 	default:
 		return false, &os.PathError{Op: "flock", Path: l.f.Name(), Err: ferr}
 	}
+}
+
+// record replaces the lock file's content with line, which says who holds
+// the lock. It is a courtesy to those who wait, so failing is no error.
+func (l *lockFile) record(line string) {
+	if l.f.Truncate(0) == nil && line != "" {
+		_, _ = l.f.WriteAt([]byte(line), 0)
+	}
+}
+
+// recorded returns at most limit bytes of what the holder recorded.
+func (l *lockFile) recorded(limit int) []byte {
+	b := make([]byte, limit)
+	n, _ := l.f.ReadAt(b, 0)
+	return b[:n]
 }
 
 // close releases the lock.

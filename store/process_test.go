@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,8 @@ func TestMain(m *testing.M) {
 		childHoldLock(os.Getenv(pathEnv), false)
 	case "hold-exclusive":
 		childHoldLock(os.Getenv(pathEnv), true)
+	case "hold-renewal":
+		childHoldRenewal(os.Getenv(pathEnv))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child", os.Getenv(childEnv))
 		os.Exit(2)
@@ -90,6 +93,22 @@ func childHoldLock(path string, exclusive bool) {
 	// The parent holds no lock when it starts a holder.
 	if ok, err := lf.tryLock(exclusive); !ok {
 		fmt.Fprintln(os.Stderr, "store lock not granted:", err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// childHoldRenewal takes the renewal lock of connection "aha", says so, and
+// keeps it until its stdin is closed or it is killed.
+func childHoldRenewal(path string) {
+	db, err := Open(path, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := db.Lock(context.Background(), "aha"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Println("locked")
