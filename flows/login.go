@@ -65,17 +65,25 @@ func (s *Service) SeedRefreshToken(ctx context.Context, name, refreshToken strin
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
-	unlock, err := s.store.Lock(ctx, name)
+	unlock, err := s.lock(ctx, name)
 	if err != nil {
-		return nil, &ConnError{name, err}
+		return nil, err
 	}
 	defer unlock()
+	// The provider may rotate it: prove the state can take the new one.
+	if err := s.markInFlight(name, nil); err != nil {
+		return nil, &ConnError{name, &NotWritableError{Err: err}}
+	}
 	tok, err := e.refresh(ctx, refreshToken)
 	if err != nil {
+		if isCancel(err) {
+			s.clearInFlight(name)
+			return nil, &ConnError{name, err}
+		}
 		s.recordFailure(name, err)
 		return nil, &ConnError{name, err}
 	}
-	return s.saveToken(name, tok, EventSignIn, "signed in with a refresh token")
+	return s.saveRetrying(name, tok, State{}, EventSignIn, "signed in with a refresh token")
 }
 
 // finishLogin saves the token of a completed sign-in, or records its failure.
@@ -86,7 +94,7 @@ func (s *Service) finishLogin(c *Connection, tok *Token, err error, how string) 
 		}
 		return nil, &ConnError{c.Name, err}
 	}
-	return s.saveToken(c.Name, tok, EventSignIn, how)
+	return s.saveRetrying(c.Name, tok, State{}, EventSignIn, how)
 }
 
 // withLoginTimeout bounds a sign-in by the connection's login_timeout.
