@@ -27,6 +27,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/providertest"
+	"tokentop/flows/redact"
 	"tokentop/store"
 	"tokentop/ui"
 )
@@ -157,7 +158,7 @@ func (a *app) drain() {
 func oneLine(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = flows.Sanitize(l)
+		lines[i] = redact.Sanitize(l)
 	}
 	return strings.Join(lines, "\n  ")
 }
@@ -230,7 +231,7 @@ func (a *app) loadConfig() (*flows.Config, error) {
 		return nil, usageErr(err)
 	}
 	for _, w := range cfg.Warnings {
-		fmt.Fprintln(a.stderr, "tokentop: warning: "+flows.Sanitize(w))
+		fmt.Fprintln(a.stderr, "tokentop: warning: "+redact.Sanitize(w))
 	}
 	a.cfg = cfg
 	return cfg, nil
@@ -251,7 +252,7 @@ func (a *app) service() (*flows.Service, error) {
 			return nil, usageErr(err)
 		}
 	}
-	red := flows.NewRedactor()
+	red := redact.New()
 	logger, err := a.logger(red)
 	if err != nil {
 		return nil, usageErr(err)
@@ -261,7 +262,7 @@ func (a *app) service() (*flows.Service, error) {
 		return nil, attentionErr(err)
 	}
 	for _, w := range db.Warnings() {
-		fmt.Fprintln(a.stderr, "tokentop: warning: "+flows.Sanitize(w))
+		fmt.Fprintln(a.stderr, "tokentop: warning: "+redact.Sanitize(w))
 	}
 	a.storeWarnings = db.Warnings()
 	a.db = db
@@ -271,7 +272,7 @@ func (a *app) service() (*flows.Service, error) {
 
 // logger returns the debug logger: a file when --log is given, else nothing.
 // Every record passes through the redactor.
-func (a *app) logger(red *flows.Redactor) (*slog.Logger, error) {
+func (a *app) logger(red *redact.Redactor) (*slog.Logger, error) {
 	if a.logPath == "" {
 		return slog.New(slog.DiscardHandler), nil
 	}
@@ -344,7 +345,7 @@ func (a *app) freshToken(ctx context.Context, name string, minValid time.Duratio
 	case err == nil:
 		return tok, nil
 	case flows.Usable(err) && tok != nil:
-		fmt.Fprintln(a.stderr, "tokentop: warning: "+flows.Sanitize(err.Error()))
+		fmt.Fprintln(a.stderr, "tokentop: warning: "+redact.Sanitize(err.Error()))
 		return tok, nil
 	case errors.Is(err, flows.ErrUnknownConnection):
 		return nil, usageErr(err)
@@ -434,7 +435,7 @@ func (a *app) statusRows(svc *flows.Service) ([]statusRow, bool, error) {
 		r := statusRow{
 			Name: c.Name, Provider: string(c.Provider), Flow: string(c.Flow),
 			State: as.Condition.String(), Attention: as.Condition.NeedsAttention(),
-			Reason: flows.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
+			Reason: redact.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
 		}
 		if st.Token == nil && c.Renewable(st) {
 			r.Left = "no token yet"
@@ -530,12 +531,12 @@ func (a *app) checkAll(ctx context.Context, svc *flows.Service, names []string, 
 		case r.err != nil:
 			failed++
 			if print {
-				fmt.Fprintln(a.stdout, flows.Sanitize(r.err.Error()))
+				fmt.Fprintln(a.stdout, redact.Sanitize(r.err.Error()))
 			}
 		case !r.chk.OK():
 			failed++
 			if print {
-				fmt.Fprintf(a.stdout, "%s: HTTP %d · %d ms %s\n", names[i], r.chk.Status, r.chk.Latency.Milliseconds(), flows.Sanitize(r.chk.Err))
+				fmt.Fprintf(a.stdout, "%s: HTTP %d · %d ms %s\n", names[i], r.chk.Status, r.chk.Latency.Milliseconds(), redact.Sanitize(r.chk.Err))
 			}
 		default:
 			if print {
@@ -687,7 +688,7 @@ func (a *app) readPastes(p flows.Pending) {
 			continue
 		}
 		if err := p.Paste(line); err != nil {
-			fmt.Fprintln(a.stderr, "tokentop: "+flows.Sanitize(err.Error()))
+			fmt.Fprintln(a.stderr, "tokentop: "+redact.Sanitize(err.Error()))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // Amino's token endpoint speaks JSON:API, not RFC 6749 (provider document
@@ -108,7 +109,7 @@ func joinNonEmpty(sep string, parts ...string) string {
 // claims. It is an absolute time on the server's clock, so it is moved onto
 // the local clock with the answer's Date header (see absoluteExpiry).
 // user_id, user_profile_id and login_timestamp are kept in Extra.
-func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, red *Redactor) (*Token, error) {
+func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*Token, error) {
 	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
 	if err != nil {
 		return nil, err
@@ -149,7 +150,7 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 	}
 	it := items[0]
 	if it.Type != aminoType {
-		return nil, fmt.Errorf("amino answer: data has type %q, expected %s", cleanText(red, it.Type, 40), aminoType)
+		return nil, fmt.Errorf("amino answer: data has type %q, expected %s", redact.Clean(red, it.Type, 40), aminoType)
 	}
 	a := it.Attributes
 	tok := &Token{ObtainedAt: sentAt, TokenType: "Bearer"}
@@ -175,7 +176,7 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 	}
 	for _, k := range []string{"user_id", "user_profile_id"} {
 		if s := scalarString(a[k]); s != "" {
-			tok.Extra[k] = cleanText(red, s, 64)
+			tok.Extra[k] = redact.Clean(red, s, 64)
 		}
 	}
 	if v, ok := a["expires_at_timestamp"]; ok && string(v) != "null" {
@@ -202,7 +203,7 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 
 // aminoError turns the first JSON:API error object
 // ({"errors":[{"status","code","title","detail"}]}) into a ProviderError.
-func aminoError(status int, raw json.RawMessage, red *Redactor) error {
+func aminoError(status int, raw json.RawMessage, red *redact.Redactor) error {
 	var errs []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &errs); err != nil || len(errs) == 0 {
 		return newProviderError(status, "", "the provider returned an error", red)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"tokentop/flows/redact"
 	"unicode"
 	"unicode/utf8"
 )
@@ -502,8 +503,8 @@ func cbJudge(vals url.Values, mode callbackMode) cbVerdict {
 		if code[0] == "access_denied" {
 			return cbVerdict{kind: cbDenied, err: ErrAccessDenied}
 		}
-		detail := Sanitize(code[0])
-		if desc := Sanitize(vals.Get("error_description")); desc != "" {
+		detail := redact.Sanitize(code[0])
+		if desc := redact.Sanitize(vals.Get("error_description")); desc != "" {
 			detail += ": " + desc
 		}
 		return cbVerdict{kind: cbFailed, detail: detail, err: errors.New("authorization failed: " + detail)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"tokentop/flows/redact"
 )
 
 // check is the health check: GET check_url with the access token as a
@@ -40,7 +41,7 @@ func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
 	at := e.now()
 	resp, err := e.do(ctx, retryIdempotent, &wireRequest{what: "check_url", key: "check_url", method: http.MethodGet, url: u, header: h})
 	if err != nil {
-		return &Check{At: at, Err: cleanText(e.red, err.Error(), maxLine)}, err
+		return &Check{At: at, Err: redact.Clean(e.red, err.Error(), redact.MaxLine)}, err
 	}
 	ck := &Check{At: resp.sentAt, Status: resp.status, Latency: resp.latency}
 	switch s := resp.status; {

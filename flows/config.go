@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"tokentop/flows/redact"
 	"unicode"
 	"unicode/utf8"
 
@@ -374,7 +375,7 @@ func (p *cfgParser) syntaxError(data string, err error) *ConfigError {
 		return &ConfigError{File: p.file, Msg: "invalid TOML"}
 	}
 	line := pe.Position.Line
-	msg := "invalid TOML: " + cfgClip(Sanitize(pe.Message), 160)
+	msg := "invalid TOML: " + cfgClip(redact.Sanitize(pe.Message), 160)
 	if cfgMentionsSecret(pe.LastKey) || cfgLinesMentionSecret(data, line-1, line) {
 		msg = "invalid TOML (the parser's details are withheld because this line may hold a secret; check the quoting)"
 	}

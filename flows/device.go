@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // DeviceAuth is a device authorization in progress (RFC 8628 §3.2): the
@@ -51,7 +52,7 @@ func (e *endpoint) deviceAuth(ctx context.Context) (*DeviceAuth, error) {
 	return parseDeviceAuth(resp, e.red)
 }
 
-func parseDeviceAuth(resp *wireResponse, red *Redactor) (*DeviceAuth, error) {
+func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*DeviceAuth, error) {
 	f, err := decodeAnswer("device authorization endpoint", "device_url", resp.status, resp.header, resp.body, red)
 	if err != nil {
 		return nil, err
@@ -91,13 +92,13 @@ func parseDeviceAuth(resp *wireResponse, red *Redactor) (*DeviceAuth, error) {
 		return nil, errors.New("device authorization: missing verification_uri")
 	}
 	red.Add(da.DeviceCode)
-	da.UserCode = cleanText(nil, da.UserCode, 64)
+	da.UserCode = redact.Clean(nil, da.UserCode, 64)
 	for _, p := range []*string{&da.VerificationURI, &da.VerificationURIComplete} {
 		if *p == "" {
 			continue
 		}
 		u, err := url.Parse(*p)
-		if err != nil || checkWireURL("verification_uri", u) != nil || Sanitize(*p) != *p {
+		if err != nil || checkWireURL("verification_uri", u) != nil || redact.Sanitize(*p) != *p {
 			if p == &da.VerificationURIComplete {
 				*p = "" // optional: drop it, show the plain URI and code
 				continue

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"tokentop/flows/redact"
 )
 
 // discover reads the OpenID Connect discovery document of a generic
@@ -54,7 +55,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		return fmt.Errorf("discovery: the document is not valid: %s", jsonProblem(err))
 	}
 	if doc.Issuer != c.Issuer {
-		return fmt.Errorf("discovery: the document names issuer %q, not the configured %q: refusing it", cleanText(e.red, doc.Issuer, 100), cleanText(e.red, c.Issuer, 100))
+		return fmt.Errorf("discovery: the document names issuer %q, not the configured %q: refusing it", redact.Clean(e.red, doc.Issuer, 100), redact.Clean(e.red, c.Issuer, 100))
 	}
 	for _, f := range []struct {
 		key string

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // form parses a recorded form body, failing on anything else.
@@ -243,7 +244,7 @@ func TestGrantWireFormats(t *testing.T) {
 			}
 			// Every secret the endpoint touched is now hidden in logs.
 			for _, s := range []string{tok.AccessToken, tok.RefreshToken} {
-				if len(s) >= minSecretLen && strings.Contains(te.red.Redact(s), s) {
+				if len(s) >= redact.MinLen && strings.Contains(te.red.Redact(s), s) {
 					t.Errorf("%q not added to the redactor", s)
 				}
 			}

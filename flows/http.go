@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // Limits of every request tokentop sends. A provider that hangs must not
@@ -48,7 +49,7 @@ type endpoint struct {
 	http *http.Client
 	now  func() time.Time
 	log  *slog.Logger
-	red  *Redactor
+	red  *redact.Redactor
 
 	// sleep waits between retries and device polls; tests replace it so
 	// nothing really waits.
@@ -63,7 +64,7 @@ type endpoint struct {
 // newEndpoint returns an endpoint for c. It keeps a copy of c, so that
 // discovery never changes the caller's configuration. log may be nil; red
 // may be nil (nothing is added or hidden), but the Service always passes one.
-func newEndpoint(c *Connection, now func() time.Time, log *slog.Logger, red *Redactor) (*endpoint, error) {
+func newEndpoint(c *Connection, now func() time.Time, log *slog.Logger, red *redact.Redactor) (*endpoint, error) {
 	if c == nil {
 		return nil, errors.New("no connection")
 	}
@@ -171,7 +172,7 @@ func (e *endpoint) wireExpand(key, u string) (string, error) {
 		return "", fmt.Errorf("%s needs a subdomain and none is set", key)
 	}
 	if CheckSubdomain(sub) != nil {
-		return "", fmt.Errorf("subdomain %q is not a valid host name label", Sanitize(sub))
+		return "", fmt.Errorf("subdomain %q is not a valid host name label", redact.Sanitize(sub))
 	}
 	return strings.ReplaceAll(u, "{subdomain}", sub), nil
 }
@@ -190,7 +191,7 @@ func checkWireURL(key string, u *url.URL) error {
 		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%s uses plain http to %s: refusing to send credentials unencrypted, use https", key, Sanitize(u.Hostname()))
+		return fmt.Errorf("%s uses plain http to %s: refusing to send credentials unencrypted, use https", key, redact.Sanitize(u.Hostname()))
 	}
 	return fmt.Errorf("%s must be an https URL", key)
 }
@@ -424,14 +425,14 @@ func readableNetError(err error) string {
 	case errors.As(err, &ua):
 		return "certificate signed by unknown authority: set ca_file to the CA that signed it"
 	case errors.As(err, &hn):
-		return "certificate is not valid for this host name: check the URL (" + Sanitize(hn.Error()) + ")"
+		return "certificate is not valid for this host name: check the URL (" + redact.Sanitize(hn.Error()) + ")"
 	case errors.As(err, &ci):
 		if ci.Reason == x509.Expired {
 			return "certificate has expired or is not yet valid: check the server's certificate and this machine's clock"
 		}
-		return "invalid certificate: " + Sanitize(ci.Error())
+		return "invalid certificate: " + redact.Sanitize(ci.Error())
 	case errors.As(err, &ve):
-		return "certificate verification failed: " + Sanitize(ve.Err.Error())
+		return "certificate verification failed: " + redact.Sanitize(ve.Err.Error())
 	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
 		return "timed out"
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
@@ -439,9 +440,9 @@ func readableNetError(err error) string {
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
-		return "cannot connect: " + Sanitize(oe.Err.Error())
+		return "cannot connect: " + redact.Sanitize(oe.Err.Error())
 	}
-	return Sanitize(err.Error())
+	return redact.Sanitize(err.Error())
 }
 
 // retryPolicy says which failures of a call may be retried.

@@ -9,6 +9,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,6 +29,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // testNow is the fake local clock of every endpoint test.
@@ -103,7 +107,7 @@ func (te *testEndpoint) slept() []time.Duration {
 
 func newTestEndpoint(t *testing.T, c *Connection) *testEndpoint {
 	t.Helper()
-	red := NewRedactor()
+	red := redact.New()
 	te := &testEndpoint{logBuf: &bytes.Buffer{}}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: te.logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e, err := newEndpoint(c, func() time.Time { return testNow }, log, red)
@@ -535,7 +539,7 @@ func TestErrorEchoRedacted(t *testing.T) {
 			for _, sec := range secrets {
 				assertNoSecrets(t, "error", err.Error(), secretForms("client-id", sec)...)
 			}
-			if !strings.Contains(err.Error(), redacted) {
+			if !strings.Contains(err.Error(), redact.Placeholder) {
 				t.Errorf("error %q shows no redaction: is the echo in it?", err)
 			}
 			checkOneLine(t, err.Error())
@@ -781,4 +785,13 @@ func TestSecretResolvedOnlyWhenNeeded(t *testing.T) {
 	if ck, err := e.check(context.Background(), &Token{AccessToken: "amino-at"}); err != nil || !ck.OK() {
 		t.Fatalf("check %v %v", ck, err)
 	}
+}
+
+// secretForms lists the forms of s that must not show: as is, URL- and
+// JSON-escaped, in a Basic pair made with id, and base64-encoded.
+func secretForms(id, s string) []string {
+	pair := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(s)))
+	js, _ := json.Marshal(s)
+	return []string{s, url.QueryEscape(s), url.PathEscape(s), string(js[1 : len(js)-1]), pair,
+		base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte("x" + s))}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"tokentop/flows/redact"
 )
 
 // ErrInvalidToken matches (with errors.Is) the error of a health check whose
@@ -80,17 +81,8 @@ var hints = map[string]string{
 // newProviderError builds a ProviderError from raw provider text, cleaning
 // code and description (redacted, then Sanitize: an escape sequence in a
 // description must never reach the terminal).
-func newProviderError(status int, code, desc string, red *Redactor) *ProviderError {
-	code = cleanText(red, code, 64)
-	desc = cleanText(red, desc, maxLine)
+func newProviderError(status int, code, desc string, red *redact.Redactor) *ProviderError {
+	code = redact.Clean(red, code, 64)
+	desc = redact.Clean(red, desc, redact.MaxLine)
 	return &ProviderError{Status: status, Code: code, Description: desc, Hint: hints[code]}
-}
-
-// cleanText redacts known secrets in s, then makes it one short printable line.
-func cleanText(red *Redactor, s string, n int) string {
-	s = Sanitize(red.Redact(s))
-	if r := []rune(s); len(r) > n {
-		s = strings.TrimSpace(string(r[:n])) + "…"
-	}
-	return s
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // A renewal is shared by every caller in this process that wants the same
@@ -283,13 +284,13 @@ func checkOrigin(c *Connection, tok *Token) error {
 	now := originOf(c, tok)
 	switch {
 	case was.Issuer != now.Issuer && was.Issuer != "":
-		return fmt.Errorf("%w: issuer changed since sign-in (was %s)", ErrSignInRequired, Sanitize(was.Issuer))
+		return fmt.Errorf("%w: issuer changed since sign-in (was %s)", ErrSignInRequired, redact.Sanitize(was.Issuer))
 	case was.TokenURL != now.TokenURL && was.TokenURL != "":
-		return fmt.Errorf("%w: token_url changed since sign-in (was %s)", ErrSignInRequired, Sanitize(was.TokenURL))
+		return fmt.Errorf("%w: token_url changed since sign-in (was %s)", ErrSignInRequired, redact.Sanitize(was.TokenURL))
 	case was.Issuer != now.Issuer || was.TokenURL != now.TokenURL:
 		return fmt.Errorf("%w: the token endpoint changed since sign-in", ErrSignInRequired)
 	case was.ClientID != now.ClientID:
-		return fmt.Errorf("%w: client_id changed since sign-in (was %s)", ErrSignInRequired, Sanitize(was.ClientID))
+		return fmt.Errorf("%w: client_id changed since sign-in (was %s)", ErrSignInRequired, redact.Sanitize(was.ClientID))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // Secret is a configured secret value: "env:NAME", "cmd:COMMAND" (run with
@@ -248,7 +249,7 @@ func runSecretCommand(ctx context.Context, command string, lim secretLimits) (st
 		return "", errSecretTooLarge("cmd")
 	}
 	fail := func(status string, cause error) error {
-		return &SecretCommandError{Source: "cmd", Status: status, stderr: cleanText(nil, stderr.String(), maxLine), err: cause}
+		return &SecretCommandError{Source: "cmd", Status: status, stderr: redact.Clean(nil, stderr.String(), redact.MaxLine), err: cause}
 	}
 	switch {
 	case err == nil:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // secretWithin runs resolveSecretWith and fails the test when it has not
@@ -123,7 +124,7 @@ func TestSecretCommandErrorHidesStderr(t *testing.T) {
 		"long stderr": {
 			cmd:    `head -c 100000 /dev/zero | tr '\0' e >&2; exit 1`,
 			err:    "cmd: secret command failed (exit status 1)",
-			stderr: strings.Repeat("e", maxLine) + "…",
+			stderr: strings.Repeat("e", redact.MaxLine) + "…",
 		},
 	}
 	for name, tc := range tests {

@@ -15,6 +15,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/providertest"
+	"tokentop/flows/redact"
 )
 
 // sentinel is in every secret the configuration holds; the secrets the
@@ -208,7 +209,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		OAuth2Clients: map[string]string{providertest.OAuth2ClientID: sentOAuth2Secret, providertest.OAuth2PublicClientID: ""},
 	}, conf)
 	var logBuf syncBuffer
-	red := flows.NewRedactor()
+	red := redact.New()
 	logger := slog.New(red.Handler(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: e.db, Now: e.clock.Now, Logger: logger, Redactor: red, RenewalDeadline: testRenewalDeadline})
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // Options configures a Service.
@@ -20,7 +21,7 @@ type Options struct {
 	// wrapped by Redactor.Handler so no secret can reach it.
 	Logger *slog.Logger
 	// Redactor learns every secret the service handles; nil makes a new one.
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// RenewalDeadline bounds one renewal once started: its request, and
 	// the retries of saving its result. A wait for another process's
 	// renewal gives up a little after it. Zero means DefaultRenewalDeadline.
@@ -45,7 +46,7 @@ type Service struct {
 	store Store
 	now   func() time.Time
 	log   *slog.Logger
-	red   *Redactor
+	red   *redact.Redactor
 
 	// renewalDeadline bounds one renewal: its request, and the retries of
 	// saving its result.
@@ -79,7 +80,7 @@ func NewService(cfg *Config, o Options) *Service {
 		s.now = time.Now
 	}
 	if s.red == nil {
-		s.red = NewRedactor()
+		s.red = redact.New()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -94,7 +95,7 @@ func (s *Service) Config() *Config { return s.cfg }
 func (s *Service) Now() time.Time { return s.now() }
 
 // Redactor returns the redactor that knows the secrets handled so far.
-func (s *Service) Redactor() *Redactor { return s.red }
+func (s *Service) Redactor() *redact.Redactor { return s.red }
 
 // State returns what is stored for one connection.
 func (s *Service) State(name string) (State, error) {

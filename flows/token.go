@@ -3,6 +3,7 @@ package flows
 import (
 	"log/slog"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // Token is the credential set a provider handed out for one connection.
@@ -94,9 +95,9 @@ func (t *Token) Clone() *Token {
 
 // String describes the token without revealing it.
 func (t Token) String() string {
-	s := "token " + Mask(t.AccessToken)
+	s := "token " + redact.Mask(t.AccessToken)
 	if t.RefreshToken != "" {
-		s += " (refresh token " + Mask(t.RefreshToken) + ")"
+		s += " (refresh token " + redact.Mask(t.RefreshToken) + ")"
 	}
 	if !t.Expiry.IsZero() {
 		s += " expires " + t.Expiry.UTC().Format(time.RFC3339)
@@ -107,21 +108,8 @@ func (t Token) String() string {
 // LogValue implements slog.LogValuer with the secrets masked.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("access_token", Mask(t.AccessToken)),
+		slog.String("access_token", redact.Mask(t.AccessToken)),
 		slog.Bool("refresh_token", t.RefreshToken != ""),
 		slog.Time("expiry", t.Expiry),
 	)
-}
-
-// Mask shows enough of a secret to recognise it and never enough to use it:
-// the first and last four characters of a long value, nothing of a short one.
-func Mask(s string) string {
-	switch n := len(s); {
-	case n == 0:
-		return ""
-	case n < 20:
-		return "****"
-	default:
-		return s[:4] + "…" + s[n-4:]
-	}
 }

@@ -41,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"tokentop/flows/redact"
 )
 
 // maxLifetime caps an expiry a provider announces, so that a nonsense
@@ -96,7 +97,7 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 	// RFC 6749 §2.3.1: id and secret are form-encoded (Appendix B) before
 	// base64, so a ':' or '%' in either survives the trip.
 	enc := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(secret)))
-	e.red.addBasic(enc)
+	e.red.AddBasic(enc)
 	h.Set("Authorization", "Basic "+enc)
 	return nil
 }
@@ -151,7 +152,7 @@ func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL strin
 // sentAt is the local time the request was sent; the expiry counts from it.
 // Text quoted from the body in errors goes through red, then Sanitize. red
 // may be nil.
-func parseTokenResponse(status int, header http.Header, body []byte, sentAt time.Time, red *Redactor) (*Token, error) {
+func parseTokenResponse(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*Token, error) {
 	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func parseTokenResponse(status int, header http.Header, body []byte, sentAt time
 // redirect, empty, HTML) and decodes a JSON object, or a form-encoded body
 // as some older servers send. An error status whose body says nothing
 // becomes a ProviderError from WWW-Authenticate (RFC 6750 §3) or the status.
-func decodeAnswer(what, key string, status int, header http.Header, body []byte, red *Redactor) (map[string]json.RawMessage, error) {
+func decodeAnswer(what, key string, status int, header http.Header, body []byte, red *redact.Redactor) (map[string]json.RawMessage, error) {
 	if len(body) > maxBody {
 		return nil, fmt.Errorf("%s: response too large (HTTP %d)", what, status)
 	}
@@ -257,7 +258,7 @@ func looksHTML(ct string, body []byte) bool {
 }
 
 // htmlTitle returns the cleaned <title> of a page, at most 60 characters.
-func htmlTitle(body []byte, red *Redactor) string {
+func htmlTitle(body []byte, red *redact.Redactor) string {
 	lower := strings.ToLower(string(body[:min(len(body), 64<<10)]))
 	i := strings.Index(lower, "<title")
 	if i < 0 {
@@ -272,14 +273,14 @@ func htmlTitle(body []byte, red *Redactor) string {
 	if end < 0 {
 		end = min(len(lower)-start, 200)
 	}
-	return cleanText(red, string(body[start:start+min(end, 200)]), 60)
+	return redact.Clean(red, string(body[start:start+min(end, 200)]), 60)
 }
 
 // excerpt returns ": " and a short cleaned excerpt of an error body, or "".
 // The whole body is redacted before it is cut, so no part of a known secret
 // that the server echoed can slip through the cut.
-func excerpt(red *Redactor, body []byte) string {
-	s := cleanText(red, string(body), 120)
+func excerpt(red *redact.Redactor, body []byte) string {
+	s := redact.Clean(red, string(body), 120)
 	if s == "" {
 		return ""
 	}
@@ -288,7 +289,7 @@ func excerpt(red *Redactor, body []byte) string {
 
 // oauthError returns the RFC 6749 §5.2 error in fields, if any, whatever the
 // status: some servers answer an error with HTTP 200.
-func oauthError(status int, fields map[string]json.RawMessage, red *Redactor) *ProviderError {
+func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redactor) *ProviderError {
 	raw, ok := fields["error"]
 	if !ok || string(raw) == "null" {
 		return nil
@@ -321,7 +322,7 @@ func oauthError(status int, fields map[string]json.RawMessage, red *Redactor) *P
 
 // challengeError reads the RFC 6750 §3 WWW-Authenticate challenge of an
 // error status (error="invalid_token", error_description="…").
-func challengeError(status int, header http.Header, red *Redactor) *ProviderError {
+func challengeError(status int, header http.Header, red *redact.Redactor) *ProviderError {
 	if status < 400 {
 		return nil
 	}
@@ -414,7 +415,7 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 		// RFC 6749 §7.1: the client must understand the type to use the
 		// token; tokentop sends only RFC 6750 bearer headers, and a MAC or
 		// DPoP-bound token sent as a bearer would fail or leak.
-		return nil, fmt.Errorf("token response: token_type %q is not supported: tokentop only uses bearer tokens (RFC 6750)", cleanText(nil, tt, 32))
+		return nil, fmt.Errorf("token response: token_type %q is not supported: tokentop only uses bearer tokens (RFC 6750)", redact.Clean(nil, tt, 32))
 	}
 	life, note, err := parseExpiresIn(f["expires_in"])
 	if err != nil {
@@ -442,7 +443,7 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 		}
 	}
 	if sub, _ := stringField(f, "account_subdomain"); sub != "" {
-		tok.Extra = map[string]string{"account_subdomain": cleanText(nil, sub, 63)}
+		tok.Extra = map[string]string{"account_subdomain": redact.Clean(nil, sub, 63)}
 	}
 	return tok, nil
 }

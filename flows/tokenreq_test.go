@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows/redact"
 )
 
 var sentAt = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -146,17 +147,17 @@ func TestParseTokenResponseTooLarge(t *testing.T) {
 }
 
 func TestParseTokenResponseRedactsExcerpt(t *testing.T) {
-	red := NewRedactor()
+	red := redact.New()
 	red.Add("client-secret-XYZ", "user-password-123")
 	body := "echo: client_secret=client-secret-XYZ&password=user-password-123 " + strings.Repeat("x", 500)
 	_, err := parseTokenResponse(500, http.Header{}, []byte(body), sentAt, red)
 	if err == nil || strings.Contains(err.Error(), "client-secret") || strings.Contains(err.Error(), "user-password") {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(err.Error(), redacted) {
+	if !strings.Contains(err.Error(), redact.Placeholder) {
 		t.Errorf("no marker: %v", err)
 	}
-	// An HTML page title is redacted too.
+	// An HTML page title is redact.Placeholder too.
 	_, err = parseTokenResponse(502, http.Header{}, []byte("<html><title>for user-password-123</title>"), sentAt, red)
 	if err == nil || strings.Contains(err.Error(), "user-password") {
 		t.Fatalf("err = %v", err)

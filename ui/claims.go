@@ -7,8 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"tokentop/flows"
+	"tokentop/flows/redact"
 )
 
 // claim is one name and value of a JWT payload, made safe to print.
@@ -48,7 +47,7 @@ func decodeClaims(tok string) []claim {
 	}
 	claims := make([]claim, 0, len(names))
 	for _, k := range names {
-		c := claim{name: flows.Sanitize(k)}
+		c := claim{name: redact.Sanitize(k)}
 		raw := obj[k]
 		var s string
 		var n json.Number
@@ -68,7 +67,7 @@ func decodeClaims(tok string) []claim {
 				c.value = buf.String()
 			}
 		}
-		c.value = flows.Sanitize(c.value)
+		c.value = redact.Sanitize(c.value)
 		claims = append(claims, c)
 	}
 	return claims

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/redact"
 )
 
 // labelW is the width of the labels in the panes.
@@ -65,7 +66,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 		if m.revealed == c.Name {
 			addWrapped("token", t.AccessToken, m.st.Warn.Render, leftW)
 		} else {
-			add("token", flows.Mask(t.AccessToken)+m.st.Muted.Render("  (v reveals)"))
+			add("token", redact.Mask(t.AccessToken)+m.st.Muted.Render("  (v reveals)"))
 		}
 		if t.RefreshToken != "" {
 			add("refresh", "present")
@@ -73,7 +74,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 			add("refresh", m.st.Muted.Render("none"))
 		}
 		if len(t.Scopes) > 0 {
-			add("scopes", flows.Sanitize(strings.Join(t.Scopes, " ")))
+			add("scopes", redact.Sanitize(strings.Join(t.Scopes, " ")))
 		}
 		if !t.ObtainedAt.IsZero() {
 			add("obtained", localTime(t.ObtainedAt, now, m.loc))
@@ -84,7 +85,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 			add("expires", m.st.Muted.Render("no expiry given"))
 		}
 		for _, n := range t.Notes {
-			add("remark", m.st.Muted.Render(flows.Sanitize(n)))
+			add("remark", m.st.Muted.Render(redact.Sanitize(n)))
 		}
 	}
 	add("renewal", m.renewalPlan(r))
@@ -94,7 +95,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 	if ch := st.LastCheck; ch != nil {
 		text := r.checkCell(now)
 		if ch.Err != "" {
-			text += " · " + flows.Sanitize(ch.Err)
+			text += " · " + redact.Sanitize(ch.Err)
 		}
 		if r.checkOK {
 			add("check", text)
@@ -153,7 +154,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 				ks = m.st.Danger
 			}
 			right = append(right, "  "+m.st.Muted.Render(eventTime(e.At, now, m.loc))+" "+
-				ks.Render(fit(kind, 8))+" "+flows.Sanitize(e.Detail))
+				ks.Render(fit(kind, 8))+" "+redact.Sanitize(e.Detail))
 		}
 	}
 

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tokentop/flows"
+	"tokentop/flows/redact"
 )
 
 // A sign-in runs in the background while the table stays live:
@@ -149,7 +150,7 @@ func (m *Model) onLoginBegun(msg loginBegunMsg) tea.Cmd {
 		// The code goes to the clipboard at once, ready to paste on the
 		// verification page, which opens too; the pane keeps showing both.
 		m.setStatus(levelInfo, fmt.Sprintf("%s: enter code %s at %s (c copies the code)",
-			msg.name, flows.Sanitize(msg.p.UserCode()), flows.Sanitize(msg.p.URL())))
+			msg.name, redact.Sanitize(msg.p.UserCode()), redact.Sanitize(msg.p.URL())))
 		cmds = append(cmds, m.copyCmd(msg.p.UserCode(), msg.name+" device code", ""),
 			openURLCmd(m.openURL, msg.jobRef, msg.p.URL()))
 	default:

@@ -21,6 +21,7 @@ import (
 	"github.com/cli/browser"
 
 	"tokentop/flows"
+	"tokentop/flows/redact"
 	"tokentop/theme"
 )
 
@@ -211,7 +212,7 @@ func New(b Backend, opts Options) *Model {
 		}
 		m.refilter()
 		if w := append(append([]string(nil), opts.Warnings...), m.cfg.Warnings...); len(w) > 0 {
-			text := flows.Sanitize(w[0])
+			text := redact.Sanitize(w[0])
 			if len(w) > 1 {
 				text += fmt.Sprintf(" (and %d more warnings)", len(w)-1)
 			}
@@ -385,7 +386,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case browserFailedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
-			m.setStatus(levelWarn, fmt.Sprintf("%s: could not open a browser (%s); c copies the URL", msg.name, flows.Sanitize(msg.err.Error())))
+			m.setStatus(levelWarn, fmt.Sprintf("%s: could not open a browser (%s); c copies the URL", msg.name, redact.Sanitize(msg.err.Error())))
 		}
 	case pasteAcceptedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
@@ -394,7 +395,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case pasteRefusedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
-			j.pasteErr = flows.Sanitize(msg.err.Error())
+			j.pasteErr = redact.Sanitize(msg.err.Error())
 			m.setStatus(levelError, msg.name+": "+j.pasteErr+" — the sign-in goes on; i pastes again")
 		}
 	case passwordRefusedMsg:
@@ -553,7 +554,7 @@ func (m *Model) onChecked(msg checkedMsg) tea.Cmd {
 	}
 	text := msg.name + ": check " + checkSummary(msg.check)
 	if msg.check.Err != "" {
-		text += ": " + flows.Sanitize(msg.check.Err)
+		text += ": " + redact.Sanitize(msg.check.Err)
 	}
 	if msg.check.OK() {
 		m.setStatus(levelOK, text)

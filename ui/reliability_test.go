@@ -19,6 +19,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/providertest"
+	"tokentop/flows/redact"
 	"tokentop/store"
 )
 
@@ -49,7 +50,7 @@ func (f *flakyStore) Update(name string, fn func(*flows.State) error) error {
 // newSvcHarness starts the fakes with opts and a dashboard on a Service over
 // conf, a TOML text in which {URL} is the fakes' base URL. wrap, if not nil,
 // wraps the store the service uses.
-func newSvcHarness(t *testing.T, opts providertest.Options, conf string, wrap func(*store.DB) flows.Store, red *flows.Redactor) *svcHarness {
+func newSvcHarness(t *testing.T, opts providertest.Options, conf string, wrap func(*store.DB) flows.Store, red *redact.Redactor) *svcHarness {
 	t.Helper()
 	fake := providertest.New(opts)
 	t.Cleanup(fake.Close)
@@ -284,7 +285,7 @@ func TestNoSecretOnScreen(t *testing.T) {
 		echoSecret   = "SENTINEL-echo:secret% 0001"
 		echoPassword = "SENTINEL-echo-password-1"
 	)
-	red := flows.NewRedactor()
+	red := redact.New()
 	h := newSvcHarness(t, providertest.Options{
 		AikidoClients: map[string]string{providertest.AikidoClientID: aikidoSecret},
 		AerionUsers:   map[string]string{providertest.AerionUser: aerionPass},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/redact"
 )
 
 // defaultRefreshBefore is the renewal margin when neither the connection
@@ -46,8 +47,8 @@ type row struct {
 func newRow(c *flows.Connection, defaultMargin time.Duration) *row {
 	r := &row{
 		conn:     c,
-		name:     flows.Sanitize(c.Name),
-		provider: flows.Sanitize(string(c.Provider)),
+		name:     redact.Sanitize(c.Name),
+		provider: redact.Sanitize(string(c.Provider)),
 		flow:     flowLabel(c.Flow),
 	}
 	r.search = strings.ToLower(r.name + " " + r.provider)

@@ -1,4 +1,6 @@
-package flows
+// Package redact hides the secrets tokentop handles from everything that
+// leaves it (logs, errors, the screen) and makes outside text safe to print.
+package redact
 
 import (
 	"context"
@@ -12,13 +14,13 @@ import (
 	"sync"
 )
 
-// redacted replaces every known secret in text that leaves tokentop.
-const redacted = "[REDACTED]"
+// Placeholder replaces every known secret in text that leaves tokentop.
+const Placeholder = "[REDACTED]"
 
-// minSecretLen is the shortest value the Redactor hides: shorter values
+// MinLen is the shortest value the Redactor hides: shorter values
 // (a "1", a "true") would blank out ordinary words, and no real credential
 // is that short.
-const minSecretLen = 6
+const MinLen = 6
 
 // Redactor hides known secrets in text before it is logged or shown: a
 // second line of defence behind code that never formats a secret in the
@@ -33,7 +35,7 @@ type Redactor struct {
 }
 
 // NewRedactor returns an empty Redactor.
-func NewRedactor() *Redactor { return &Redactor{forms: map[string]struct{}{}} }
+func New() *Redactor { return &Redactor{forms: map[string]struct{}{}} }
 
 // Add registers secrets. Each is hidden as written and in the forms it takes
 // on the wire: URL query and path escaping (form bodies, RFC 6749 Appendix
@@ -47,7 +49,7 @@ func (r *Redactor) Add(secrets ...string) {
 	}
 	var add []string
 	for _, s := range secrets {
-		if len(s) < minSecretLen {
+		if len(s) < MinLen {
 			continue
 		}
 		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s), jsonEscape(s)} {
@@ -60,8 +62,8 @@ func (r *Redactor) Add(secrets ...string) {
 
 // addBasic registers the whole base64 credentials of an HTTP Basic header,
 // so the client id next to the secret is hidden too.
-func (r *Redactor) addBasic(encoded string) {
-	if r != nil && len(encoded) >= minSecretLen {
+func (r *Redactor) AddBasic(encoded string) {
+	if r != nil && len(encoded) >= MinLen {
 		r.addForms(encoded)
 	}
 }
@@ -76,7 +78,7 @@ func (r *Redactor) addForms(forms ...string) {
 	for _, f := range forms {
 		// A form that is part of the marker itself could never be hidden
 		// and would make every redaction grow: leave it out.
-		if len(f) < minSecretLen || strings.Contains(redacted, f) {
+		if len(f) < MinLen || strings.Contains(Placeholder, f) {
 			continue
 		}
 		if _, ok := r.forms[f]; !ok {
@@ -147,7 +149,7 @@ func redactOnce(s string, list []string) (string, bool) {
 	cur := spans[0]
 	flush := func() {
 		b.WriteString(s[last:cur.from])
-		b.WriteString(redacted)
+		b.WriteString(Placeholder)
 		last = cur.to
 	}
 	for _, sp := range spans[1:] {
@@ -189,7 +191,7 @@ func base64Cores(s string) []string {
 			continue
 		}
 		core := enc[first : last+1]
-		if len(core) < minSecretLen {
+		if len(core) < MinLen {
 			continue
 		}
 		out = append(out, core, strings.NewReplacer("+", "-", "/", "_").Replace(core))

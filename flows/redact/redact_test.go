@@ -1,4 +1,4 @@
-package flows
+package redact
 
 import (
 	"bytes"
@@ -31,24 +31,24 @@ func TestRedactorHidesEveryForm(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			r := NewRedactor()
+			r := New()
 			r.Add(tc.secret)
 			pair := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(tc.id) + ":" + url.QueryEscape(tc.secret)))
-			r.addBasic(pair)
+			r.AddBasic(pair)
 			for _, f := range secretForms(tc.id, tc.secret) {
 				in := "before " + f + " after"
 				out := r.Redact(in)
 				if strings.Contains(out, f) {
 					t.Errorf("form %q survived: %q", f, out)
 				}
-				if !strings.Contains(out, redacted) {
+				if !strings.Contains(out, Placeholder) {
 					t.Errorf("no marker in %q", out)
 				}
 				if !strings.HasPrefix(out, "before ") {
 					t.Errorf("surrounding text lost: %q", out)
 				}
 			}
-			if out := r.Redact("Authorization: Basic " + pair); out != "Authorization: Basic "+redacted {
+			if out := r.Redact("Authorization: Basic " + pair); out != "Authorization: Basic "+Placeholder {
 				t.Errorf("basic header = %q", out)
 			}
 		})
@@ -56,10 +56,10 @@ func TestRedactorHidesEveryForm(t *testing.T) {
 }
 
 func TestRedactorIgnoresShortAndKeepsText(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	r.Add("abc", "", "12345")
 	if got := r.Redact("abc 12345"); got != "abc 12345" {
-		t.Errorf("short values redacted: %q", got)
+		t.Errorf("short values Placeholder: %q", got)
 	}
 	var nilR *Redactor
 	nilR.Add("whatever-secret")
@@ -69,10 +69,10 @@ func TestRedactorIgnoresShortAndKeepsText(t *testing.T) {
 }
 
 func TestRedactorOverlapAndRebuild(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	r.Add("abcdefgh", "efghijkl", "D]zzzzzz")
 	got := r.Redact("xxabcdefghijklxx")
-	if got != "xx"+redacted+"xx" {
+	if got != "xx"+Placeholder+"xx" {
 		t.Errorf("overlap = %q", got)
 	}
 	r.Add("qqqqqqqq")
@@ -84,7 +84,7 @@ func TestRedactorOverlapAndRebuild(t *testing.T) {
 }
 
 func TestRedactorConcurrent(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
@@ -103,7 +103,7 @@ func TestRedactorConcurrent(t *testing.T) {
 }
 
 func TestRedactorHandler(t *testing.T) {
-	r := NewRedactor()
+	r := New()
 	r.Add("sentinel-secret-1", "sentinel-secret-2")
 	var buf bytes.Buffer
 	log := slog.New(r.Handler(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -119,7 +119,7 @@ func TestRedactorHandler(t *testing.T) {
 			t.Errorf("log has %q: %s", s, out)
 		}
 	}
-	if !strings.Contains(out, "n=42") || !strings.Contains(out, redacted) {
+	if !strings.Contains(out, "n=42") || !strings.Contains(out, Placeholder) {
 		t.Errorf("log lost content: %s", out)
 	}
 }
@@ -130,23 +130,23 @@ func FuzzRedact(f *testing.F) {
 	f.Add("", "D]zzzzzz", "[REDACTE", "")
 	f.Add("tokentop", "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9", "Bearer ", "\n")
 	f.Fuzz(func(t *testing.T, id, secret, pre, post string) {
-		if len(secret) < minSecretLen || len(secret) > 256 || len(pre)+len(post) > 1024 {
+		if len(secret) < MinLen || len(secret) > 256 || len(pre)+len(post) > 1024 {
 			return
 		}
 		forms := secretForms(id, secret)
 		for _, fm := range forms {
-			if strings.Contains(redacted, fm) {
+			if strings.Contains(Placeholder, fm) {
 				return // a marker-sized secret cannot be hidden by that marker
 			}
 		}
 		for _, core := range base64Cores(secret) {
-			if strings.Contains(redacted, core) {
+			if strings.Contains(Placeholder, core) {
 				return
 			}
 		}
-		r := NewRedactor()
+		r := New()
 		r.Add(secret)
-		r.addBasic(forms[4])
+		r.AddBasic(forms[4])
 		text := pre + strings.Join(forms, pre+post) + post
 		out := r.Redact(text)
 		for _, fm := range forms {
@@ -161,7 +161,7 @@ func FuzzRedact(f *testing.F) {
 }
 
 func ExampleRedactor() {
-	red := NewRedactor()
+	red := New()
 	red.Add("s3cr3t:value")
 	fmt.Println(red.Redact("client_secret=" + url.QueryEscape("s3cr3t:value") + "&grant_type=client_credentials"))
 	// Output: client_secret=[REDACTED]&grant_type=client_credentials

@@ -1,4 +1,4 @@
-package flows
+package redact
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func TestSanitize(t *testing.T) {
 		})
 	}
 	long := Sanitize(strings.Repeat("ab ", 500))
-	if n := utf8.RuneCountInString(long); n > maxLine+1 || !strings.HasSuffix(long, "…") {
+	if n := utf8.RuneCountInString(long); n > MaxLine+1 || !strings.HasSuffix(long, "…") {
 		t.Errorf("long: %d runes %q", n, long)
 	}
 }
@@ -45,7 +45,7 @@ func checkSanitized(t *testing.T, in, out string) {
 			t.Fatalf("unprintable %U in %q (from %q)", r, out, in)
 		}
 	}
-	if n := utf8.RuneCountInString(out); n > maxLine+1 {
+	if n := utf8.RuneCountInString(out); n > MaxLine+1 {
 		t.Fatalf("too long: %d runes", n)
 	}
 	if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") || strings.Contains(out, "  ") {
