@@ -26,6 +26,7 @@ import (
 	"golang.org/x/term"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
 	"tokentop/store"
@@ -266,7 +267,7 @@ func (a *app) service() (*flows.Service, error) {
 	}
 	a.storeWarnings = db.Warnings()
 	a.db = db
-	a.svc = flows.NewService(cfg, flows.Options{Store: db, Logger: logger, Redactor: red})
+	a.svc = flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db, Logger: logger, Redactor: red})
 	return a.svc, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
 )
@@ -342,7 +343,7 @@ func TestFaultSoak(t *testing.T) {
 			t.Error(err)
 			return
 		}
-		svc := flows.NewService(cfg, flows.Options{Store: db})
+		svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db})
 		for ctx.Err() == nil {
 			dashboardRuns.Add(1)
 			tok, err := svc.Token(context.Background(), "aerion", 500*time.Millisecond)

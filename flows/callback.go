@@ -623,5 +623,5 @@ func cbLoopbackHost(hostport string) bool {
 	} else {
 		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	}
-	return isLoopbackHost(host)
+	return IsLoopbackHost(host)
 }

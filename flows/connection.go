@@ -139,8 +139,8 @@ func (c *Config) Names() []string {
 	return names
 }
 
-// httpHeader returns the connection's extra token-request headers.
-func (c *Connection) httpHeader() http.Header {
+// TokenHeader returns the connection's extra token-request headers.
+func (c *Connection) TokenHeader() http.Header {
 	h := make(http.Header, len(c.Headers)+1)
 	for k, v := range c.Headers {
 		h.Set(k, v)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
 )
@@ -37,7 +38,7 @@ func gatedEnv(t *testing.T, opts providertest.Options, conf string) (*env, *prov
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = flows.NewService(cfg, flows.Options{Store: e.db, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
+	e.svc = flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
 	return e, gate
 }
 
@@ -119,7 +120,7 @@ func TestSentUnansweredNamesWhatHappened(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	svc := flows.NewService(cfg, flows.Options{Store: e.db, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
+	svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 	_, err = svc.Token(e.ctx, "aerion", time.Minute)
 	if !errors.Is(err, flows.ErrSignInRequired) || !strings.Contains(err.Error(), "sent twice and never answered (timed out)") {
 		t.Fatalf("err = %v", err)
@@ -141,7 +142,7 @@ func TestNoRotatingRefreshWithoutWritableState(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, aerionConf)
 	first := e.signInPassword("aerion", providertest.AerionPassword)
 	fs := &flakyStore{DB: e.db}
-	svc := flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
+	svc := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: fs, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
 	fs.failing.Store(true)
 
 	// Within the margin, still valid: the current token, and why.
@@ -180,7 +181,7 @@ func TestSaveRetriedUntilTheDiskTakesIt(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, aerionConf)
 	e.signInPassword("aerion", providertest.AerionPassword)
 	fs := &countedStore{flakyStore: flakyStore{DB: e.db}}
-	svc := flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
+	svc := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: fs, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
 
 	e.clock.Advance(2 * time.Hour)
 	fs.failNext.Store(3) // the disk is full for three tries
@@ -192,7 +193,7 @@ func TestSaveRetriedUntilTheDiskTakesIt(t *testing.T) {
 		t.Fatal("the renewed token is not in the file")
 	}
 
-	svc = flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
+	svc = flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 	e.clock.Advance(2 * time.Hour)
 	fs.failNext.Store(1 << 30)
 	tok, err = svc.Token(e.ctx, "aerion", time.Minute)
@@ -274,8 +275,8 @@ revoke_url = "{URL}/oauth2/revoke"
 	if err != nil {
 		t.Fatal(err)
 	}
-	renewer := flows.NewService(cfg, flows.Options{Store: e.db, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
-	leaver := flows.NewService(cfg, flows.Options{Store: db2, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
+	renewer := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
+	leaver := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db2, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
 	e.svc = renewer
 	held.Store(false)
 	e.signInBrowser("idp")
@@ -345,7 +346,7 @@ func TestLockWaitBoundedAndNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	svc := flows.NewService(e.svc.Config(), flows.Options{Store: e.db, Now: e.clock.Now, RenewalDeadline: 100 * time.Millisecond})
+	svc := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, RenewalDeadline: 100 * time.Millisecond})
 	e.clock.Advance(2 * time.Hour)
 	start := time.Now()
 	_, err = svc.Token(e.ctx, "aerion", time.Minute)
@@ -391,7 +392,7 @@ func TestTokenStaysWithItsOrigin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc := flows.NewService(cfg, flows.Options{Store: e.db, Now: e.clock.Now})
+			svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now})
 			e.clock.Advance(2 * time.Hour)
 			before := len(e.fake.Requests(providertest.Aerion))
 			_, err = svc.Token(e.ctx, "aerion", time.Minute)

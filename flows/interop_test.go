@@ -19,6 +19,7 @@ import (
 	oastore "github.com/go-oauth2/oauth2/v4/store"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/store"
 )
 
@@ -125,7 +126,7 @@ username = %q
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flows.NewService(cfg, flows.Options{Store: db})
+	return flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db})
 }
 
 // browse plays the browser: it follows the authorize URL's redirect to the

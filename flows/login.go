@@ -21,7 +21,7 @@ func (s *Service) BeginLogin(ctx context.Context, name string) (Pending, error) 
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
-	if err := e.ensureDiscovered(ctx); err != nil {
+	if err := e.Discover(ctx); err != nil {
 		return nil, &ConnError{name, err}
 	}
 	switch c.Flow {
@@ -39,7 +39,7 @@ func (s *Service) BeginLogin(ctx context.Context, name string) (Pending, error) 
 	case AuthorizationCode, Implicit:
 		return s.browserLogin(c, e)
 	case DeviceCode:
-		da, err := e.deviceAuth(ctx)
+		da, err := e.DeviceAuth(ctx)
 		if err != nil {
 			return nil, &ConnError{name, err}
 		}
@@ -74,7 +74,7 @@ func (s *Service) SeedRefreshToken(ctx context.Context, name, refreshToken strin
 	if err := s.markInFlight(name, nil); err != nil {
 		return nil, &ConnError{name, &NotWritableError{Err: err}}
 	}
-	tok, err := e.refresh(ctx, refreshToken)
+	tok, err := e.Refresh(ctx, refreshToken)
 	if err != nil {
 		if isCancel(err) {
 			s.clearInFlight(name)
@@ -186,7 +186,7 @@ type passwordLogin struct {
 	loginBase
 	s    *Service
 	c    *Connection
-	e    *endpoint
+	e    Client
 	pw   chan string
 	once sync.Once
 }
@@ -222,7 +222,7 @@ func (p *passwordLogin) Wait(ctx context.Context) (*Token, error) {
 	case <-ctx.Done():
 		return nil, &ConnError{p.c.Name, ctxErr(ctx)}
 	}
-	tok, err := p.e.password(ctx, p.c.Username, pw)
+	tok, err := p.e.Password(ctx, p.c.Username, pw)
 	return p.s.finishLogin(p.c, tok, err, "signed in with a password")
 }
 
@@ -232,14 +232,14 @@ type browserLogin struct {
 	loginBase
 	s        *Service
 	c        *Connection
-	e        *endpoint
+	e        Client
 	cb       *callbackServer
 	url      string
 	verifier string
 	state    string
 }
 
-func (s *Service) browserLogin(c *Connection, e *endpoint) (Pending, error) {
+func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
 	state := newState()
 	mode, responseType := callbackCode, "code"
 	if c.Flow == Implicit {
@@ -254,13 +254,13 @@ func (s *Service) browserLogin(c *Connection, e *endpoint) (Pending, error) {
 	if err != nil {
 		return nil, &ConnError{c.Name, err}
 	}
-	ec := e.c()
+	ec := e.Connection()
 	authURL := ec.ExpandURL(ec.AuthURL, c.Subdomain)
 	if authURL == "" {
 		cb.Close()
 		return nil, &ConnError{c.Name, errors.New("auth_url is not set or its subdomain is invalid")}
 	}
-	u := e.authorizeURL(authURL, responseType, cb.RedirectURI(), state, verifier)
+	u := e.AuthorizeURL(authURL, responseType, cb.RedirectURI(), state, verifier)
 	return &browserLogin{s: s, c: c, e: e, cb: cb, url: u, verifier: verifier, state: state}, nil
 }
 
@@ -305,16 +305,16 @@ func (b *browserLogin) Wait(ctx context.Context) (*Token, error) {
 	}
 	var tok *Token
 	if b.c.Flow == Implicit {
-		tok, err = tokenFromFragment(v, b.s.now())
+		tok, err = b.e.ImplicitToken(v)
 		if err == nil {
 			b.s.red.Add(tok.AccessToken)
 		}
 	} else {
 		code := v.Get("code")
 		b.s.red.Add(code)
-		ec := b.e.c()
+		ec := b.e.Connection()
 		tokenURL := ec.ExpandURL(ec.TokenURL, sub)
-		tok, err = b.e.exchangeCode(ctx, tokenURL, code, b.cb.RedirectURI(), b.verifier)
+		tok, err = b.e.ExchangeCode(ctx, tokenURL, code, b.cb.RedirectURI(), b.verifier)
 	}
 	if err == nil && v.Get("account_subdomain") != "" {
 		if tok.Extra == nil {
@@ -334,7 +334,7 @@ type deviceLogin struct {
 	loginBase
 	s  *Service
 	c  *Connection
-	e  *endpoint
+	e  Client
 	da *DeviceAuth
 }
 
@@ -353,7 +353,7 @@ func (d *deviceLogin) Wait(ctx context.Context) (*Token, error) {
 		return nil, &ConnError{d.c.Name, err}
 	}
 	defer cancel()
-	tok, err := d.e.devicePoll(ctx, d.da)
+	tok, err := d.e.DevicePoll(ctx, d.da)
 	if err != nil && ctx.Err() != nil {
 		err = ctxErr(ctx)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestLogoutRevokesUnsavedToken(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, idpConf+`flow = "authorization_code"`)
 	fs := &flakyStore{DB: e.db}
-	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
+	e.svc = flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 	e.signInBrowser("idp")
 	e.clock.Advance(2 * time.Hour)
 	fs.failSaves.Store(true)

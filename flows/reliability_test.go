@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
 )
@@ -56,7 +57,7 @@ func TestRenewedButNotSaved(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, aerionConf)
 	e.signInPassword("aerion", providertest.AerionPassword)
 	fs := &flakyStore{DB: e.db}
-	svc := flows.NewService(e.svc.Config(), flows.Options{Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
+	svc := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: fs, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 
 	e.clock.Advance(2 * time.Hour)
 	fs.failSaves.Store(true)
@@ -136,7 +137,7 @@ func TestRenewedButNotSavedMaxSize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cannot open a capped store: %v", err)
 	}
-	svc := flows.NewService(e.svc.Config(), flows.Options{Store: db, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
+	svc := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: db, Now: e.clock.Now, RenewalDeadline: 200 * time.Millisecond})
 	// Fill the file until a write is refused, then renew.
 	big := strings.Repeat("x", 64<<10)
 	for i := 0; ; i++ {
@@ -176,7 +177,7 @@ func TestRotationSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc2 := flows.NewService(e.svc.Config(), flows.Options{Store: db2, Now: e.clock.Now})
+	svc2 := flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: db2, Now: e.clock.Now})
 	for range 3 {
 		e.clock.Advance(2 * time.Hour)
 		if _, err := svc2.Token(e.ctx, "aerion", time.Minute); err != nil {
@@ -228,7 +229,7 @@ func TestRefreshInvalidGrantLeavesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := flows.NewService(cfg, flows.Options{Store: db})
+	svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rt := fake.SeedRefreshToken(providertest.Aerion, providertest.AerionUser)

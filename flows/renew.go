@@ -52,7 +52,7 @@ func (s *Service) join(name string, fn func(context.Context) (*Token, error)) *f
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
-	ctx = withCommit(ctx, func() {
+	ctx = WithCommit(ctx, func() {
 		fl.mu.Lock()
 		f.committed = true
 		fl.mu.Unlock()
@@ -437,7 +437,7 @@ func (s *Service) revokeQuietly(ctx context.Context, name string, tok *Token) {
 	}
 	e, err := s.endpoint(c)
 	if err == nil {
-		err = e.revoke(ctx, tok)
+		err = e.Revoke(ctx, tok)
 	}
 	if err != nil {
 		s.log.Warn("revoking a token renewed after sign-out", "err", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
 )
@@ -211,7 +212,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	var logBuf syncBuffer
 	red := redact.New()
 	logger := slog.New(red.Handler(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	e.svc = flows.NewService(e.svc.Config(), flows.Options{Store: e.db, Now: e.clock.Now, Logger: logger, Redactor: red, RenewalDeadline: testRenewalDeadline})
+	e.svc = flows.NewService(e.svc.Config(), flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, Logger: logger, Redactor: red, RenewalDeadline: testRenewalDeadline})
 
 	var errs []error
 	var toks []*flows.Token

@@ -15,6 +15,9 @@ import (
 type Options struct {
 	// Store keeps states between runs and processes. Required.
 	Store Store
+	// NewClient makes the provider client of a connection: oauth.New.
+	// Required.
+	NewClient NewClientFunc
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives debug records; nil discards them. Give it a handler
@@ -54,7 +57,8 @@ type Service struct {
 	flights         flights
 
 	mu        sync.Mutex
-	endpoints map[string]*endpoint
+	endpoints map[string]Client
+	newClient NewClientFunc
 	// unsaved holds tokens that were renewed but could not be saved, so
 	// they are still handed out and saving is retried.
 	unsaved map[string]*Token
@@ -68,7 +72,8 @@ func NewService(cfg *Config, o Options) *Service {
 		now:       o.Now,
 		log:       o.Logger,
 		red:       o.Redactor,
-		endpoints: make(map[string]*endpoint),
+		endpoints: make(map[string]Client),
+		newClient: o.NewClient,
 		unsaved:   make(map[string]*Token),
 
 		renewalDeadline: o.RenewalDeadline,
@@ -127,17 +132,25 @@ func (s *Service) conn(name string) (*Connection, error) {
 	return nil, &ConnError{name, fmt.Errorf("%w (configured: %d connections in %s)", ErrUnknownConnection, len(s.cfg.Connections), s.cfg.Path)}
 }
 
-func (s *Service) endpoint(c *Connection) (*endpoint, error) {
+// endpoint returns the Client of connection c, made once.
+func (s *Service) endpoint(c *Connection) (Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.endpoints[c.Name]; e != nil {
 		return e, nil
 	}
-	e, err := newEndpoint(c, s.now, s.log.With("conn", c.Name), s.red)
+	if s.newClient == nil {
+		return nil, errors.New("no provider client configured (Options.NewClient)")
+	}
+	e, err := s.newClient(c, ClientOptions{
+		Now:      s.now,
+		Logger:   slog.New(s.red.Handler(s.log.With("conn", c.Name).Handler())),
+		Redactor: s.red,
+		Timeout:  s.renewalDeadline,
+	})
 	if err != nil {
 		return nil, err
 	}
-	e.timeout = s.renewalDeadline
 	s.endpoints[c.Name] = e
 	return e, nil
 }
@@ -229,9 +242,9 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 	case c.Flow == APIKey:
 		tok, err = s.apiKeyToken(ctx, c)
 	case c.Flow == ClientCredentials:
-		tok, err = e.clientCredentials(ctx)
+		tok, err = e.ClientCredentials(ctx)
 	case st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn:
-		tok, err = e.refresh(ctx, st.Token.RefreshToken)
+		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
 			keepExtra(tok, st.Token)
 		} else if IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
@@ -246,7 +259,7 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 			return nil, fmt.Errorf("password: %w", err)
 		}
 		s.red.Add(pw)
-		tok, err = e.password(ctx, c.Username, pw)
+		tok, err = e.Password(ctx, c.Username, pw)
 	default:
 		return nil, signInReason(c, st)
 	}
@@ -293,11 +306,11 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
-	chk, err := e.check(ctx, tok)
+	chk, err := e.Check(ctx, tok)
 	if errors.Is(err, ErrInvalidToken) && c.Renewable(State{Token: tok}) {
 		s.log.Debug("check said invalid_token: renewing once")
 		if tok, err = s.renew(ctx, c, 0, true, tok.AccessToken); err == nil {
-			chk, err = e.check(ctx, tok)
+			chk, err = e.Check(ctx, tok)
 		}
 	}
 	if chk == nil {
@@ -366,7 +379,7 @@ func (s *Service) Logout(ctx context.Context, name string) error {
 		}
 		e, err := s.endpoint(c)
 		if err == nil {
-			err = e.revoke(ctx, tok)
+			err = e.Revoke(ctx, tok)
 		}
 		if revokeErr == nil {
 			revokeErr = err

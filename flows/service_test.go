@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
 )
@@ -72,7 +73,7 @@ func newEnv(t *testing.T, opts providertest.Options, conf string) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return &env{t: t, fake: fake, clock: clk, db: db, ctx: ctx,
-		svc: flows.NewService(cfg, flows.Options{Store: db, Now: clk.Now, RenewalDeadline: testRenewalDeadline})}
+		svc: flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db, Now: clk.Now, RenewalDeadline: testRenewalDeadline})}
 }
 
 // signInBrowser runs a browser sign-in with the fake browser.

@@ -74,11 +74,11 @@ const (
 	cfgErrSubdomainInvalid = cfgSubdomainError(`an account subdomain is one DNS label such as "acme" (letters, digits and "-", at most 63)`)
 )
 
-// isLoopbackHost reports whether host (without port or brackets) is a
+// IsLoopbackHost reports whether host (without port or brackets) is a
 // loopback address: 127.0.0.0/8, ::1 or the name localhost. Only these may
 // be reached over plain http://, because the traffic never leaves the
 // machine.
-func isLoopbackHost(host string) bool {
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -120,7 +120,7 @@ func cfgURLProblem(raw string) string {
 		// Tokens and client secrets travel on these requests: plain HTTP
 		// is only acceptable when the traffic cannot leave the machine
 		// (fakes, local proxies).
-		if !isLoopbackHost(u.Hostname()) {
+		if !IsLoopbackHost(u.Hostname()) {
 			return "http:// is only allowed for loopback hosts; use https://"
 		}
 	default:

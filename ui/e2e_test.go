@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
 )
@@ -128,7 +129,7 @@ func (e *e2e) openStore() *store.DB {
 // service is a Service on the test's config and clock: a second one on a
 // second store.DB of the same file plays another tokentop process.
 func (e *e2e) service(db *store.DB) *flows.Service {
-	return flows.NewService(e.cfg, flows.Options{Store: db, Now: e.clock.Now})
+	return flows.NewService(e.cfg, flows.Options{NewClient: oauth.New, Store: db, Now: e.clock.Now})
 }
 
 // start runs the dashboard, with the fake browser as its browser, and waits

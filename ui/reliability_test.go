@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
 	"tokentop/store"
@@ -66,7 +67,7 @@ func newSvcHarness(t *testing.T, opts providertest.Options, conf string, wrap fu
 	if wrap != nil {
 		st = wrap(db)
 	}
-	svc := flows.NewService(cfg, flows.Options{Store: st, Redactor: red, RenewalDeadline: 2 * time.Second})
+	svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: st, Redactor: red, RenewalDeadline: 2 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	rec := &recorder{}
@@ -425,7 +426,7 @@ token_url = "https://prod.example.com/token"
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(flows.NewService(cfg, flows.Options{Store: db}), Options{ConfigPath: cfg.Path})
+	m := New(flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db}), Options{ConfigPath: cfg.Path})
 	defer m.quit()
 	m.Update(tea.WindowSizeMsg{Width: 220, Height: 40})
 	f := ansi.Strip(m.View().Content)
@@ -462,7 +463,7 @@ func TestDamagedStateFileOnScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(flows.NewService(cfg, flows.Options{Store: db}), Options{Warnings: db.Warnings()})
+	m := New(flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db}), Options{Warnings: db.Warnings()})
 	defer m.quit()
 	m.Update(tea.WindowSizeMsg{Width: 220, Height: 30})
 	if f := ansi.Strip(m.View().Content); !strings.Contains(f, "corrupt") && !strings.Contains(f, "moved") {

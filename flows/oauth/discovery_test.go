@@ -1,10 +1,11 @@
-package flows
+package oauth
 
 import (
 	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"tokentop/flows"
 )
 
 func TestDiscover(t *testing.T) {
@@ -26,25 +27,25 @@ func TestDiscover(t *testing.T) {
 	}
 	tests := map[string]struct {
 		doc  func(string) string
-		conn Connection
+		conn flows.Connection
 		err  string
 	}{
-		"fills empty urls": {good, Connection{}, ""},
-		"keeps configured": {good, Connection{CheckURL: "https://api.example.com/me"}, ""},
+		"fills empty urls": {good, flows.Connection{}, ""},
+		"keeps configured": {good, flows.Connection{CheckURL: "https://api.example.com/me"}, ""},
 		"issuer mismatch": {func(string) string {
 			return `{"issuer":"https://evil.example","token_endpoint":"https://evil.example/token"}`
-		}, Connection{}, "names issuer"},
+		}, flows.Connection{}, "names issuer"},
 		"plain http endpoint": {func(base string) string {
 			return `{"issuer":"` + base + `","token_endpoint":"http://evil.example/token"}`
-		}, Connection{}, "plain http"},
-		"no token endpoint": {func(base string) string { return `{"issuer":"` + base + `"}` }, Connection{}, "no token_endpoint"},
-		"html":              {func(string) string { return `<html><title>x</title>` }, Connection{}, "returned HTML"},
+		}, flows.Connection{}, "plain http"},
+		"no token endpoint": {func(base string) string { return `{"issuer":"` + base + `"}` }, flows.Connection{}, "no token_endpoint"},
+		"html":              {func(string) string { return `<html><title>x</title>` }, flows.Connection{}, "returned HTML"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			doc = tc.doc
 			c := tc.conn
-			c.Provider, c.Issuer, c.ClientID = OAuth2, issuer, "cid"
+			c.Provider, c.Issuer, c.ClientID = flows.OAuth2, issuer, "cid"
 			origToken, origCheck := c.TokenURL, c.CheckURL
 			te := newTestEndpoint(t, &c)
 			err := te.discover(context.Background())
@@ -55,7 +56,7 @@ func TestDiscover(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
 				}
-				if te.c().TokenURL != "" {
+				if te.Connection().TokenURL != "" {
 					t.Error("failed discovery filled URLs")
 				}
 				return
@@ -63,7 +64,7 @@ func TestDiscover(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := te.c()
+			got := te.Connection()
 			if got.TokenURL != issuer+"/token" || got.AuthURL != issuer+"/auth" || got.RevokeURL != issuer+"/revoke" || got.DeviceURL != issuer+"/device" {
 				t.Errorf("conn %+v", got)
 			}
@@ -95,13 +96,13 @@ func TestDiscoverOnDemand(t *testing.T) {
 		answer(200, okToken)(w, r, nil)
 	})
 	base = srv.URL
-	te := newTestEndpoint(t, &Connection{Provider: OAuth2, Issuer: base + "/", ClientID: "c", ClientSecret: NewSecret("secret-value")})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base + "/", ClientID: "c", ClientSecret: flows.NewSecret("secret-value")})
 	// A trailing slash in the configured issuer must match exactly too.
-	if _, err := te.clientCredentials(context.Background()); err == nil || !strings.Contains(err.Error(), "names issuer") {
+	if _, err := te.ClientCredentials(context.Background()); err == nil || !strings.Contains(err.Error(), "names issuer") {
 		t.Fatalf("err = %v", err)
 	}
-	te = newTestEndpoint(t, &Connection{Provider: OAuth2, Issuer: base, ClientID: "c", ClientSecret: NewSecret("secret-value")})
-	tok, err := te.clientCredentials(context.Background())
+	te = newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base, ClientID: "c", ClientSecret: flows.NewSecret("secret-value")})
+	tok, err := te.ClientCredentials(context.Background())
 	if err != nil || tok.AccessToken != "new-access-token" {
 		t.Fatalf("tok %v err %v", tok, err)
 	}

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 // Token requests are tokentop's own small client rather than
 // golang.org/x/oauth2's Exchange, Token and PasswordCredentialsToken. We use
@@ -41,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
@@ -53,15 +54,15 @@ const maxLifetime = 10 * 365 * 24 * time.Hour
 // configured method, else the provider's documented one (Aikido: Basic on
 // every token request; Aha! and Aerion: form body), else Basic, which RFC
 // 6749 §2.3.1 requires every server to support.
-func clientAuthOf(c *Connection) ClientAuth {
+func clientAuthOf(c *flows.Connection) flows.ClientAuth {
 	if c.ClientAuth != "" {
 		return c.ClientAuth
 	}
 	switch c.Provider {
-	case Aha, Aerion:
-		return ClientAuthBody
+	case flows.Aha, flows.Aerion:
+		return flows.ClientAuthBody
 	}
-	return ClientAuthBasic
+	return flows.ClientAuthBasic
 }
 
 // addClientAuth authenticates the client on a token-endpoint request with
@@ -69,7 +70,7 @@ func clientAuthOf(c *Connection) ClientAuth {
 // request needs it, and registered with the Redactor. With no secret the
 // client is public and sends client_id in the body (RFC 6749 §3.2.1).
 func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.Header) error {
-	c := e.c()
+	c := e.Connection()
 	secret := ""
 	if !c.ClientSecret.IsZero() {
 		s, err := c.ClientSecret.Resolve(ctx)
@@ -87,7 +88,7 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 	if c.ClientID == "" && secret == "" {
 		return nil
 	}
-	if secret == "" || clientAuthOf(c) == ClientAuthBody {
+	if secret == "" || clientAuthOf(c) == flows.ClientAuthBody {
 		form.Set("client_id", c.ClientID)
 		if secret != "" {
 			form.Set("client_secret", secret)
@@ -107,12 +108,12 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 // and, for grants, its extra params, which never replace a field tokentop
 // sets.
 func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, form url.Values, grant bool) (*wireRequest, error) {
-	c := e.c()
+	c := e.Connection()
 	u, err := e.wireExpand(key, rawURL)
 	if err != nil {
 		return nil, err
 	}
-	h := c.httpHeader()
+	h := c.TokenHeader()
 	if err := e.addClientAuth(ctx, form, h); err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 
 // tokenGrant runs one grant at the token endpoint under policy p and parses
 // the answer.
-func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values) (*Token, error) {
+func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values) (*flows.Token, error) {
 	r, err := e.formRequest(ctx, "token endpoint", "token_url", tokenURL, form, true)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL strin
 // sentAt is the local time the request was sent; the expiry counts from it.
 // Text quoted from the body in errors goes through red, then Sanitize. red
 // may be nil.
-func parseTokenResponse(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*Token, error) {
+func parseTokenResponse(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*flows.Token, error) {
 	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
 	if err != nil {
 		return nil, err
@@ -289,7 +290,7 @@ func excerpt(red *redact.Redactor, body []byte) string {
 
 // oauthError returns the RFC 6749 §5.2 error in fields, if any, whatever the
 // status: some servers answer an error with HTTP 200.
-func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redactor) *ProviderError {
+func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redactor) *flows.ProviderError {
 	raw, ok := fields["error"]
 	if !ok || string(raw) == "null" {
 		return nil
@@ -322,7 +323,7 @@ func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redac
 
 // challengeError reads the RFC 6750 §3 WWW-Authenticate challenge of an
 // error status (error="invalid_token", error_description="…").
-func challengeError(status int, header http.Header, red *redact.Redactor) *ProviderError {
+func challengeError(status int, header http.Header, red *redact.Redactor) *flows.ProviderError {
 	if status < 400 {
 		return nil
 	}
@@ -386,8 +387,8 @@ func authParams(ch string) map[string]string {
 }
 
 // tokenFromFields builds a Token from a successful answer (RFC 6749 §5.1).
-func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, error) {
-	tok := &Token{ObtainedAt: sentAt}
+func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*flows.Token, error) {
+	tok := &flows.Token{ObtainedAt: sentAt}
 	var err error
 	if tok.AccessToken, err = stringField(f, "access_token"); err != nil {
 		return nil, err
@@ -452,7 +453,7 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*Token, er
 // A.13 do not allow (1*VSCHAR: printable ASCII). Such a token could not go in
 // an Authorization header, and its masked form would carry the characters
 // to the terminal.
-func checkTokenChars(tok *Token) error {
+func checkTokenChars(tok *flows.Token) error {
 	for _, f := range []struct{ name, v string }{{"access_token", tok.AccessToken}, {"refresh_token", tok.RefreshToken}} {
 		for i := 0; i < len(f.v); i++ {
 			if c := f.v[i]; c < 0x20 || c > 0x7e {

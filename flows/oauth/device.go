@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -7,19 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
-
-// DeviceAuth is a device authorization in progress (RFC 8628 §3.2): the
-// person enters UserCode at VerificationURI while tokentop polls.
-type DeviceAuth struct {
-	DeviceCode              string
-	UserCode                string
-	VerificationURI         string
-	VerificationURIComplete string // with the code in it; may be ""
-	ExpiresAt               time.Time
-	Interval                time.Duration // between polls (RFC 8628 §3.5)
-}
 
 // Device flow defaults and bounds (RFC 8628 §3.2: interval defaults to 5 s).
 const (
@@ -29,14 +19,14 @@ const (
 	deviceGrantType       = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
-// deviceAuth starts the device flow (RFC 8628 §3.1, §3.2) at device_url.
+// DeviceAuth starts the device flow (RFC 8628 §3.1, §3.2) at device_url.
 // The verification URI is shown to a person, so it must be https (or a
 // loopback URL) and is cleaned of anything that is not printable.
-func (e *endpoint) deviceAuth(ctx context.Context) (*DeviceAuth, error) {
-	if err := e.ensureDiscovered(ctx); err != nil {
+func (e *endpoint) DeviceAuth(ctx context.Context) (*flows.DeviceAuth, error) {
+	if err := e.Discover(ctx); err != nil {
 		return nil, err
 	}
-	c := e.c()
+	c := e.Connection()
 	form := url.Values{}
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
@@ -52,7 +42,7 @@ func (e *endpoint) deviceAuth(ctx context.Context) (*DeviceAuth, error) {
 	return parseDeviceAuth(resp, e.red)
 }
 
-func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*DeviceAuth, error) {
+func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*flows.DeviceAuth, error) {
 	f, err := decodeAnswer("device authorization endpoint", "device_url", resp.status, resp.header, resp.body, red)
 	if err != nil {
 		return nil, err
@@ -63,7 +53,7 @@ func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*DeviceAuth, err
 	if resp.status < 200 || resp.status > 299 {
 		return nil, fmt.Errorf("device authorization endpoint answered HTTP %d%s", resp.status, excerpt(red, resp.body))
 	}
-	da := &DeviceAuth{Interval: deviceDefaultInterval}
+	da := &flows.DeviceAuth{Interval: deviceDefaultInterval}
 	for _, m := range []struct {
 		key string
 		dst *string
@@ -126,23 +116,23 @@ func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*DeviceAuth, err
 	return da, nil
 }
 
-// devicePoll polls the token endpoint until the person approves, refuses or
+// DevicePoll polls the token endpoint until the person approves, refuses or
 // the code expires (RFC 8628 §3.4, §3.5): it waits Interval between
 // requests, adds 5 s on slow_down, keeps waiting on authorization_pending,
 // and backs off (doubling, up to a minute) when no answer comes. ctx ends it.
-func (e *endpoint) devicePoll(ctx context.Context, da *DeviceAuth) (*Token, error) {
+func (e *endpoint) DevicePoll(ctx context.Context, da *flows.DeviceAuth) (*flows.Token, error) {
 	if da == nil || da.DeviceCode == "" {
 		return nil, errors.New("no device authorization")
 	}
 	e.red.Add(da.DeviceCode)
-	c := e.c()
+	c := e.Connection()
 	interval := max(da.Interval, time.Second)
 	for {
 		if err := e.sleep(ctx, interval); err != nil {
 			return nil, err
 		}
 		if !da.ExpiresAt.IsZero() && !e.now().Before(da.ExpiresAt) {
-			return nil, &ProviderError{Code: "expired_token", Description: "the code was not entered in time", Hint: hints["expired_token"]}
+			return nil, &flows.ProviderError{Code: "expired_token", Description: "the code was not entered in time", Hint: hints["expired_token"]}
 		}
 		form := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.DeviceCode}}
 		tok, err := e.tokenGrant(ctx, noRetry, c.TokenURL, form)
@@ -152,8 +142,8 @@ func (e *endpoint) devicePoll(ctx context.Context, da *DeviceAuth) (*Token, erro
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		var pe *ProviderError
-		var na *noAnswerError
+		var pe *flows.ProviderError
+		var na *flows.NoAnswerError
 		switch {
 		case errors.As(err, &pe) && pe.Code == "authorization_pending":
 		case errors.As(err, &pe) && pe.Code == "slow_down":

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
@@ -64,8 +65,8 @@ func wantForm(t *testing.T, got url.Values, want map[string]string) {
 func TestGrantWireFormats(t *testing.T) {
 	type check func(t *testing.T, r seenRequest)
 	tests := map[string]struct {
-		conn    Connection
-		call    func(e *endpoint, tokenURL string) (*Token, error)
+		conn    flows.Connection
+		call    func(e *endpoint, tokenURL string) (*flows.Token, error)
 		answer  string
 		path    string
 		check   check
@@ -73,8 +74,8 @@ func TestGrantWireFormats(t *testing.T) {
 		life    time.Duration
 	}{
 		"aikido client_credentials basic": {
-			conn:   Connection{Provider: Aikido, ClientID: "AIK_CLIENT_1", ClientSecret: NewSecret("aik-secret-1"), ClientAuth: ClientAuthBasic},
-			call:   func(e *endpoint, _ string) (*Token, error) { return e.clientCredentials(context.Background()) },
+			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK_CLIENT_1", ClientSecret: flows.NewSecret("aik-secret-1"), ClientAuth: flows.ClientAuthBasic},
+			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -87,8 +88,8 @@ func TestGrantWireFormats(t *testing.T) {
 			life: time.Hour,
 		},
 		"aikido default auth is basic": {
-			conn:   Connection{Provider: Aikido, ClientID: "AIK", ClientSecret: NewSecret("aik-secret-2")},
-			call:   func(e *endpoint, _ string) (*Token, error) { return e.clientCredentials(context.Background()) },
+			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-2")},
+			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -102,9 +103,9 @@ func TestGrantWireFormats(t *testing.T) {
 			life: time.Hour,
 		},
 		"aikido code exchange basic": {
-			conn: Connection{Provider: Aikido, ClientID: "AIK", ClientSecret: NewSecret("aik-secret-3"), ClientAuth: ClientAuthBasic},
-			call: func(e *endpoint, u string) (*Token, error) {
-				return e.exchangeCode(context.Background(), u, "the-code-1", "http://127.0.0.1:5555/callback", "verifier-0123456789-0123456789-0123456789-xyz")
+			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-3"), ClientAuth: flows.ClientAuthBasic},
+			call: func(e *endpoint, u string) (*flows.Token, error) {
+				return e.ExchangeCode(context.Background(), u, "the-code-1", "http://127.0.0.1:5555/callback", "verifier-0123456789-0123456789-0123456789-xyz")
 			},
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600,"refresh_token":"aik-rt"}`,
 			path:   "/api/oauth/token",
@@ -118,9 +119,9 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aikido refresh basic keeps old refresh token": {
-			conn: Connection{Provider: Aikido, ClientID: "AIK", ClientSecret: NewSecret("aik-secret-4"), ClientAuth: ClientAuthBasic},
-			call: func(e *endpoint, _ string) (*Token, error) {
-				return e.refresh(context.Background(), "old-refresh-token")
+			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-4"), ClientAuth: flows.ClientAuthBasic},
+			call: func(e *endpoint, _ string) (*flows.Token, error) {
+				return e.Refresh(context.Background(), "old-refresh-token")
 			},
 			answer: `{"access_token":"aik-at2","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
@@ -134,9 +135,9 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aha code exchange body, no expiry": {
-			conn: Connection{Provider: Aha, ClientID: "a73bbb26", ClientSecret: NewSecret("467b9a301fedac"), ClientAuth: ClientAuthBody},
-			call: func(e *endpoint, u string) (*Token, error) {
-				return e.exchangeCode(context.Background(), u, "10dbffca01", "http://lvh.me/app_callback.html", "")
+			conn: flows.Connection{Provider: flows.Aha, ClientID: "a73bbb26", ClientSecret: flows.NewSecret("467b9a301fedac"), ClientAuth: flows.ClientAuthBody},
+			call: func(e *endpoint, u string) (*flows.Token, error) {
+				return e.ExchangeCode(context.Background(), u, "10dbffca01", "http://lvh.me/app_callback.html", "")
 			},
 			answer: `{"access_token":"1d08ddc8c781ca1a","token_type":"bearer"}`,
 			path:   "/oauth/token",
@@ -148,9 +149,9 @@ func TestGrantWireFormats(t *testing.T) {
 			},
 		},
 		"aerion password with tenant header": {
-			conn: Connection{Provider: Aerion, ClientID: "tokentop", ClientSecret: NewSecret("tokentop"), ClientAuth: ClientAuthBody, CompanyURL: "acme.aerion.app"},
-			call: func(e *endpoint, _ string) (*Token, error) {
-				return e.password(context.Background(), "me@example.com", "pa ss:w%rd&=")
+			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("tokentop"), ClientAuth: flows.ClientAuthBody, CompanyURL: "acme.aerion.app"},
+			call: func(e *endpoint, _ string) (*flows.Token, error) {
+				return e.Password(context.Background(), "me@example.com", "pa ss:w%rd&=")
 			},
 			answer: `{"access_token":"aer-at","token_type":"bearer","expires_in":3600,"refresh_token":"aer-rt"}`,
 			path:   "/oauth2/token",
@@ -164,8 +165,10 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aerion refresh carries tenant header": {
-			conn:   Connection{Provider: Aerion, ClientID: "tokentop", ClientSecret: NewSecret("tokentop"), CompanyURL: "acme.aerion.app", Headers: map[string]string{"X-Extra": "1"}},
-			call:   func(e *endpoint, _ string) (*Token, error) { return e.refresh(context.Background(), "aer-old-rt") },
+			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("tokentop"), CompanyURL: "acme.aerion.app", Headers: map[string]string{"X-Extra": "1"}},
+			call: func(e *endpoint, _ string) (*flows.Token, error) {
+				return e.Refresh(context.Background(), "aer-old-rt")
+			},
 			answer: `{"access_token":"aer-at2","token_type":"bearer","expires_in":3600,"refresh_token":"aer-rt2"}`,
 			path:   "/oauth2/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -181,9 +184,9 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"oauth2 params headers scopes": {
-			conn: Connection{Provider: OAuth2, ClientID: "cid", ClientSecret: NewSecret("oauth-secret"), ClientAuth: ClientAuthBody,
+			conn: flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("oauth-secret"), ClientAuth: flows.ClientAuthBody,
 				Scopes: []string{"read", "write"}, Params: map[string]string{"audience": "api://x", "grant_type": "evil"}, Headers: map[string]string{"X-Tenant": "t1"}},
-			call:   func(e *endpoint, _ string) (*Token, error) { return e.clientCredentials(context.Background()) },
+			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"o-at","token_type":"bearer","expires_in":"600","scope":"read"}`,
 			path:   "/token",
 			check: func(t *testing.T, r seenRequest) {
@@ -198,9 +201,9 @@ func TestGrantWireFormats(t *testing.T) {
 			life: 10 * time.Minute,
 		},
 		"public client sends client_id only": {
-			conn: Connection{Provider: OAuth2, ClientID: "public-app", ClientAuth: ClientAuthBasic},
-			call: func(e *endpoint, u string) (*Token, error) {
-				return e.exchangeCode(context.Background(), u, "code-9", "", "verifier-9")
+			conn: flows.Connection{Provider: flows.OAuth2, ClientID: "public-app", ClientAuth: flows.ClientAuthBasic},
+			call: func(e *endpoint, u string) (*flows.Token, error) {
+				return e.ExchangeCode(context.Background(), u, "code-9", "", "verifier-9")
 			},
 			answer: okToken,
 			path:   "/token",
@@ -262,8 +265,8 @@ func TestBasicAuthEncoding(t *testing.T) {
 		{"ünï", "🔑key/?#&="},
 	} {
 		srv := newRecorder(t, answer(200, okToken))
-		te := newTestEndpoint(t, &Connection{Provider: Aikido, ClientID: pair[0], ClientSecret: NewSecret(pair[1]), ClientAuth: ClientAuthBasic, TokenURL: srv.URL})
-		if _, err := te.clientCredentials(context.Background()); err != nil {
+		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aikido, ClientID: pair[0], ClientSecret: flows.NewSecret(pair[1]), ClientAuth: flows.ClientAuthBasic, TokenURL: srv.URL})
+		if _, err := te.ClientCredentials(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		id, sec, ok := basicAuth(t, srv.last(t))
@@ -278,22 +281,22 @@ func TestBasicAuthEncoding(t *testing.T) {
 
 func TestAuthorizeURL(t *testing.T) {
 	tests := map[string]struct {
-		conn                  Connection
+		conn                  flows.Connection
 		authURL, rt, verifier string
 		want                  map[string]string
 		absent                []string
 	}{
-		"aha code": {Connection{ClientID: "a73b"}, "https://acme.aha.io/oauth/authorize", "code", "",
+		"aha code": {flows.Connection{ClientID: "a73b"}, "https://acme.aha.io/oauth/authorize", "code", "",
 			map[string]string{"client_id": "a73b", "redirect_uri": "http://127.0.0.1:4000/cb", "response_type": "code", "state": "state-123"}, []string{"code_challenge", "scope"}},
-		"aha implicit": {Connection{ClientID: "a73b"}, "https://secure.aha.io/oauth/authorize", "token", "ignored-verifier",
+		"aha implicit": {flows.Connection{ClientID: "a73b"}, "https://secure.aha.io/oauth/authorize", "token", "ignored-verifier",
 			map[string]string{"response_type": "token", "state": "state-123"}, []string{"code_challenge", "code_challenge_method"}},
-		"pkce and scopes": {Connection{ClientID: "cid", Scopes: []string{"openid", "email"}}, "https://id.example/authorize?prompt=login", "code", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+		"pkce and scopes": {flows.Connection{ClientID: "cid", Scopes: []string{"openid", "email"}}, "https://id.example/authorize?prompt=login", "code", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
 			map[string]string{"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256", "scope": "openid email", "prompt": "login"}, nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEndpoint(t, &tc.conn)
-			raw := te.authorizeURL(tc.authURL, tc.rt, "http://127.0.0.1:4000/cb", "state-123", tc.verifier)
+			raw := te.AuthorizeURL(tc.authURL, tc.rt, "http://127.0.0.1:4000/cb", "state-123", tc.verifier)
 			u, err := url.Parse(raw)
 			if err != nil {
 				t.Fatal(err)
@@ -328,7 +331,7 @@ func TestTokenFromFragment(t *testing.T) {
 	}
 	v, _ = url.ParseQuery("error=access_denied&error_description=The+user+said+no%1B%5B2J")
 	_, err = tokenFromFragment(v, testNow)
-	var pe *ProviderError
+	var pe *flows.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "access_denied" || strings.ContainsRune(err.Error(), 0x1b) {
 		t.Errorf("error fragment: %v", err)
 	}
@@ -342,24 +345,24 @@ func TestTokenFromFragment(t *testing.T) {
 
 func TestProviderErrorFormat(t *testing.T) {
 	tests := map[string]struct {
-		e    ProviderError
+		e    flows.ProviderError
 		want string
 	}{
-		"code and description": {ProviderError{Status: 400, Code: "invalid_grant", Description: "refresh token expired"}, "invalid_grant: refresh token expired"},
-		"code only":            {ProviderError{Status: 400, Code: "invalid_grant"}, "invalid_grant"},
-		"no code":              {ProviderError{Status: 503, Description: "maintenance"}, "maintenance (HTTP 503)"},
-		"nothing":              {ProviderError{Status: 500}, "(HTTP 500)"},
+		"code and description": {flows.ProviderError{Status: 400, Code: "invalid_grant", Description: "refresh token expired"}, "invalid_grant: refresh token expired"},
+		"code only":            {flows.ProviderError{Status: 400, Code: "invalid_grant"}, "invalid_grant"},
+		"no code":              {flows.ProviderError{Status: 503, Description: "maintenance"}, "maintenance (HTTP 503)"},
+		"nothing":              {flows.ProviderError{Status: 500}, "(HTTP 500)"},
 	}
 	for name, tc := range tests {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
-	wrapped := errors.Join(errors.New("renewing"), &ProviderError{Code: "invalid_grant"})
-	if !IsInvalidGrant(wrapped) || IsInvalidGrant(&ProviderError{Code: "invalid_client"}) || IsInvalidGrant(nil) {
+	wrapped := errors.Join(errors.New("renewing"), &flows.ProviderError{Code: "invalid_grant"})
+	if !flows.IsInvalidGrant(wrapped) || flows.IsInvalidGrant(&flows.ProviderError{Code: "invalid_client"}) || flows.IsInvalidGrant(nil) {
 		t.Error("IsInvalidGrant")
 	}
-	if !errors.Is(&ProviderError{Code: "invalid_token"}, ErrInvalidToken) || errors.Is(&ProviderError{Code: "invalid_grant"}, ErrInvalidToken) {
+	if !errors.Is(&flows.ProviderError{Code: "invalid_token"}, flows.ErrInvalidToken) || errors.Is(&flows.ProviderError{Code: "invalid_grant"}, flows.ErrInvalidToken) {
 		t.Error("Is ErrInvalidToken")
 	}
 }

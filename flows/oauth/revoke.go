@@ -1,25 +1,26 @@
-package flows
+package oauth
 
 import (
 	"context"
 	"fmt"
 	"net/url"
+	"tokentop/flows"
 )
 
-// revoke asks the provider to forget a token (RFC 7009 §2.1): the refresh
+// Revoke asks the provider to forget a token (RFC 7009 §2.1): the refresh
 // token first, which revokes the whole grant and with it the access token
 // (§2.1: servers "SHOULD" do so), then the access token, for servers that
 // keep them apart. A connection without revoke_url (Amino says there is
-// nothing to revoke; Aha! and Aerion name no endpoint) returns nil: logging
+// nothing to Revoke; Aha! and Aerion name no endpoint) returns nil: logging
 // out there means deleting the stored tokens, which the caller does anyway.
 // Both tokens are attempted even if the first fails; both errors are kept.
-func (e *endpoint) revoke(ctx context.Context, tok *Token) error {
-	c := e.c()
-	if c.RevokeURL == "" && c.Provider == OAuth2 && c.Issuer != "" {
+func (e *endpoint) Revoke(ctx context.Context, tok *flows.Token) error {
+	c := e.Connection()
+	if c.RevokeURL == "" && c.Provider == flows.OAuth2 && c.Issuer != "" {
 		if err := e.discover(ctx); err != nil {
 			return err
 		}
-		c = e.c()
+		c = e.Connection()
 	}
 	if c.RevokeURL == "" || tok == nil {
 		return nil

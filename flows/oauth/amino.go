@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
@@ -30,7 +31,7 @@ type aminoRequest struct {
 }
 
 // aminoPassword signs in with username and password. Never retried.
-func (e *endpoint) aminoPassword(ctx context.Context, username, password string) (*Token, error) {
+func (e *endpoint) aminoPassword(ctx context.Context, username, password string) (*flows.Token, error) {
 	tok, err := e.aminoCall(ctx, noRetry, map[string]string{"username": username, "password": password})
 	if err != nil {
 		return nil, aminoHint(err, "check username and password")
@@ -42,20 +43,20 @@ func (e *endpoint) aminoPassword(ctx context.Context, username, password string)
 // endpoint supports besides the password. Amino answers a refused refresh
 // token with a JSON:API error, not invalid_grant; a 400, 401 or 403 is
 // reported as invalid_grant, so the Service knows only signing in again helps.
-func (e *endpoint) aminoRefresh(ctx context.Context, refreshToken string) (*Token, error) {
+func (e *endpoint) aminoRefresh(ctx context.Context, refreshToken string) (*flows.Token, error) {
 	tok, err := e.aminoCall(ctx, retryNoAnswer, map[string]string{"grant_type": "refresh_token", "refresh_token": refreshToken})
-	if pe, ok := err.(*ProviderError); ok && pe.Status >= 400 && pe.Status < 500 && pe.Status != http.StatusTooManyRequests {
+	if pe, ok := err.(*flows.ProviderError); ok && pe.Status >= 400 && pe.Status < 500 && pe.Status != http.StatusTooManyRequests {
 		desc := pe.Code
 		if pe.Description != "" && pe.Description != pe.Code {
 			desc = joinNonEmpty(": ", pe.Code, pe.Description)
 		}
-		return nil, &ProviderError{Status: pe.Status, Code: "invalid_grant", Description: desc, Hint: hints["invalid_grant"]}
+		return nil, &flows.ProviderError{Status: pe.Status, Code: "invalid_grant", Description: desc, Hint: hints["invalid_grant"]}
 	}
 	return tok, err
 }
 
-func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[string]string) (*Token, error) {
-	c := e.c()
+func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[string]string) (*flows.Token, error) {
+	c := e.Connection()
 	u, err := e.wireExpand("token_url", c.TokenURL)
 	if err != nil {
 		return nil, err
@@ -67,7 +68,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 	if err != nil {
 		return nil, fmt.Errorf("amino request: %w", err)
 	}
-	h := c.httpHeader()
+	h := c.TokenHeader()
 	h.Set("Content-Type", aminoMediaType)
 	h.Set("Accept", aminoMediaType)
 	resp, err := e.do(ctx, p, &wireRequest{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body, finish: true})
@@ -84,7 +85,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 
 // aminoHint adds a hint to a ProviderError that has none.
 func aminoHint(err error, hint string) error {
-	if pe, ok := err.(*ProviderError); ok && pe.Hint == "" {
+	if pe, ok := err.(*flows.ProviderError); ok && pe.Hint == "" {
 		pe.Hint = hint
 	}
 	return err
@@ -109,7 +110,7 @@ func joinNonEmpty(sep string, parts ...string) string {
 // claims. It is an absolute time on the server's clock, so it is moved onto
 // the local clock with the answer's Date header (see absoluteExpiry).
 // user_id, user_profile_id and login_timestamp are kept in Extra.
-func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*Token, error) {
+func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*flows.Token, error) {
 	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
 	if err != nil {
 		return nil, err
@@ -153,7 +154,7 @@ func parseAmino(status int, header http.Header, body []byte, sentAt time.Time, r
 		return nil, fmt.Errorf("amino answer: data has type %q, expected %s", redact.Clean(red, it.Type, 40), aminoType)
 	}
 	a := it.Attributes
-	tok := &Token{ObtainedAt: sentAt, TokenType: "Bearer"}
+	tok := &flows.Token{ObtainedAt: sentAt, TokenType: "Bearer"}
 	if tok.AccessToken, err = stringField(a, "access_token"); err != nil {
 		return nil, err
 	}

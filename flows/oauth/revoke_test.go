@@ -1,40 +1,41 @@
-package flows
+package oauth
 
 import (
 	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"tokentop/flows"
 )
 
 func TestRevoke(t *testing.T) {
 	tests := map[string]struct {
 		handler func(http.ResponseWriter, *http.Request, []byte)
-		tok     Token
+		tok     flows.Token
 		hints   []string
 		err     string
 	}{
-		"refresh then access": {answer(200, ``), Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, ""},
-		"access only":         {answer(200, ``), Token{AccessToken: "access-token-1"}, []string{"access_token"}, ""},
+		"refresh then access": {answer(200, ``), flows.Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, ""},
+		"access only":         {answer(200, ``), flows.Token{AccessToken: "access-token-1"}, []string{"access_token"}, ""},
 		"unsupported access token type is fine": {func(w http.ResponseWriter, r *http.Request, b []byte) {
 			if strings.Contains(string(b), "hint=access_token") {
 				answer(400, `{"error":"unsupported_token_type"}`)(w, r, b)
 				return
 			}
 			w.WriteHeader(200)
-		}, Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, ""},
-		"failure of both reported": {answer(503, `{"error":"temporarily_unavailable"}`), Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, "revoking the refresh_token: temporarily_unavailable"},
+		}, flows.Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, ""},
+		"failure of both reported": {answer(503, `{"error":"temporarily_unavailable"}`), flows.Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, "revoking the refresh_token: temporarily_unavailable"},
 		"echo redacted": {func(w http.ResponseWriter, r *http.Request, b []byte) {
 			w.WriteHeader(500)
 			r.Header.Write(w)
 			w.Write(b)
-		}, Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, "HTTP 500"},
+		}, flows.Token{AccessToken: "access-token-1", RefreshToken: "refresh-token-1"}, []string{"refresh_token", "access_token"}, "HTTP 500"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, tc.handler)
-			te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "cid", ClientSecret: NewSecret("revoke-secret"), ClientAuth: ClientAuthBasic, RevokeURL: srv.URL + "/revoke"})
-			err := te.revoke(context.Background(), &tc.tok)
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("revoke-secret"), ClientAuth: flows.ClientAuthBasic, RevokeURL: srv.URL + "/revoke"})
+			err := te.Revoke(context.Background(), &tc.tok)
 			reqs := srv.requests()
 			if len(reqs) != len(tc.hints) {
 				t.Fatalf("%d requests, want %d", len(reqs), len(tc.hints))
@@ -68,8 +69,8 @@ func TestRevoke(t *testing.T) {
 }
 
 func TestRevokeWithoutURL(t *testing.T) {
-	te := newTestEndpoint(t, &Connection{Provider: Amino})
-	if err := te.revoke(context.Background(), &Token{AccessToken: "a", RefreshToken: "r"}); err != nil {
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Amino})
+	if err := te.Revoke(context.Background(), &flows.Token{AccessToken: "a", RefreshToken: "r"}); err != nil {
 		t.Fatal(err)
 	}
 }

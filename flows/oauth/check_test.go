@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"tokentop/flows"
 )
 
 func TestCheck(t *testing.T) {
@@ -38,8 +39,8 @@ func TestCheck(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, tc.handler)
-			te := newTestEndpoint(t, &Connection{Provider: OAuth2, CheckURL: srv.URL + "/me"})
-			ck, err := te.check(context.Background(), &Token{AccessToken: "bearer-value-1"})
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, CheckURL: srv.URL + "/me"})
+			ck, err := te.Check(context.Background(), &flows.Token{AccessToken: "bearer-value-1"})
 			if ck == nil {
 				t.Fatalf("no Check, err %v", err)
 			}
@@ -51,7 +52,7 @@ func TestCheck(t *testing.T) {
 				t.Errorf("check %+v", *ck)
 			}
 			checkOneLine(t, ck.Err)
-			if errors.Is(err, ErrInvalidToken) != tc.invalid {
+			if errors.Is(err, flows.ErrInvalidToken) != tc.invalid {
 				t.Errorf("err %v: invalid token = %v", err, !tc.invalid)
 			}
 			if (err != nil) != (tc.invalid || tc.noAnswer) {

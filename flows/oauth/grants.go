@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -6,18 +6,19 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"tokentop/flows"
 
 	"golang.org/x/oauth2"
 )
 
-// clientCredentials runs the client credentials grant (RFC 6749 §4.4; Aikido
+// ClientCredentials runs the client credentials grant (RFC 6749 §4.4; Aikido
 // for its own workspace, with HTTP Basic client auth). It is idempotent, so
 // it is retried on no answer, 5xx and 429 (at most maxAttempts).
-func (e *endpoint) clientCredentials(ctx context.Context) (*Token, error) {
-	if err := e.ensureDiscovered(ctx); err != nil {
+func (e *endpoint) ClientCredentials(ctx context.Context) (*flows.Token, error) {
+	if err := e.Discover(ctx); err != nil {
 		return nil, err
 	}
-	c := e.c()
+	c := e.Connection()
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
@@ -25,17 +26,17 @@ func (e *endpoint) clientCredentials(ctx context.Context) (*Token, error) {
 	return e.tokenGrant(ctx, retryIdempotent, c.TokenURL, form)
 }
 
-// password runs the resource owner password grant (RFC 6749 §4.3): the
+// Password runs the resource owner Password grant (RFC 6749 §4.3): the
 // Aerion form with its companyurl tenant header, or Amino's JSON:API
 // request. Never retried: a second attempt could count twice against an
 // account lockout.
-func (e *endpoint) password(ctx context.Context, username, password string) (*Token, error) {
-	if err := e.ensureDiscovered(ctx); err != nil {
+func (e *endpoint) Password(ctx context.Context, username, password string) (*flows.Token, error) {
+	if err := e.Discover(ctx); err != nil {
 		return nil, err
 	}
 	e.red.Add(password)
-	c := e.c()
-	if c.Provider == Amino {
+	c := e.Connection()
+	if c.Provider == flows.Amino {
 		return e.aminoPassword(ctx, username, password)
 	}
 	form := url.Values{
@@ -49,24 +50,24 @@ func (e *endpoint) password(ctx context.Context, username, password string) (*To
 	return e.tokenGrant(ctx, noRetry, c.TokenURL, form)
 }
 
-// refresh renews with a refresh token (RFC 6749 §6; Amino's JSON:API
-// variant). When the answer carries no refresh token the old one stays
+// Refresh renews with a Refresh token (RFC 6749 §6; Amino's JSON:API
+// variant). When the answer carries no Refresh token the old one stays
 // (RFC 6749 §6: the server may keep it). It is sent again once, only when no
 // answer came; a second silence means the server may have rotated the
-// refresh token while we could not hear it (RFC 9700 §4.14.2), so the
+// Refresh token while we could not hear it (RFC 9700 §4.14.2), so the
 // error wraps ErrSignInRequired. invalid_grant is never retried.
-func (e *endpoint) refresh(ctx context.Context, refreshToken string) (*Token, error) {
+func (e *endpoint) Refresh(ctx context.Context, refreshToken string) (*flows.Token, error) {
 	if refreshToken == "" {
-		return nil, fmt.Errorf("no refresh token: %w", ErrSignInRequired)
+		return nil, fmt.Errorf("no refresh token: %w", flows.ErrSignInRequired)
 	}
-	if err := e.ensureDiscovered(ctx); err != nil {
+	if err := e.Discover(ctx); err != nil {
 		return nil, err
 	}
 	e.red.Add(refreshToken)
-	c := e.c()
-	var tok *Token
+	c := e.Connection()
+	var tok *flows.Token
 	var err error
-	if c.Provider == Amino {
+	if c.Provider == flows.Amino {
 		tok, err = e.aminoRefresh(ctx, refreshToken)
 	} else {
 		form := url.Values{
@@ -84,13 +85,13 @@ func (e *endpoint) refresh(ctx context.Context, refreshToken string) (*Token, er
 	return tok, nil
 }
 
-// exchangeCode redeems an authorization code (RFC 6749 §4.1.3) at tokenURL,
+// ExchangeCode redeems an authorization code (RFC 6749 §4.1.3) at tokenURL,
 // already expanded by the caller (Aha!'s per-account host). verifier is the
 // PKCE code_verifier (RFC 7636 §4.5), "" when PKCE is off. Aha! gets exactly
 // client_id, client_secret, code, grant_type and redirect_uri in the body;
 // Aikido gets Basic auth. Never retried: a code is single-use (RFC 6749
 // §4.1.2), and a second use may revoke what the first one issued.
-func (e *endpoint) exchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier string) (*Token, error) {
+func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier string) (*flows.Token, error) {
 	e.red.Add(code, verifier)
 	form := url.Values{
 		"grant_type":   {"authorization_code"},
@@ -106,13 +107,13 @@ func (e *endpoint) exchangeCode(ctx context.Context, tokenURL, code, redirectURI
 	return e.tokenGrant(ctx, noRetry, tokenURL, form)
 }
 
-// authorizeURL builds the authorization request (RFC 6749 §4.1.1 with
+// AuthorizeURL builds the authorization request (RFC 6749 §4.1.1 with
 // responseType "code", §4.2.1 with "token") with x/oauth2. authURL is
 // already expanded. A non-empty verifier adds the S256 challenge (RFC 7636
 // §4.3; RFC 9700 §2.1.1 recommends PKCE for every code flow); the implicit
 // grant has no code and so no PKCE.
-func (e *endpoint) authorizeURL(authURL, responseType, redirectURI, state, verifier string) string {
-	c := e.c()
+func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verifier string) string {
+	c := e.Connection()
 	e.red.Add(verifier)
 	cfg := oauth2.Config{
 		ClientID:    c.ClientID,
@@ -135,18 +136,32 @@ func (e *endpoint) authorizeURL(authURL, responseType, redirectURI, state, verif
 // An error redirect (§4.2.2.1) becomes a ProviderError. Aha!'s
 // account_subdomain goes to Extra. now stands for the send time: the
 // redirect is read as it arrives.
-func tokenFromFragment(v url.Values, now time.Time) (*Token, error) {
+func tokenFromFragment(v url.Values, now time.Time) (*flows.Token, error) {
+	return implicitToken(v, now)
+}
+
+// ImplicitToken reads the token of an implicit-grant redirect, as
+// tokenFromFragment does, at the client's clock.
+func (e *endpoint) ImplicitToken(v url.Values) (*flows.Token, error) {
+	tok, err := tokenFromFragment(v, e.now())
+	if err == nil {
+		e.red.Add(tok.AccessToken)
+	}
+	return tok, err
+}
+
+func implicitToken(v url.Values, now time.Time) (*flows.Token, error) {
 	if code := v.Get("error"); code != "" {
 		return nil, newProviderError(0, code, v.Get("error_description"), nil)
 	}
 	return tokenFromFields(valuesToFields(v), now)
 }
 
-// ensureDiscovered runs OpenID Connect discovery first when a generic
+// Discover runs OpenID Connect discovery first when a generic
 // provider names an issuer and its token_url is still unknown.
-func (e *endpoint) ensureDiscovered(ctx context.Context) error {
-	c := e.c()
-	if c.Provider == OAuth2 && c.Issuer != "" && c.TokenURL == "" {
+func (e *endpoint) Discover(ctx context.Context) error {
+	c := e.Connection()
+	if c.Provider == flows.OAuth2 && c.Issuer != "" && c.TokenURL == "" {
 		return e.discover(ctx)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
@@ -105,7 +106,7 @@ func (te *testEndpoint) slept() []time.Duration {
 	return append([]time.Duration(nil), te.sleeps...)
 }
 
-func newTestEndpoint(t *testing.T, c *Connection) *testEndpoint {
+func newTestEndpoint(t *testing.T, c *flows.Connection) *testEndpoint {
 	t.Helper()
 	red := redact.New()
 	te := &testEndpoint{logBuf: &bytes.Buffer{}}
@@ -146,7 +147,7 @@ func assertNoSecrets(t *testing.T, what, s string, secrets ...string) {
 }
 
 func TestNewHTTPClientSettings(t *testing.T) {
-	hc, err := newHTTPClient(&Connection{})
+	hc, err := newHTTPClient(&flows.Connection{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,12 +161,12 @@ func TestNewHTTPClientSettings(t *testing.T) {
 	if hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 		t.Error("redirects are followed")
 	}
-	if _, err := newHTTPClient(&Connection{CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil || !strings.Contains(err.Error(), "ca_file") {
+	if _, err := newHTTPClient(&flows.Connection{CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil || !strings.Contains(err.Error(), "ca_file") {
 		t.Errorf("missing ca_file: %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	os.WriteFile(bad, []byte("not a certificate"), 0o600)
-	if _, err := newHTTPClient(&Connection{CAFile: bad}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := newHTTPClient(&flows.Connection{CAFile: bad}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("bad ca_file: %v", err)
 	}
 }
@@ -178,8 +179,8 @@ func TestTokenRedirectNotFollowed(t *testing.T) {
 		src := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 			http.Redirect(w, r, elsewhere.URL+"/steal", code)
 		})
-		te := newTestEndpoint(t, &Connection{Provider: Aerion, ClientID: "tokentop", ClientSecret: NewSecret("client-secret-redirect"), TokenURL: src.URL + "/oauth2/token"})
-		_, err := te.password(context.Background(), "me@example.com", "password-redirect")
+		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("client-secret-redirect"), TokenURL: src.URL + "/oauth2/token"})
+		_, err := te.Password(context.Background(), "me@example.com", "password-redirect")
 		if err == nil || !strings.Contains(err.Error(), "token endpoint redirected to another location (HTTP ") || !strings.Contains(err.Error(), "not followed") {
 			t.Errorf("%d: err = %v", code, err)
 		}
@@ -193,20 +194,20 @@ func TestTokenRedirectNotFollowed(t *testing.T) {
 }
 
 func TestRefusePlainHTTP(t *testing.T) {
-	te := newTestEndpoint(t, &Connection{ClientID: "id", ClientSecret: NewSecret("secret-value"), TokenURL: "http://auth.example.com/token"})
-	_, err := te.clientCredentials(context.Background())
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: flows.NewSecret("secret-value"), TokenURL: "http://auth.example.com/token"})
+	_, err := te.ClientCredentials(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "plain http") {
 		t.Fatalf("err = %v", err)
 	}
 	for _, u := range []string{"ftp://x/y", "https:///nohost", "javascript:alert(1)"} {
 		te.conn.TokenURL = u
-		if _, err := te.clientCredentials(context.Background()); err == nil {
+		if _, err := te.ClientCredentials(context.Background()); err == nil {
 			t.Errorf("%s accepted", u)
 		}
 	}
 	for host, ok := range map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "127.1.2.3": true, "example.com": false, "10.0.0.1": false, "localhost.example.com": false} {
-		if isLoopbackHost(host) != ok {
-			t.Errorf("isLoopbackHost(%s) != %v", host, ok)
+		if flows.IsLoopbackHost(host) != ok {
+			t.Errorf("flows.IsLoopbackHost(%s) != %v", host, ok)
 		}
 	}
 }
@@ -227,21 +228,21 @@ func TestTLSErrors(t *testing.T) {
 	}
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	tests := map[string]struct {
-		conn Connection
+		conn flows.Connection
 		url  string
 		err  string
 	}{
-		"unknown authority": {Connection{}, srv.URL, "certificate signed by unknown authority: set ca_file"},
-		"ca_file":           {Connection{CAFile: caFile}, srv.URL, ""},
-		"insecure":          {Connection{InsecureSkipVerify: true}, srv.URL, ""},
-		"wrong host":        {Connection{CAFile: caFile}, "https://localhost:" + strconv.Itoa(port), "not valid for this host name"},
+		"unknown authority": {flows.Connection{}, srv.URL, "certificate signed by unknown authority: set ca_file"},
+		"ca_file":           {flows.Connection{CAFile: caFile}, srv.URL, ""},
+		"insecure":          {flows.Connection{InsecureSkipVerify: true}, srv.URL, ""},
+		"wrong host":        {flows.Connection{CAFile: caFile}, "https://localhost:" + strconv.Itoa(port), "not valid for this host name"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := tc.conn
-			c.ClientID, c.ClientSecret, c.TokenURL = "id", NewSecret("secret-value"), tc.url+"/token"
+			c.ClientID, c.ClientSecret, c.TokenURL = "id", flows.NewSecret("secret-value"), tc.url+"/token"
 			te := newTestEndpoint(t, &c)
-			tok, err := te.clientCredentials(context.Background())
+			tok, err := te.ClientCredentials(context.Background())
 			if tc.err == "" {
 				if err != nil || tok.AccessToken != "new-access-token" {
 					t.Fatalf("tok %v err %v", tok, err)
@@ -283,8 +284,8 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	defer srv.Close()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	te := newTestEndpoint(t, &Connection{ClientID: "id", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL + "/token", CAFile: caFile})
-	_, err = te.clientCredentials(context.Background())
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL + "/token", CAFile: caFile})
+	_, err = te.ClientCredentials(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "certificate has expired") {
 		t.Fatalf("err = %v", err)
 	}
@@ -316,10 +317,10 @@ func TestSlowServerBounded(t *testing.T) {
 			}
 		}
 	})
-	te := newTestEndpoint(t, &Connection{Provider: Aerion, ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL})
 	te.timeout = 200 * time.Millisecond
 	start := time.Now()
-	_, err := te.password(context.Background(), "u", "password-value")
+	_, err := te.Password(context.Background(), "u", "password-value")
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("err = %v", err)
 	}
@@ -344,11 +345,11 @@ func TestCancelEndsCall(t *testing.T) {
 		case <-release:
 		}
 	})
-	te := newTestEndpoint(t, &Connection{ClientID: "c", TokenURL: srv.URL, CheckURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "c", TokenURL: srv.URL, CheckURL: srv.URL})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := te.check(ctx, &Token{AccessToken: "access-token-x"})
+		_, err := te.Check(ctx, &flows.Token{AccessToken: "access-token-x"})
 		done <- err
 	}()
 	<-arrived
@@ -405,12 +406,12 @@ func silentTLS(t *testing.T) string {
 func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
 	url := silentTLS(t)
 	calls := map[string]func(e *endpoint, ctx context.Context) error{
-		"client_credentials": func(e *endpoint, ctx context.Context) error { _, err := e.clientCredentials(ctx); return err },
-		"refresh":            func(e *endpoint, ctx context.Context) error { _, err := e.refresh(ctx, "refresh-token-x"); return err },
+		"client_credentials": func(e *endpoint, ctx context.Context) error { _, err := e.ClientCredentials(ctx); return err },
+		"refresh":            func(e *endpoint, ctx context.Context) error { _, err := e.Refresh(ctx, "refresh-token-x"); return err },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			te := newTestEndpoint(t, &Connection{ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: url})
+			te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: url})
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			done := make(chan error, 1)
@@ -420,8 +421,8 @@ func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
 				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Fatalf("err = %v", err)
 				}
-				var na *noAnswerError
-				if !errors.As(err, &na) || na.sent {
+				var na *flows.NoAnswerError
+				if !errors.As(err, &na) || na.Sent {
 					t.Fatalf("err = %v: want a request that was not sent", err)
 				}
 			case <-time.After(10 * time.Second):
@@ -438,12 +439,14 @@ func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
 // caller's cancellation no longer stops it: the answer the provider sends is
 // read and returned, since the refresh token it carried may be spent.
 func TestCancelAfterSendIsAnswered(t *testing.T) {
-	calls := map[string]func(e *endpoint, ctx context.Context) (*Token, error){
-		"client_credentials": func(e *endpoint, ctx context.Context) (*Token, error) { return e.clientCredentials(ctx) },
-		"refresh":            func(e *endpoint, ctx context.Context) (*Token, error) { return e.refresh(ctx, "refresh-token-x") },
-		"password":           func(e *endpoint, ctx context.Context) (*Token, error) { return e.password(ctx, "u", "password-x") },
-		"code": func(e *endpoint, ctx context.Context) (*Token, error) {
-			return e.exchangeCode(ctx, e.c().TokenURL, "code-x", "http://127.0.0.1:1/cb", "")
+	calls := map[string]func(e *endpoint, ctx context.Context) (*flows.Token, error){
+		"client_credentials": func(e *endpoint, ctx context.Context) (*flows.Token, error) { return e.ClientCredentials(ctx) },
+		"refresh":            func(e *endpoint, ctx context.Context) (*flows.Token, error) { return e.Refresh(ctx, "refresh-token-x") },
+		"password": func(e *endpoint, ctx context.Context) (*flows.Token, error) {
+			return e.Password(ctx, "u", "password-x")
+		},
+		"code": func(e *endpoint, ctx context.Context) (*flows.Token, error) {
+			return e.ExchangeCode(ctx, e.Connection().TokenURL, "code-x", "http://127.0.0.1:1/cb", "")
 		},
 	}
 	for name, call := range calls {
@@ -456,10 +459,10 @@ func TestCancelAfterSendIsAnswered(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				io.WriteString(w, okToken)
 			})
-			te := newTestEndpoint(t, &Connection{ClientID: "c", TokenURL: srv.URL + "/token"})
+			te := newTestEndpoint(t, &flows.Connection{ClientID: "c", TokenURL: srv.URL + "/token"})
 			ctx, cancel := context.WithCancel(context.Background())
 			type result struct {
-				tok *Token
+				tok *flows.Token
 				err error
 			}
 			done := make(chan result, 1)
@@ -488,8 +491,8 @@ func TestResponseTooLarge(t *testing.T) {
 			io.WriteString(w, chunk)
 		}
 	})
-	te := newTestEndpoint(t, &Connection{Provider: Aerion, ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL})
-	_, err := te.password(context.Background(), "u", "password-value")
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL})
+	_, err := te.Password(context.Background(), "u", "password-value")
 	if err == nil || !strings.Contains(err.Error(), "response too large") {
 		t.Fatalf("err = %v", err)
 	}
@@ -508,25 +511,25 @@ func TestErrorEchoRedacted(t *testing.T) {
 		r.Header.Write(w)
 	}
 	secrets := []string{"client-secret:%+ 42", "user-password-42", "refresh-token-42", "auth-code-42", "pkce-verifier-42-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
-	for _, auth := range []ClientAuth{ClientAuthBasic, ClientAuthBody} {
+	for _, auth := range []flows.ClientAuth{flows.ClientAuthBasic, flows.ClientAuthBody} {
 		srv := newRecorder(t, echo)
-		conn := &Connection{Provider: OAuth2, ClientID: "client-id", ClientSecret: NewSecret(secrets[0]), ClientAuth: auth, TokenURL: srv.URL}
+		conn := &flows.Connection{Provider: flows.OAuth2, ClientID: "client-id", ClientSecret: flows.NewSecret(secrets[0]), ClientAuth: auth, TokenURL: srv.URL}
 		te := newTestEndpoint(t, conn)
 		var errs []error
-		_, err := te.clientCredentials(context.Background())
+		_, err := te.ClientCredentials(context.Background())
 		errs = append(errs, err)
-		_, err = te.refresh(context.Background(), secrets[2])
+		_, err = te.Refresh(context.Background(), secrets[2])
 		errs = append(errs, err)
-		_, err = te.exchangeCode(context.Background(), srv.URL, secrets[3], "http://127.0.0.1:1234/cb", secrets[4])
+		_, err = te.ExchangeCode(context.Background(), srv.URL, secrets[3], "http://127.0.0.1:1234/cb", secrets[4])
 		errs = append(errs, err)
 		conn2 := *conn
-		conn2.Provider = Aerion
-		_, err = newTestEndpoint(t, &conn2).password(context.Background(), "me", secrets[1])
+		conn2.Provider = flows.Aerion
+		_, err = newTestEndpoint(t, &conn2).Password(context.Background(), "me", secrets[1])
 		errs = append(errs, err)
 		conn3 := *conn
-		conn3.Provider = Amino
+		conn3.Provider = flows.Amino
 		te3 := newTestEndpoint(t, &conn3)
-		_, err = te3.password(context.Background(), "me", secrets[1])
+		_, err = te3.Password(context.Background(), "me", secrets[1])
 		errs = append(errs, err)
 		for _, err := range errs {
 			if err == nil {
@@ -552,15 +555,15 @@ func TestErrorEchoRedacted(t *testing.T) {
 // status and latency, and never a secret.
 func TestDebugLogNoSecrets(t *testing.T) {
 	srv := newRecorder(t, answer(200, `{"access_token":"sentinel-access-token","refresh_token":"sentinel-refresh-token","token_type":"bearer","expires_in":60}`))
-	te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "cid", ClientSecret: NewSecret("sentinel-client-secret"), TokenURL: srv.URL + "/token?tenant=sentinel-query", CheckURL: srv.URL + "/me"})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("sentinel-client-secret"), TokenURL: srv.URL + "/token?tenant=sentinel-query", CheckURL: srv.URL + "/me"})
 	ctx := context.Background()
-	if _, err := te.clientCredentials(ctx); err != nil {
+	if _, err := te.ClientCredentials(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := te.refresh(ctx, "sentinel-old-refresh"); err != nil {
+	if _, err := te.Refresh(ctx, "sentinel-old-refresh"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := te.check(ctx, &Token{AccessToken: "sentinel-access-token"}); err != nil {
+	if _, err := te.Check(ctx, &flows.Token{AccessToken: "sentinel-access-token"}); err != nil {
 		t.Fatal(err)
 	}
 	out := te.logBuf.String()
@@ -605,15 +608,15 @@ func hangup(w http.ResponseWriter, _ *http.Request, _ []byte) {
 // exchange never.
 func TestRetries(t *testing.T) {
 	type call func(e *endpoint) error
-	cc := func(e *endpoint) error { _, err := e.clientCredentials(context.Background()); return err }
-	pw := func(e *endpoint) error { _, err := e.password(context.Background(), "u", "password-value"); return err }
+	cc := func(e *endpoint) error { _, err := e.ClientCredentials(context.Background()); return err }
+	pw := func(e *endpoint) error { _, err := e.Password(context.Background(), "u", "password-value"); return err }
 	code := func(e *endpoint) error {
-		_, err := e.exchangeCode(context.Background(), e.conn.TokenURL, "code-value", "http://127.0.0.1/cb", "")
+		_, err := e.ExchangeCode(context.Background(), e.conn.TokenURL, "code-value", "http://127.0.0.1/cb", "")
 		return err
 	}
-	rf := func(e *endpoint) error { _, err := e.refresh(context.Background(), "refresh-value"); return err }
+	rf := func(e *endpoint) error { _, err := e.Refresh(context.Background(), "refresh-value"); return err }
 	chk := func(e *endpoint) error {
-		ck, err := e.check(context.Background(), &Token{AccessToken: "access-value"})
+		ck, err := e.Check(context.Background(), &flows.Token{AccessToken: "access-value"})
 		if err == nil && !ck.OK() {
 			return errors.New(ck.Err)
 		}
@@ -667,7 +670,7 @@ func TestRetries(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, tc.handler)
-			te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "c", ClientSecret: NewSecret("secret-value"), TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
 			err := tc.call(te.endpoint)
 			if n := len(srv.requests()); n != tc.requests {
 				t.Errorf("%d requests, want %d", n, tc.requests)
@@ -684,10 +687,10 @@ func TestRetries(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Fatalf("err = %v, want %q", err, tc.err)
 			}
-			if errors.Is(err, ErrSignInRequired) != tc.signIn {
+			if errors.Is(err, flows.ErrSignInRequired) != tc.signIn {
 				t.Errorf("errors.Is(ErrSignInRequired) = %v", !tc.signIn)
 			}
-			if strings.Contains(tc.err, "invalid_grant") && !IsInvalidGrant(err) {
+			if strings.Contains(tc.err, "invalid_grant") && !flows.IsInvalidGrant(err) {
 				t.Errorf("IsInvalidGrant false for %v", err)
 			}
 		})
@@ -717,10 +720,10 @@ func TestRefreshTimeoutTwice(t *testing.T) {
 		case <-release:
 		}
 	})
-	te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "c", TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", TokenURL: srv.URL})
 	te.timeout = 100 * time.Millisecond
-	_, err := te.refresh(context.Background(), "refresh-value")
-	if !errors.Is(err, ErrSignInRequired) || !strings.Contains(err.Error(), "sent twice and never answered (timed out)") {
+	_, err := te.Refresh(context.Background(), "refresh-value")
+	if !errors.Is(err, flows.ErrSignInRequired) || !strings.Contains(err.Error(), "sent twice and never answered (timed out)") {
 		t.Fatalf("err = %v", err)
 	}
 	if n := len(srv.requests()); n != 2 {
@@ -741,7 +744,7 @@ func TestWireExpand(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			e := &endpoint{conn: &Connection{Subdomain: tc.sub}}
+			e := &endpoint{conn: &flows.Connection{Subdomain: tc.sub}}
 			got, err := e.wireExpand("token_url", tc.url)
 			if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 				t.Errorf("wireExpand = %q, %v", got, err)
@@ -752,8 +755,8 @@ func TestWireExpand(t *testing.T) {
 
 func TestClientSecretErrorNamesKey(t *testing.T) {
 	srv := newRecorder(t, answer(200, okToken))
-	te := newTestEndpoint(t, &Connection{ClientID: "c", ClientSecret: NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL})
-	_, err := te.clientCredentials(context.Background())
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: flows.NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL})
+	_, err := te.ClientCredentials(context.Background())
 	if err == nil || err.Error() != "client_secret: environment variable TOKENTOP_TEST_UNSET_SECRET is not set" {
 		t.Fatalf("err = %v", err)
 	}
@@ -774,15 +777,15 @@ func TestSecretResolvedOnlyWhenNeeded(t *testing.T) {
 		w.Header().Set("Content-Type", aminoMediaType)
 		io.WriteString(w, aminoDoc(`"access_token":"amino-at","expires_at_timestamp":`+strconv.FormatInt(time.Now().Unix()+600, 10)))
 	})
-	c := &Connection{Provider: Amino, ClientSecret: NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
+	c := &flows.Connection{Provider: flows.Amino, ClientSecret: flows.NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
 	e, err := newEndpoint(c, func() time.Time { return testNow }, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.password(context.Background(), "u", "password-value"); err != nil {
+	if _, err := e.Password(context.Background(), "u", "password-value"); err != nil {
 		t.Fatal(err)
 	}
-	if ck, err := e.check(context.Background(), &Token{AccessToken: "amino-at"}); err != nil || !ck.OK() {
+	if ck, err := e.Check(context.Background(), &flows.Token{AccessToken: "amino-at"}); err != nil || !ck.OK() {
 		t.Fatalf("check %v %v", ck, err)
 	}
 }

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows"
 )
 
 // aminoDoc is an Amino answer with the given attributes.
@@ -67,7 +68,7 @@ func TestParseAmino(t *testing.T) {
 				}
 				checkOneLine(t, err.Error())
 				if tc.code != "" {
-					var pe *ProviderError
+					var pe *flows.ProviderError
 					if !errors.As(err, &pe) || pe.Code != tc.code {
 						t.Errorf("not ProviderError %q: %#v", tc.code, err)
 					}
@@ -114,9 +115,9 @@ func TestAminoWire(t *testing.T) {
 		w.WriteHeader(status)
 		w.Write([]byte(reply))
 	})
-	te := newTestEndpoint(t, &Connection{Provider: Amino, TokenURL: srv.URL + "/api/auth/v1/access_tokens", Headers: map[string]string{"X-Client": "tt"}})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Amino, TokenURL: srv.URL + "/api/auth/v1/access_tokens", Headers: map[string]string{"X-Client": "tt"}})
 	reply = aminoDoc(`"login_timestamp":1538126476,"user_id":1234,"access_token":"amino-at-1","expires_at_timestamp":1538130076,"refresh_token":"amino-rt-1"`)
-	tok, err := te.password(context.Background(), "user@example.com", `pa"ss\word<>`)
+	tok, err := te.Password(context.Background(), "user@example.com", `pa"ss\word<>`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestAminoWire(t *testing.T) {
 	}
 
 	reply = aminoDoc(`"login_timestamp":1538126476,"access_token":"amino-at-2","expires_at_timestamp":1538130076`)
-	tok, err = te.refresh(context.Background(), "amino-rt-1")
+	tok, err = te.Refresh(context.Background(), "amino-rt-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,13 +152,13 @@ func TestAminoWire(t *testing.T) {
 	}
 
 	status, reply = 401, `{"errors":[{"status":"401","code":"token_expired","title":"Unauthorized","detail":"Refresh token expired"}]}`
-	_, err = te.refresh(context.Background(), "amino-rt-1")
-	if !IsInvalidGrant(err) || !strings.Contains(err.Error(), "token_expired") {
+	_, err = te.Refresh(context.Background(), "amino-rt-1")
+	if !flows.IsInvalidGrant(err) || !strings.Contains(err.Error(), "token_expired") {
 		t.Errorf("refused refresh: %v", err)
 	}
-	_, err = te.password(context.Background(), "user@example.com", "wrong-password")
-	var pe *ProviderError
-	if !errors.As(err, &pe) || IsInvalidGrant(err) || !strings.Contains(pe.Hint, "username and password") {
+	_, err = te.Password(context.Background(), "user@example.com", "wrong-password")
+	var pe *flows.ProviderError
+	if !errors.As(err, &pe) || flows.IsInvalidGrant(err) || !strings.Contains(pe.Hint, "username and password") {
 		t.Errorf("refused password: %#v", err)
 	}
 	assertNoSecrets(t, "log", te.logBuf.String(), "amino-at-1", "amino-rt-1", `pa"ss\word<>`, "wrong-password")

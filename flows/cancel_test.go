@@ -1,4 +1,4 @@
-package flows
+package flows_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows"
+	"tokentop/flows/oauth"
 )
 
 // watchedStore signals each release of a renewal lock: the end of a
@@ -31,8 +33,8 @@ func (w *watchedStore) Lock(ctx context.Context, name string) (func(), error) {
 // One cancelled after its request was sent goes on: it is answered or times
 // out by its own deadline, and that is recorded.
 func TestCancelledRenewalRecordsNothing(t *testing.T) {
-	cfgFor := func(url string) *Config {
-		cfg, err := ParseConfig("test.toml", []byte(`
+	cfgFor := func(url string) *flows.Config {
+		cfg, err := flows.ParseConfig("test.toml", []byte(`
 [connections.cc]
 provider = "oauth2"
 flow = "client_credentials"
@@ -55,7 +57,7 @@ token_url = "`+url+`"
 		}
 	}
 
-	svc := NewService(cfgFor(silentTLS(t)), Options{Store: ws})
+	svc := flows.NewService(cfgFor(silentTLS(t)), flows.Options{Store: ws, NewClient: oauth.New})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := svc.Renew(ctx, "cc"); done <- err }()
@@ -89,7 +91,7 @@ token_url = "`+url+`"
 	}))
 	defer srv.Close()
 	defer close(release)
-	svc = NewService(cfgFor(srv.URL+"/token"), Options{Store: ws, RenewalDeadline: 300 * time.Millisecond})
+	svc = flows.NewService(cfgFor(srv.URL+"/token"), flows.Options{Store: ws, NewClient: oauth.New, RenewalDeadline: 300 * time.Millisecond})
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() { _, err := svc.Renew(ctx, "cc"); done <- err }()
 	<-arrived

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
@@ -45,7 +46,7 @@ const (
 // endpoint talks to one connection's provider: its token, revocation,
 // device-authorization and check URLs.
 type endpoint struct {
-	conn *Connection // a copy: discover fills its empty URLs
+	conn *flows.Connection // a copy: discover fills its empty URLs
 	http *http.Client
 	now  func() time.Time
 	log  *slog.Logger
@@ -61,10 +62,23 @@ type endpoint struct {
 	discovered bool
 }
 
+// New returns the provider client of connection c, for the Service
+// (flows.Options.NewClient).
+func New(c *flows.Connection, o flows.ClientOptions) (flows.Client, error) {
+	e, err := newEndpoint(c, o.Now, o.Logger, o.Redactor)
+	if err != nil {
+		return nil, err
+	}
+	if o.Timeout > 0 {
+		e.timeout = o.Timeout
+	}
+	return e, nil
+}
+
 // newEndpoint returns an endpoint for c. It keeps a copy of c, so that
 // discovery never changes the caller's configuration. log may be nil; red
 // may be nil (nothing is added or hidden), but the Service always passes one.
-func newEndpoint(c *Connection, now func() time.Time, log *slog.Logger, red *redact.Redactor) (*endpoint, error) {
+func newEndpoint(c *flows.Connection, now func() time.Time, log *slog.Logger, red *redact.Redactor) (*endpoint, error) {
 	if c == nil {
 		return nil, errors.New("no connection")
 	}
@@ -93,8 +107,8 @@ func newEndpoint(c *Connection, now func() time.Time, log *slog.Logger, red *red
 	}, nil
 }
 
-// c returns the connection as it stands (after discovery, if any).
-func (e *endpoint) c() *Connection {
+// Connection returns the connection as it stands (after discovery, if any).
+func (e *endpoint) Connection() *flows.Connection {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.conn
@@ -121,7 +135,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // §4.11), so a 3xx is reported, never obeyed. It trusts ca_file's
 // certificates on top of the system's and skips verification only when the
 // configuration says so.
-func newHTTPClient(c *Connection) (*http.Client, error) {
+func newHTTPClient(c *flows.Connection) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -167,11 +181,11 @@ func (e *endpoint) wireExpand(key, u string) (string, error) {
 	if !strings.Contains(u, "{subdomain}") {
 		return u, nil
 	}
-	sub := e.c().Subdomain
+	sub := e.Connection().Subdomain
 	if sub == "" {
 		return "", fmt.Errorf("%s needs a subdomain and none is set", key)
 	}
-	if CheckSubdomain(sub) != nil {
+	if flows.CheckSubdomain(sub) != nil {
 		return "", fmt.Errorf("subdomain %q is not a valid host name label", redact.Sanitize(sub))
 	}
 	return strings.ReplaceAll(u, "{subdomain}", sub), nil
@@ -188,7 +202,7 @@ func checkWireURL(key string, u *url.URL) error {
 		}
 		return nil
 	case "http":
-		if isLoopbackHost(u.Hostname()) {
+		if flows.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%s uses plain http to %s: refusing to send credentials unencrypted, use https", key, redact.Sanitize(u.Hostname()))
@@ -219,53 +233,6 @@ type wireResponse struct {
 	body    []byte
 	sentAt  time.Time // local clock when the request left
 	latency time.Duration
-}
-
-// noAnswerError is a request that got no HTTP answer at all: connection
-// refused or reset, TLS failure, timeout. Only such failures may be retried
-// for a refresh, because the server may or may not have seen the request.
-type noAnswerError struct {
-	what string
-	msg  string
-	err  error
-	// certificate is set for a TLS certificate failure: asking again
-	// cannot help, so it is never retried.
-	certificate bool
-	// sent is set once the request's headers were written to a
-	// connection: from then on the provider may have acted on it. Before
-	// that (dial refused, no DNS, no route, a TLS handshake or a proxy's
-	// CONNECT refused) nothing left the machine, and a refresh token sent
-	// with it is intact.
-	sent bool
-}
-
-func (e *noAnswerError) Error() string {
-	if !e.sent {
-		return e.what + ": not sent: " + e.msg
-	}
-	return e.what + ": no answer: " + e.msg
-}
-func (e *noAnswerError) Unwrap() error { return e.err }
-
-// NotSent reports whether err is the failure of a request that never left
-// the machine, so the provider cannot have acted on it: what it carried (a
-// refresh token above all) is as good as before.
-func NotSent(err error) bool {
-	var na *noAnswerError
-	return errors.As(err, &na) && !na.sent && !isCancel(err)
-}
-
-// isCancel reports whether err comes from the caller giving up.
-func isCancel(err error) bool { return errors.Is(err, context.Canceled) }
-
-// commitKey carries the function a token request calls when it gets a
-// connection, after which it can no longer be taken back (see finish).
-type commitKey struct{}
-
-// withCommit returns ctx with fn to call when a token request sent under it
-// is committed to the wire.
-func withCommit(ctx context.Context, fn func()) context.Context {
-	return context.WithValue(ctx, commitKey{}, fn)
 }
 
 // wireTrace follows one request: whether it got a connection (after which
@@ -329,7 +296,7 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 		ctx, cancel = context.WithTimeout(ctx, e.timeout)
 		defer cancel()
 	}
-	onCommit, _ := callerCtx.Value(commitKey{}).(func())
+	onCommit := flows.Committed(callerCtx)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn: func(httptrace.GotConnInfo) {
 			if wt.commit() && r.finish && onCommit != nil {
@@ -397,11 +364,11 @@ func (e *endpoint) transportError(ctx, callerCtx context.Context, what string, e
 		if sent && errors.Is(cerr, context.Canceled) {
 			// Given up on after it was written: not a harmless
 			// cancellation, the provider may have acted on it.
-			return &noAnswerError{what: what, msg: "abandoned after it was sent", err: err, sent: true}
+			return &flows.NoAnswerError{What: what, Msg: "abandoned after it was sent", Err: err, Sent: true}
 		}
-		return &noAnswerError{what: what, msg: msg, err: errors.Join(cerr, err), sent: sent}
+		return &flows.NoAnswerError{What: what, Msg: msg, Err: errors.Join(cerr, err), Sent: sent}
 	}
-	return &noAnswerError{what: what, msg: msg, err: err, certificate: isCertificateError(err), sent: sent}
+	return &flows.NoAnswerError{What: what, Msg: msg, Err: err, Certificate: isCertificateError(err), Sent: sent}
 }
 
 // isCertificateError reports whether err is a failure to verify the
@@ -469,7 +436,7 @@ type signInError struct {
 }
 
 func (e *signInError) Error() string   { return e.msg }
-func (e *signInError) Unwrap() []error { return []error{ErrSignInRequired, e.cause} }
+func (e *signInError) Unwrap() []error { return []error{flows.ErrSignInRequired, e.cause} }
 
 // do sends r under policy p and returns the final answer.
 func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wireResponse, error) {
@@ -483,18 +450,18 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wire
 	}
 	for attempt := 1; ; attempt++ {
 		resp, err := e.send(ctx, r)
-		var na *noAnswerError
-		noAnswer := errors.As(err, &na) && !na.certificate && ctx.Err() == nil
+		var na *flows.NoAnswerError
+		noAnswer := errors.As(err, &na) && !na.Certificate && ctx.Err() == nil
 		switch p {
 		case retryNoAnswer:
-			if !noAnswer || !na.sent {
+			if !noAnswer || !na.Sent {
 				// An answer, or a request that never left: the refresh
 				// token is as good as before, and the caller retries later.
 				return resp, err
 			}
 			if attempt == 2 {
 				return nil, &signInError{
-					msg:   "the refresh request was sent twice and never answered (" + na.msg + "); the provider may have rotated the refresh token",
+					msg:   "the refresh request was sent twice and never answered (" + na.Msg + "); the provider may have rotated the refresh token",
 					cause: err,
 				}
 			}

@@ -1,10 +1,11 @@
-package flows
+package oauth
 
 import (
 	"context"
 	"net/http"
 	"testing"
 	"time"
+	"tokentop/flows"
 )
 
 // A client credentials grant or a health check against a server that never
@@ -19,14 +20,14 @@ func TestIdempotentCallHasOneDeadline(t *testing.T) {
 		}
 	})
 	defer close(release)
-	te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "c", ClientSecret: NewSecret("secret-value"),
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"),
 		TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
 	te.timeout = 300 * time.Millisecond
 	te.sleep = sleepCtx // real waits, bounded by the deadline
 	for name, call := range map[string]func() error{
-		"client_credentials": func() error { _, err := te.clientCredentials(context.Background()); return err },
+		"client_credentials": func() error { _, err := te.ClientCredentials(context.Background()); return err },
 		"check": func() error {
-			_, err := te.check(context.Background(), &Token{AccessToken: "access-value"})
+			_, err := te.Check(context.Background(), &flows.Token{AccessToken: "access-value"})
 			return err
 		},
 	} {

@@ -1,4 +1,4 @@
-package flows
+package oauth
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"tokentop/flows"
 )
 
 func TestDeviceAuth(t *testing.T) {
@@ -32,8 +33,8 @@ func TestDeviceAuth(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, answer(tc.status, tc.body))
-			te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "dev-client", DeviceURL: srv.URL + "/device_authorization", Scopes: []string{"openid", "profile"}})
-			da, err := te.deviceAuth(context.Background())
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "dev-client", DeviceURL: srv.URL + "/device_authorization", Scopes: []string{"openid", "profile"}})
+			da, err := te.DeviceAuth(context.Background())
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -84,14 +85,14 @@ func TestDevicePoll(t *testing.T) {
 				mu.Unlock()
 				h(w, r, b)
 			})
-			te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "dev-client", TokenURL: srv.URL + "/token"})
-			da := &DeviceAuth{DeviceCode: "device-code-secret", UserCode: "WDJB-MJHT", Interval: 5 * time.Second, ExpiresAt: testNow.Add(time.Hour)}
-			tok, err := te.devicePoll(context.Background(), da)
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "dev-client", TokenURL: srv.URL + "/token"})
+			da := &flows.DeviceAuth{DeviceCode: "device-code-secret", UserCode: "WDJB-MJHT", Interval: 5 * time.Second, ExpiresAt: testNow.Add(time.Hour)}
+			tok, err := te.DevicePoll(context.Background(), da)
 			if got := te.slept(); !equalDurations(got, tc.sleeps) {
 				t.Errorf("slept %v, want %v", got, tc.sleeps)
 			}
 			if tc.err != "" {
-				var pe *ProviderError
+				var pe *flows.ProviderError
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.As(err, &pe) || pe.Code != tc.code || pe.Hint == "" {
 					t.Fatalf("err = %#v", err)
 				}
@@ -110,13 +111,13 @@ func TestDevicePoll(t *testing.T) {
 
 func TestDevicePollExpiresAndCancels(t *testing.T) {
 	srv := newRecorder(t, answer(400, `{"error":"authorization_pending"}`))
-	te := newTestEndpoint(t, &Connection{Provider: OAuth2, ClientID: "c", TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", TokenURL: srv.URL})
 	// The fake clock advances a minute per sleep; the code lives 3 minutes.
 	clock := testNow
 	te.now = func() time.Time { return clock }
 	te.sleep = func(ctx context.Context, d time.Duration) error { clock = clock.Add(time.Minute); return ctx.Err() }
-	_, err := te.devicePoll(context.Background(), &DeviceAuth{DeviceCode: "dc-123456", Interval: 5 * time.Second, ExpiresAt: testNow.Add(3 * time.Minute)})
-	var pe *ProviderError
+	_, err := te.DevicePoll(context.Background(), &flows.DeviceAuth{DeviceCode: "dc-123456", Interval: 5 * time.Second, ExpiresAt: testNow.Add(3 * time.Minute)})
+	var pe *flows.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "expired_token" {
 		t.Fatalf("err = %v", err)
 	}
@@ -134,7 +135,7 @@ func TestDevicePollExpiresAndCancels(t *testing.T) {
 		return ctx.Err()
 	}
 	te.now = func() time.Time { return testNow }
-	_, err = te.devicePoll(ctx, &DeviceAuth{DeviceCode: "dc-123456", Interval: 5 * time.Second, ExpiresAt: testNow.Add(time.Hour)})
+	_, err = te.DevicePoll(ctx, &flows.DeviceAuth{DeviceCode: "dc-123456", Interval: 5 * time.Second, ExpiresAt: testNow.Add(time.Hour)})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}

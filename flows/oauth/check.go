@@ -1,14 +1,15 @@
-package flows
+package oauth
 
 import (
 	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 )
 
-// check is the health check: GET check_url with the access token as a
+// Check is the health Check: GET check_url with the access token as a
 // bearer (RFC 6750 §2.1). It returns an error only when no answer came (the
 // Check says why too), or, with the Check, an error matching
 // ErrInvalidToken when the server refused the token with 401 (RFC 6750
@@ -16,19 +17,19 @@ import (
 // insufficient_scope is a failed Check with no error: renewal would not
 // help. A redirect is not followed, so the bearer never goes elsewhere.
 // Retried like other idempotent calls on no answer, 5xx and 429.
-func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
+func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, error) {
 	if tok == nil || tok.AccessToken == "" {
-		return nil, fmt.Errorf("no access token: %w", ErrSignInRequired)
+		return nil, fmt.Errorf("no access token: %w", flows.ErrSignInRequired)
 	}
-	if err := e.ensureDiscovered(ctx); err != nil {
+	if err := e.Discover(ctx); err != nil {
 		return nil, err
 	}
 	e.red.Add(tok.AccessToken)
-	c := e.c()
+	c := e.Connection()
 	// Aha!: a sign-in that started at secure.aha.io named the account; the
 	// API lives on that subdomain (seeds/001), not the configured one.
 	checkURL := c.CheckURL
-	if as := tok.Extra["account_subdomain"]; as != "" && CheckSubdomain(as) == nil {
+	if as := tok.Extra["account_subdomain"]; as != "" && flows.CheckSubdomain(as) == nil {
 		checkURL = strings.ReplaceAll(checkURL, "{subdomain}", as)
 	}
 	u, err := e.wireExpand("check_url", checkURL)
@@ -41,9 +42,9 @@ func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
 	at := e.now()
 	resp, err := e.do(ctx, retryIdempotent, &wireRequest{what: "check_url", key: "check_url", method: http.MethodGet, url: u, header: h})
 	if err != nil {
-		return &Check{At: at, Err: redact.Clean(e.red, err.Error(), redact.MaxLine)}, err
+		return &flows.Check{At: at, Err: redact.Clean(e.red, err.Error(), redact.MaxLine)}, err
 	}
-	ck := &Check{At: resp.sentAt, Status: resp.status, Latency: resp.latency}
+	ck := &flows.Check{At: resp.sentAt, Status: resp.status, Latency: resp.latency}
 	switch s := resp.status; {
 	case s >= 200 && s <= 299:
 		return ck, nil
@@ -53,7 +54,7 @@ func (e *endpoint) check(ctx context.Context, tok *Token) (*Check, error) {
 	case s == http.StatusUnauthorized:
 		pe := challengeError(s, resp.header, e.red)
 		if pe == nil || pe.Code == "" {
-			pe = &ProviderError{Status: s, Code: "invalid_token", Description: "the token was refused"}
+			pe = &flows.ProviderError{Status: s, Code: "invalid_token", Description: "the token was refused"}
 		}
 		if pe.Code != "invalid_token" {
 			ck.Err = pe.Error()
