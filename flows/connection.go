@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"net/http"
 	"time"
 )
 
@@ -137,16 +136,4 @@ func (c *Config) Names() []string {
 		names[i] = conn.Name
 	}
 	return names
-}
-
-// TokenHeader returns the connection's extra token-request headers.
-func (c *Connection) TokenHeader() http.Header {
-	h := make(http.Header, len(c.Headers)+1)
-	for k, v := range c.Headers {
-		h.Set(k, v)
-	}
-	if c.Provider == Aerion && c.CompanyURL != "" {
-		h.Set("companyurl", c.CompanyURL)
-	}
-	return h
 }

@@ -68,7 +68,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 	if err != nil {
 		return nil, fmt.Errorf("amino request: %w", err)
 	}
-	h := c.TokenHeader()
+	h := tokenHeader(c)
 	h.Set("Content-Type", aminoMediaType)
 	h.Set("Accept", aminoMediaType)
 	resp, err := e.do(ctx, p, &wireRequest{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body, finish: true})
