@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows/callback"
 )
 
 // parseErr parses text as config.toml and returns the error's message, or
@@ -625,7 +626,7 @@ func TestLoadConfigTooLarge(t *testing.T) {
 
 // TestLoadConfigRedirectAsSignIn: config check refuses the redirect URIs
 // that sign-in cannot listen on, with the very check sign-in makes
-// (cbParseRedirect), on the key's line. Port 99999 was once accepted here
+// (callback.ParseRedirect), on the key's line. Port 99999 was once accepted here
 // and refused only when the sign-in started.
 func TestLoadConfigRedirectAsSignIn(t *testing.T) {
 	for raw, want := range map[string]string{
@@ -643,7 +644,7 @@ func TestLoadConfigRedirectAsSignIn(t *testing.T) {
 		if want := "config.toml:7: connections.aha.redirect_uri: " + want; err == nil || err.Error() != want {
 			t.Errorf("%s: error %v, want %q", raw, err, want)
 		}
-		_, _, signIn := cbParseRedirect(raw)
+		_, signIn := callback.ParseRedirect(raw)
 		if signIn == nil {
 			t.Errorf("%s: sign-in accepts what config check refuses", raw)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"tokentop/flows/callback"
 )
 
 // BeginLogin starts a sign-in of connection name and returns what the person
@@ -226,6 +228,11 @@ func (p *passwordLogin) Wait(ctx context.Context) (*Token, error) {
 	return p.s.finishLogin(p.c, tok, err, "signed in with a password")
 }
 
+// ErrAccessDenied means the person refused the authorization request of a
+// browser sign-in (RFC 6749 §4.1.2.1); Pending.Wait returns an error that
+// wraps it.
+var ErrAccessDenied = callback.ErrAccessDenied
+
 // browserLogin is the authorization code or implicit grant: the browser
 // visits the authorize URL and comes back to a loopback listener.
 type browserLogin struct {
@@ -233,26 +240,26 @@ type browserLogin struct {
 	s        *Service
 	c        *Connection
 	e        Client
-	cb       *callbackServer
+	cb       *callback.Server
 	url      string
 	verifier string
 	state    string
 }
 
 func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
-	state := newState()
-	mode, responseType := callbackCode, "code"
+	state := callback.NewState()
+	mode, responseType := callback.Code, "code"
 	if c.Flow == Implicit {
-		mode, responseType = callbackToken, "token"
+		mode, responseType = callback.Fragment, "token"
 	}
 	verifier := ""
 	if c.PKCE && c.Flow == AuthorizationCode {
 		verifier = newVerifier()
 	}
 	s.red.Add(state, verifier)
-	cb, err := listenCallback(c.Name, c.RedirectURI, state, mode)
+	cb, err := callback.Listen(c.RedirectURI, state, mode)
 	if err != nil {
-		return nil, &ConnError{c.Name, err}
+		return nil, &ConnError{c.Name, fmt.Errorf("%w (connections.%s.redirect_uri)", err, c.Name)}
 	}
 	ec := e.Connection()
 	authURL := ec.ExpandURL(ec.AuthURL, c.Subdomain)

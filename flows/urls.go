@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"tokentop/flows/callback"
 )
 
 // The placeholders a configured URL may hold. {base_url} is replaced when
@@ -130,14 +132,14 @@ func cfgURLProblem(raw string) string {
 }
 
 // cfgRedirectProblem checks redirect_uri with the check sign-in makes
-// (cbParseRedirect: RFC 8252 §7.3 has a native app receive the
+// (callback.ParseRedirect: RFC 8252 §7.3 has a native app receive the
 // authorization response on an http:// loopback address, and §8.3 names
 // the loopback literals), and then asks for more: a port, because tokentop
 // must listen exactly where the provider redirects, and a path, because the
 // registered redirect must match (Aha! document: "This must be the same as
 // the redirect URL provided when the application was registered").
 func cfgRedirectProblem(raw string) string {
-	u, _, err := cbParseRedirect(raw)
+	u, err := callback.ParseRedirect(raw)
 	if err != nil {
 		return err.Error()
 	}
