@@ -6,6 +6,9 @@ import (
 )
 
 // Condition is the situation of one connection, as a person must act on it.
+// It is decided by Assess alone; the dashboard and the command line both
+// show its String and Mark, and ask a person to look exactly when
+// NeedsAttention says so.
 type Condition int
 
 // The conditions a connection can be in, from good to bad.
@@ -14,7 +17,11 @@ const (
 	Valid Condition = iota
 	// NoExpiry: a token the provider gave no expiry (Aha!, API keys).
 	NoExpiry
-	// Renewing: expired, expiring or not yet fetched, and tokentop can get
+	// NoToken: nothing stored yet, and tokentop fetches a token without a
+	// person on first use (client credentials, API keys, a configured
+	// password).
+	NoToken
+	// Renewing: expired or within the renewal margin, and tokentop can get
 	// a new one without a person (refresh token, client credentials).
 	Renewing
 	// Expiring: within the renewal margin and no way to renew it alone.
@@ -27,14 +34,43 @@ const (
 	// SignInRequired: the token expired or was refused, and only a person
 	// can sign in again.
 	SignInRequired
+
+	numConditions // keep last: the count of conditions
 )
+
+// conditionWords are the String and Mark of every condition. The marks read
+// without colour: full for a token that serves, half for one that is about
+// to change, empty for none, dotted for none yet.
+var conditionWords = [numConditions]struct{ word, mark string }{
+	Valid:          {"valid", "●"},
+	NoExpiry:       {"no expiry", "●"},
+	NoToken:        {"no token yet", "◌"},
+	Renewing:       {"renewable", "◐"},
+	Expiring:       {"expiring", "◐"},
+	Failing:        {"failing", "!"},
+	SignedOut:      {"signed out", "○"},
+	SignInRequired: {"sign-in required", "✗"},
+}
 
 // NeedsAttention reports whether a person should look at the connection.
 func (c Condition) NeedsAttention() bool { return c >= Expiring }
 
-// String names the condition as tokentop status prints it.
+// String names the condition as tokentop status prints it and the
+// dashboard labels it.
 func (c Condition) String() string {
-	return [...]string{"valid", "no expiry", "renewable", "expiring", "failing", "signed out", "sign-in required"}[c]
+	if c < 0 || c >= numConditions {
+		return fmt.Sprintf("Condition(%d)", int(c))
+	}
+	return conditionWords[c].word
+}
+
+// Mark is the condition's one-cell glyph, as the dashboard's table shows
+// it beside the connection's name.
+func (c Condition) Mark() string {
+	if c < 0 || c >= numConditions {
+		return "?"
+	}
+	return conditionWords[c].mark
 }
 
 // Assessment is a connection's condition at one moment, with the words to
@@ -45,7 +81,9 @@ type Assessment struct {
 	// only when HasExpiry.
 	Left      time.Duration
 	HasExpiry bool
-	// Reason says why a connection needs attention, in one safe line.
+	// Reason says why a connection needs attention, in one safe line of
+	// facts ("no token", the provider's refusal); what a person should do
+	// about it is for each edge to add in its own terms.
 	Reason string
 }
 
@@ -67,9 +105,11 @@ func Assess(c *Connection, st State, now time.Time) Assessment {
 		a.Condition, a.Reason = Failing, failingReason(st, now)
 	case tok == nil || tok.AccessToken == "":
 		if renewable {
-			a.Condition, a.Reason = Renewing, "no token yet; one is fetched on first use"
+			a.Condition, a.Reason = NoToken, "no token yet; one is fetched on first use"
 		} else {
-			a.Condition, a.Reason = SignedOut, "run tokentop login "+c.Name
+			// A fact, not an instruction: each edge adds its own (the
+			// command line "run tokentop login NAME", the dashboard "press l").
+			a.Condition, a.Reason = SignedOut, "no token"
 		}
 	case a.HasExpiry && a.Left <= 0:
 		if renewable {
@@ -107,7 +147,9 @@ func failingReason(st State, now time.Time) string {
 }
 
 // Countdown renders a duration the way the dashboard and status show time
-// left: "59m 12s", "3h 05m", "2d 4h", "45s".
+// left, to the second under an hour, to the minute under two days, to the
+// hour beyond: "45s", "59m 12s", "30h 05m", "2d 4h". A negative duration is
+// rendered as its size, for "expired … ago".
 func Countdown(d time.Duration) string {
 	if d < 0 {
 		d = -d

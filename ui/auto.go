@@ -49,7 +49,7 @@ func (m *Model) schedule(r *row) {
 		return
 	}
 	if r.failures == 0 {
-		r.due = t.Expiry.Add(-r.refreshBefore)
+		r.due = t.Expiry.Add(-r.conn.RefreshBefore)
 	} else {
 		// due was set by the failure handler; keep it.
 		r.due = r.retryAt

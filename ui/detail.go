@@ -19,8 +19,10 @@ func (m *Model) detailLines(r *row, w int) []string {
 	}
 	now := m.clock
 	c, st := r.conn, &r.st
-	s := r.status(now, m.loaded)
-	style := m.statusStyle(s)
+	style, condText := m.conditionStyle(r.cond.Condition), label(r.cond.Condition)
+	if !m.loaded {
+		style, condText = m.st.Muted, loadingLabel
+	}
 
 	wide := w >= 100
 	leftW := w
@@ -43,24 +45,26 @@ func (m *Model) detailLines(r *row, w int) []string {
 	}
 
 	title := m.st.PaneTitle.Render(r.name) +
-		m.st.Muted.Render(" · "+r.provider+" · "+r.flow+" · ") + style.Render(s.label())
+		m.st.Muted.Render(" · "+r.provider+" · "+r.flow+" · ") + style.Render(condText)
 	if j := m.busy[c.Name]; j != nil {
 		title += m.st.Accent.Render(" · " + j.kind.doing())
 	}
 	left = append(left, title)
 	if st.LastError != "" {
-		k := "last error"
+		k, e := "last error", forPeople(st.LastError)
 		if !st.LastErrorAt.IsZero() {
-			addWrapped(k, st.LastError+" ("+ago(now, st.LastErrorAt)+")", m.st.Danger.Render, leftW)
+			addWrapped(k, e+" ("+ago(now, st.LastErrorAt)+")", m.st.Danger.Render, leftW)
 		} else {
-			addWrapped(k, st.LastError, m.st.Danger.Render, leftW)
+			addWrapped(k, e, m.st.Danger.Render, leftW)
 		}
 	}
 	if c.Note != "" {
 		addWrapped("note", safeText(c.Note), m.st.Bold.Render, leftW)
 	}
 
-	if t := st.Token; t == nil {
+	if t := st.Token; t == nil && r.renewable {
+		add("token", m.st.Muted.Render("none yet — one is fetched on first use"))
+	} else if t == nil {
 		add("token", m.st.Muted.Render("none — signed out"))
 	} else {
 		if m.revealed == c.Name {
@@ -154,7 +158,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 				ks = m.st.Danger
 			}
 			right = append(right, "  "+m.st.Muted.Render(eventTime(e.At, now, m.loc))+" "+
-				ks.Render(fit(kind, 8))+" "+redact.Sanitize(e.Detail))
+				ks.Render(fit(kind, 8))+" "+redact.Sanitize(forPeople(e.Detail)))
 		}
 	}
 
@@ -195,6 +199,8 @@ func (m *Model) renewalPlan(r *row) string {
 	switch {
 	case r.needsPerson():
 		return m.st.Danger.Render("needs a person: press l to sign in")
+	case t == nil && r.renewable:
+		return m.st.Muted.Render("none until the first use fetches a token (r fetches one now)")
 	case t == nil:
 		return m.st.Muted.Render("none while signed out")
 	case !r.renewable:
@@ -203,12 +209,12 @@ func (m *Model) renewalPlan(r *row) string {
 		return m.st.Muted.Render("not needed: no expiry")
 	case r.failures > 0 && !r.due.IsZero():
 		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try in %s",
-			r.failures, countdown(max(r.due.Sub(m.clock), 0))))
+			r.failures, flows.Countdown(max(r.due.Sub(m.clock), 0))))
 	case !r.due.IsZero() && r.due.After(m.clock):
 		return fmt.Sprintf("automatic, %s before expiry: in %s",
-			countdown(r.refreshBefore), countdown(r.due.Sub(m.clock)))
+			flows.Countdown(r.conn.RefreshBefore), flows.Countdown(r.due.Sub(m.clock)))
 	}
-	return fmt.Sprintf("automatic, %s before expiry: due now", countdown(r.refreshBefore))
+	return fmt.Sprintf("automatic, %s before expiry: due now", flows.Countdown(r.conn.RefreshBefore))
 }
 
 // endpointsOf lists the URLs that connection c's flow talks to.

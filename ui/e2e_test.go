@@ -412,9 +412,10 @@ func TestE2EDashboard(t *testing.T) {
 	e := newE2E(t)
 	e.start()
 	s := e.settle()
-	for _, name := range []string{"aikido", "aerion", "aha"} {
-		if r := e2eRow(s.frame, name); !strings.Contains(r, "signed out") {
-			t.Fatalf("%s before sign-in: %q", name, r)
+	// Client credentials need nobody: no token yet, as status says.
+	for name, want := range map[string]string{"aikido": "no token yet", "aerion": "signed out", "aha": "signed out"} {
+		if r := e2eRow(s.frame, name); !strings.Contains(r, want) {
+			t.Fatalf("%s before sign-in: %q, want %q", name, r, want)
 		}
 	}
 
@@ -471,7 +472,7 @@ func TestE2EDashboard(t *testing.T) {
 	if r := e2eRow(s.frame, "aha"); !strings.Contains(r, "no expiry") {
 		t.Fatalf("aha after sign-in: %q", r)
 	}
-	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, countdown(providertest.AerionLifetime)) {
+	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, flows.Countdown(providertest.AerionLifetime)) {
 		t.Fatalf("aerion after sign-in: %q", r)
 	}
 
@@ -483,7 +484,7 @@ func TestE2EDashboard(t *testing.T) {
 		if i > 0 {
 			s = e.tick(10 * time.Second)
 		}
-		want := countdown(tok.Expiry.Sub(e.clock.Now()))
+		want := flows.Countdown(tok.Expiry.Sub(e.clock.Now()))
 		if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, want) {
 			t.Fatalf("aikido at %s: %q, want %s", e.clock.Now().Format(time.TimeOnly), r, want)
 		}
@@ -509,7 +510,7 @@ func TestE2EDashboard(t *testing.T) {
 		t.Fatalf("aikido: %d client_credentials requests after renewing, want %d", n, before+1)
 	}
 	s = e.settle()
-	left := countdown(renewed.Expiry.Sub(e.clock.Now()))
+	left := flows.Countdown(renewed.Expiry.Sub(e.clock.Now()))
 	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, left) || !strings.Contains(statusOf(s.frame), "aikido: renewed, valid for "+left) {
 		t.Fatalf("after renewing, want %s:\n%s", left, s.frame)
 	}
@@ -564,7 +565,7 @@ func TestE2EDashboard(t *testing.T) {
 		t.Fatal("aikido: a token is still in the store after logging out")
 	}
 	s = e.settle()
-	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "signed out") {
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "no token yet") {
 		t.Fatalf("aikido after logging out: %q", r)
 	}
 
@@ -602,11 +603,11 @@ func TestE2ESharedStore(t *testing.T) {
 
 	e.start()
 	s := e.settle()
-	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, countdown(providertest.DefaultLifetime)) {
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, flows.Countdown(providertest.DefaultLifetime)) {
 		t.Fatalf("aikido signed in by the other process: %q", r)
 	}
 	s = e.tick(30 * time.Second)
-	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, countdown(old.Expiry.Sub(e.clock.Now()))) {
+	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, flows.Countdown(old.Expiry.Sub(e.clock.Now()))) {
 		t.Fatalf("aerion signed in by the other process: %q", r)
 	}
 
@@ -635,8 +636,8 @@ func TestE2ESharedStore(t *testing.T) {
 	}
 	n := shownWithin("the other process's renewal", func(f string) bool {
 		r := e2eRow(f, "aerion")
-		return strings.Contains(r, countdown(renewed.Expiry.Sub(e.clock.Now()))) &&
-			!strings.Contains(r, countdown(old.Expiry.Sub(e.clock.Now())))
+		return strings.Contains(r, flows.Countdown(renewed.Expiry.Sub(e.clock.Now()))) &&
+			!strings.Contains(r, flows.Countdown(old.Expiry.Sub(e.clock.Now())))
 	})
 	t.Logf("the renewal showed after %d tick(s)", n)
 
@@ -644,7 +645,7 @@ func TestE2ESharedStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	n = shownWithin("the other process's logout", func(f string) bool {
-		return strings.Contains(e2eRow(f, "aikido"), "signed out")
+		return strings.Contains(e2eRow(f, "aikido"), "no token yet")
 	})
 	t.Logf("the logout showed after %d tick(s)", n)
 
@@ -682,7 +683,7 @@ func TestE2EStateFileReplaced(t *testing.T) {
 	}
 	e.state("aikido")
 	e.start()
-	if r := e2eRow(e.settle().frame, "aikido"); !strings.Contains(r, countdown(providertest.DefaultLifetime)) {
+	if r := e2eRow(e.settle().frame, "aikido"); !strings.Contains(r, flows.Countdown(providertest.DefaultLifetime)) {
 		t.Fatalf("aikido before the file went: %q", r)
 	}
 
@@ -690,7 +691,7 @@ func TestE2EStateFileReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.tick(time.Second)
-	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "signed out") {
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "no token yet") {
 		t.Fatalf("aikido after its state file was deleted: %q", r)
 	}
 
@@ -708,10 +709,10 @@ func TestE2EStateFileReplaced(t *testing.T) {
 	}
 	e.secret(tok)
 	s = e.tick(time.Second)
-	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, countdown(tok.Expiry.Sub(e.clock.Now()))) {
+	if r := e2eRow(s.frame, "aerion"); !strings.Contains(r, flows.Countdown(tok.Expiry.Sub(e.clock.Now()))) {
 		t.Fatalf("aerion signed in into a new state file: %q", r)
 	}
-	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "signed out") {
+	if r := e2eRow(s.frame, "aikido"); !strings.Contains(r, "no token yet") {
 		t.Fatalf("aikido after a new state file: %q", r)
 	}
 	_, out := e.quit()

@@ -48,9 +48,28 @@ type fakeBackend struct {
 	logins   map[string]*fakePending
 }
 
+// productionMargin is the renewal margin the configuration gives a
+// connection that sets none, read from a parsed configuration so that the
+// tests run with the margin tokentop uses.
+var productionMargin = sync.OnceValue(func() time.Duration {
+	cfg, err := flows.ParseConfig("example.toml", []byte(exampleConfig))
+	if err != nil || len(cfg.Connections) == 0 || cfg.Connections[0].RefreshBefore <= 0 {
+		panic(fmt.Sprintf("the example configuration gives no renewal margin: %v", err))
+	}
+	return cfg.Connections[0].RefreshBefore
+})
+
+// newFakeBackend serves conns, each with the configuration's default
+// renewal margin unless it sets its own, as a loaded configuration would.
 func newFakeBackend(clock *fakeClock, conns ...*flows.Connection) *fakeBackend {
+	margin := productionMargin()
+	for _, c := range conns {
+		if c.RefreshBefore == 0 {
+			c.RefreshBefore = margin
+		}
+	}
 	return &fakeBackend{
-		cfg:      &flows.Config{Path: "/home/u/.config/tokentop/config.toml", RefreshBefore: 5 * time.Minute, Connections: conns},
+		cfg:      &flows.Config{Path: "/home/u/.config/tokentop/config.toml", RefreshBefore: margin, Connections: conns},
 		clock:    clock,
 		states:   map[string]flows.State{},
 		revs:     map[string]uint64{},

@@ -10,21 +10,6 @@ import (
 	"tokentop/flows"
 )
 
-// countdown formats the time left on a token: "59m 12s", "1h 05m", "3d 4h".
-func countdown(d time.Duration) string {
-	d = d.Truncate(time.Second)
-	switch {
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%dd %dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
-	case d >= time.Hour:
-		return fmt.Sprintf("%dh %02dm", d/time.Hour, d%time.Hour/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%dm %02ds", d/time.Minute, d%time.Minute/time.Second)
-	default:
-		return fmt.Sprintf("%ds", d/time.Second)
-	}
-}
-
 // since formats a past duration coarsely: "12s", "3m", "5h", "2d".
 func since(d time.Duration) string {
 	switch {
@@ -111,7 +96,7 @@ func localTime(t, now time.Time, loc *time.Location) string {
 	s := t.In(loc).Format("2006-01-02 15:04:05 MST")
 	switch d := t.Sub(now); {
 	case d >= time.Second:
-		return s + " (in " + countdown(d) + ")"
+		return s + " (in " + flows.Countdown(d) + ")"
 	case d > -time.Second:
 		return s + " (now)"
 	}

@@ -194,6 +194,17 @@ func (h *harness) frame() string {
 	return ansi.Strip(h.m.View().Content)
 }
 
+// paneTitle returns the first line of the detail pane of connection name
+// in a frame: "│ name · provider · flow · condition".
+func paneTitle(frame, name string) string {
+	for _, l := range strings.Split(frame, "\n") {
+		if strings.HasPrefix(l, "│ "+name+" · ") {
+			return l
+		}
+	}
+	return ""
+}
+
 func keyMsg(s string) tea.KeyPressMsg {
 	switch s {
 	case "enter":

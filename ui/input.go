@@ -227,63 +227,6 @@ func (m *Model) startBatch(kind jobKind) tea.Cmd {
 	return nil
 }
 
-// clearFilter empties the filter and leaves it.
-func (m *Model) clearFilter() {
-	m.filter.Reset()
-	m.filter.Blur()
-	m.mode = modeNormal
-	m.selectionMayChange(m.refilter)
-}
-
-// move moves the selection by d rows, within bounds.
-func (m *Model) move(d int) {
-	m.selectionMayChange(func() {
-		m.cursor += d
-		if m.cursor >= len(m.visible) {
-			m.cursor = len(m.visible) - 1
-		}
-		if m.cursor < 0 {
-			m.cursor = 0
-		}
-	})
-}
-
-// selectionMayChange runs fn and hides a revealed token if the selection
-// moved.
-func (m *Model) selectionMayChange(fn func()) {
-	before := m.selectedName()
-	fn()
-	if m.selectedName() != before {
-		m.revealed = ""
-		m.paneOff = 0
-	}
-}
-
-// fixScroll keeps the selected row on screen and the pane's scroll within
-// its lines.
-func (m *Model) fixScroll() {
-	lines := m.paneLines()
-	tableH, paneH, _ := m.layout(lines)
-	h := max(tableH-1, 1)
-	m.paneMax = 0
-	if kind, _ := m.paneFor(); kind == paneDetail && paneH > 0 {
-		m.paneMax = max(len(lines)-1-(paneH-3), 0)
-	}
-	m.paneOff = min(m.paneOff, m.paneMax)
-	if m.cursor < m.offset {
-		m.offset = m.cursor
-	}
-	if h > 0 && m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
-	}
-	if maxOff := len(m.visible) - h; m.offset > maxOff {
-		m.offset = max(maxOff, 0)
-	}
-	if m.offset < 0 {
-		m.offset = 0
-	}
-}
-
 // syncKeys enables exactly the bindings that apply now, so the help bar
 // shows only those and a key that does not apply does nothing.
 func (m *Model) syncKeys() {

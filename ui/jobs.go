@@ -111,7 +111,7 @@ func (m *Model) start(name string, kind jobKind, auto, bulk, header bool) tea.Cm
 	case jobCheck:
 		cmd = checkCmd(m.b, ctx, ref)
 	case jobCopy:
-		cmd = tokenCmd(m.b, ctx, ref, m.byName[name].refreshBefore, header)
+		cmd = tokenCmd(m.b, ctx, ref, m.byName[name].conn.RefreshBefore, header)
 	case jobLogin:
 		cmd = beginLoginCmd(m.b, ctx, ref)
 	case jobLogout:

@@ -171,7 +171,7 @@ func (m *Model) onLoginDone(msg loginDoneMsg) {
 		m.schedule(r)
 		text := msg.name + ": signed in"
 		if msg.tok.HasExpiry() {
-			text += ", token valid for " + countdown(msg.tok.Expiry.Sub(m.clock))
+			text += ", token valid for " + flows.Countdown(msg.tok.Expiry.Sub(m.clock))
 		}
 		m.setStatusWarn(text, warnText(msg.warn))
 	}

@@ -8,12 +8,9 @@ import (
 	"tokentop/flows/redact"
 )
 
-// defaultRefreshBefore is the renewal margin when neither the connection
-// nor the config sets one.
-const defaultRefreshBefore = 5 * time.Minute
-
 // row is one connection with its stored state and what the table derives
-// from it. The derived fields are rebuilt only when the state changes; the
+// from it. The derived fields are rebuilt only when the state changes; its
+// condition whenever the clock moves too (Model.reassess); the other
 // time-dependent cells (countdown, ages) are computed for visible rows only.
 type row struct {
 	conn *flows.Connection
@@ -22,17 +19,20 @@ type row struct {
 	// Static, from the config, sanitised once.
 	name, provider, flow string
 	search               string // lower-case "name provider", for the filter
-	refreshBefore        time.Duration
 
 	// Derived from st by rebuild.
 	renewable bool
 	claims    []claim // of a JWT access token, unverified
 	checkText string  // "200 · 84 ms", without the age
 	checkOK   bool
-	alert     bool // a problem that only time will not fix (counted in the title)
 
-	// signInRequired is set when an automatic renewal was refused for want
-	// of a person; it stops the scheduler until the state changes.
+	// cond is the row's condition at the model's clock, as flows.Assess
+	// decides it; Model.reassess keeps it current.
+	cond flows.Assessment
+
+	// signInRequired is set when a renewal was refused for want of a
+	// person; until a new token arrives it stops the scheduler and counts
+	// as the state's NeedsSignIn (see assess).
 	signInRequired bool
 
 	// Automatic renewal: the next attempt, consecutive failures, and the
@@ -43,8 +43,10 @@ type row struct {
 	gen      uint64
 }
 
-// newRow builds the row of a connection, before any state is known.
-func newRow(c *flows.Connection, defaultMargin time.Duration) *row {
+// newRow builds the row of a connection, before any state is known. Its
+// renewal margin is the connection's RefreshBefore, which the configuration
+// always sets (to its default when the file does not).
+func newRow(c *flows.Connection) *row {
 	r := &row{
 		conn:     c,
 		name:     redact.Sanitize(c.Name),
@@ -52,13 +54,6 @@ func newRow(c *flows.Connection, defaultMargin time.Duration) *row {
 		flow:     flowLabel(c.Flow),
 	}
 	r.search = strings.ToLower(r.name + " " + r.provider)
-	r.refreshBefore = c.RefreshBefore
-	if r.refreshBefore <= 0 {
-		r.refreshBefore = defaultMargin
-	}
-	if r.refreshBefore <= 0 {
-		r.refreshBefore = defaultRefreshBefore
-	}
 	r.rebuild()
 	return r
 }
@@ -76,8 +71,6 @@ func (r *row) rebuild() {
 		r.checkText = checkSummary(c)
 		r.checkOK = c.OK()
 	}
-	r.alert = st.NeedsSignIn || r.signInRequired || st.LastError != "" ||
-		(st.LastCheck != nil && !r.checkOK)
 }
 
 // setState replaces the stored state. A new token clears what the scheduler
@@ -106,110 +99,34 @@ func (r *row) needsPerson() bool {
 	return r.signInRequired || (r.st.NeedsSignIn && !r.renewable)
 }
 
-// status is the one situation a row is in, in order of precedence: each
-// asks something different of the person.
-type status int
-
-const (
-	statusLoading        status = iota // state not read yet
-	statusSignedOut                    // no token: press l
-	statusSignInRequired               // the grant was refused, or expired without a way to renew
-	statusFailed                       // the last renewal or check failed
-	statusExpired                      // expired, renewal pending
-	statusExpiring                     // within refresh_before of expiry
-	statusOK                           // valid for longer than refresh_before
-	statusNoExpiry                     // valid, no known expiry
-)
-
-// status classifies the row at now.
-func (r *row) status(now time.Time, loaded bool) status {
-	st := &r.st
-	switch {
-	case !loaded:
-		return statusLoading
-	case r.needsPerson():
-		return statusSignInRequired
-	case st.LastError != "" && !st.LastErrorAt.Before(st.LastRenewal):
-		// The last attempt failed, token or not: as status says.
-		return statusFailed
-	case st.Token == nil:
-		return statusSignedOut
+// assess is the row's condition at now, decided by flows.Assess as for
+// tokentop status. A refusal the scheduler met (signInRequired) counts as
+// the provider's NeedsSignIn until a new token arrives: the service records
+// it so, and the next poll only confirms it.
+func (r *row) assess(now time.Time) flows.Assessment {
+	st := r.st
+	if r.signInRequired {
+		st.NeedsSignIn = true
 	}
-	expired := st.Token.HasExpiry() && !now.Before(st.Token.Expiry)
-	switch {
-	case expired && !r.renewable:
-		return statusSignInRequired
-	case st.LastError != "" || (st.LastCheck != nil && !r.checkOK):
-		return statusFailed
-	case expired:
-		return statusExpired
-	case !st.Token.HasExpiry():
-		return statusNoExpiry
-	case st.Token.Expiry.Sub(now) <= r.refreshBefore:
-		return statusExpiring
-	}
-	return statusOK
-}
-
-// mark is the status's glyph, readable without colour.
-func (s status) mark() string {
-	switch s {
-	case statusLoading:
-		return "·"
-	case statusSignedOut:
-		return "○"
-	case statusSignInRequired:
-		return "✗"
-	case statusFailed:
-		return "!"
-	case statusExpired, statusExpiring:
-		return "◐"
-	}
-	return "●"
-}
-
-// label is the status in words, for the detail pane.
-func (s status) label() string {
-	switch s {
-	case statusLoading:
-		return "loading"
-	case statusSignedOut:
-		return "signed out — press l to sign in"
-	case statusSignInRequired:
-		return "sign-in required — press l to sign in"
-	case statusFailed:
-		return "failing"
-	case statusExpired:
-		return "expired — renewing"
-	case statusExpiring:
-		return "expiring soon"
-	case statusNoExpiry:
-		return "ok, no expiry"
-	}
-	return "ok"
-}
-
-// attention reports whether the row should stand out.
-func (s status) attention() bool {
-	switch s {
-	case statusSignInRequired, statusFailed, statusExpired, statusExpiring:
-		return true
-	}
-	return false
+	return flows.Assess(r.conn, st, now)
 }
 
 // expiresText is the countdown cell: "59m 12s", "expired 3m ago",
-// "no expiry", "signed out".
+// "no expiry", and without a token "no token yet" when one comes without
+// a person, "signed out" otherwise, as tokentop status says.
 func (r *row) expiresText(now time.Time, loaded bool) string {
 	switch t := r.st.Token; {
 	case !loaded:
 		return "…"
-	case t == nil:
-		return "signed out"
+	case t == nil || t.AccessToken == "":
+		if r.renewable {
+			return flows.NoToken.String()
+		}
+		return flows.SignedOut.String()
 	case !t.HasExpiry():
 		return "no expiry"
 	case now.Before(t.Expiry):
-		return countdown(t.Expiry.Sub(now))
+		return flows.Countdown(t.Expiry.Sub(now))
 	default:
 		return "expired " + ago(now, t.Expiry)
 	}
@@ -229,7 +146,7 @@ func (r *row) renewalCell(now time.Time) (string, bool) {
 	st := &r.st
 	switch {
 	case r.needsPerson():
-		return "sign-in required", true
+		return flows.SignInRequired.String(), true
 	case st.LastError != "":
 		if st.LastErrorAt.IsZero() {
 			return "failed", true

@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tokentop/flows"
-	"tokentop/theme"
 )
 
 // View renders the window. It reads the model and nothing else: no clock,
@@ -116,8 +115,8 @@ func (m *Model) tableScreen() string {
 func (m *Model) topBar() string {
 	left := m.st.Title.Render("tokentop")
 	info := fmt.Sprintf(" · %d connections", len(m.rows))
-	if m.alerts > 0 {
-		info += fmt.Sprintf(" · %d need attention", m.alerts)
+	if m.attention > 0 {
+		info += fmt.Sprintf(" · %d need attention", m.attention)
 	}
 	if n := len(m.busy); n > 0 {
 		info += fmt.Sprintf(" · %d busy", n)
@@ -243,9 +242,12 @@ func (m *Model) writeTable(b *strings.Builder, h int) {
 // writeRow writes one connection's line.
 func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected bool) {
 	now := m.clock
-	s := r.status(now, m.loaded)
+	cond := r.cond.Condition
 	j := m.busy[r.conn.Name]
-	st := m.inks.status(s)
+	mark, st := cond.Mark(), m.inks.condition(cond)
+	if !m.loaded {
+		mark, st = loadingMark, m.inks.muted
+	}
 
 	type cell struct {
 		text string
@@ -257,14 +259,14 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	if j != nil {
 		cells = append(cells, cell{m.spinner.View(), &m.inks.accent, 1})
 	} else {
-		cells = append(cells, cell{s.mark(), &st, 1})
+		cells = append(cells, cell{mark, &st, 1})
 	}
 	for _, c := range cols {
 		cl := cell{w: c.w}
 		switch c.kind {
 		case colName:
 			cl.text = r.name
-			if s.attention() {
+			if m.loaded && cond.NeedsAttention() {
 				cl.ink = &st
 			}
 		case colProvider:
@@ -273,10 +275,12 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			cl.text = r.flow
 		case colExpires:
 			cl.text = r.expiresText(now, m.loaded)
-			switch s {
-			case statusExpiring, statusExpired, statusSignInRequired:
+			switch {
+			case !m.loaded:
+				cl.ink = &m.inks.muted
+			case cond == flows.Renewing || cond == flows.Expiring || cond == flows.SignedOut || cond == flows.SignInRequired:
 				cl.ink = &st
-			case statusSignedOut, statusLoading, statusNoExpiry:
+			case cond == flows.NoToken || cond == flows.NoExpiry:
 				cl.ink = &m.inks.muted
 			}
 		case colCheck:
@@ -335,74 +339,6 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	if sel != nil {
 		b.WriteString(sel.post)
 	}
-}
-
-// ink is a text style reduced to the escape sequences before and after the
-// text: painting a table cell with it costs a string concatenation instead
-// of a lipgloss render, which matters with a thousand rows scrolling. It
-// fits only styles without layout (no width, padding or border).
-type ink struct{ pre, post string }
-
-// inkOf takes the escape sequences a style wraps around text.
-func inkOf(st lipgloss.Style) ink {
-	const marker = "\uE000" // a private-use rune no style rewrites
-	out := st.Render(marker)
-	i := strings.Index(out, marker)
-	if i < 0 {
-		return ink{}
-	}
-	return ink{out[:i], out[i+len(marker):]}
-}
-
-// paint wraps s in the ink.
-func (k ink) paint(s string) string {
-	if s == "" {
-		return ""
-	}
-	return k.pre + s + k.post
-}
-
-// inks are the table's cell styles as inks, rebuilt with the styles.
-type inks struct {
-	ok, warn, danger, muted, accent, selected ink
-}
-
-// newInks takes the inks of the theme's styles.
-func newInks(st theme.Styles) inks {
-	return inks{
-		ok:       inkOf(st.OK),
-		warn:     inkOf(st.Warn),
-		danger:   inkOf(st.Danger),
-		muted:    inkOf(st.Muted),
-		accent:   inkOf(st.Accent),
-		selected: inkOf(st.Selected),
-	}
-}
-
-// status is the ink of a status.
-func (k *inks) status(s status) ink {
-	switch s {
-	case statusOK, statusNoExpiry:
-		return k.ok
-	case statusExpiring, statusExpired:
-		return k.warn
-	case statusSignInRequired, statusFailed:
-		return k.danger
-	}
-	return k.muted
-}
-
-// statusStyle is the colour of a status.
-func (m *Model) statusStyle(s status) lipgloss.Style {
-	switch s {
-	case statusOK, statusNoExpiry:
-		return m.st.OK
-	case statusExpiring, statusExpired:
-		return m.st.Warn
-	case statusSignInRequired, statusFailed:
-		return m.st.Danger
-	}
-	return m.st.Muted
 }
 
 // box draws lines in a bordered pane exactly h lines high and m.width

@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"tokentop/flows/redact"
+)
+
+// The loop: Init, the heartbeat, and Update dispatching each message to
+// its handler (keys in input.go, results in outcomes.go).
+
+// tickMsg is the once-a-second heartbeat. Only the heartbeat of the
+// current chain re-arms itself, so a stray or repeated tick cannot start a
+// second chain that would wake the program twice as often.
+type tickMsg struct{ chain int }
+
+// heartbeat is the chain of tickMsgs Init starts.
+const heartbeat = 1
+
+// everySecond arms the next heartbeat, on the wall clock's second.
+func everySecond() tea.Cmd {
+	return tea.Every(time.Second, func(time.Time) tea.Msg { return tickMsg{heartbeat} })
+}
+
+// Init asks for the background colour and, when there are connections,
+// reads their states and starts the heartbeat.
+func (m *Model) Init() tea.Cmd {
+	if m.screen != screenTable {
+		return tea.RequestBackgroundColor
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.poll(), everySecond())
+}
+
+// poll reads what changed, unless a poll is already running.
+func (m *Model) poll() tea.Cmd {
+	if m.b == nil {
+		return nil
+	}
+	if m.polling {
+		m.pollAgain = true
+		return nil
+	}
+	m.polling = true
+	return pollCmd(m.b, m.mark)
+}
+
+// spin starts the spinner if it is not turning.
+func (m *Model) spin() tea.Cmd {
+	if m.spinning {
+		return nil
+	}
+	m.spinning = true
+	return m.spinner.Tick
+}
+
+// Update handles one message. It does no I/O: the backend is called only
+// from the commands it returns.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+	case tea.BackgroundColorMsg:
+		m.setStyles(msg.IsDark())
+	case tickMsg:
+		cmd = m.onTick(msg)
+	case spinner.TickMsg:
+		if len(m.busy) == 0 {
+			m.spinning = false
+			break
+		}
+		m.spinner, cmd = m.spinner.Update(msg)
+	case tea.KeyPressMsg:
+		cmd = m.onKey(msg)
+	case tea.PasteMsg:
+		cmd = m.onPaste(msg)
+
+	case changedMsg:
+		cmd = m.onChanged(msg)
+	case changeFailedMsg:
+		m.polling = false
+		if e := errText(msg.err); e != m.pollErr {
+			m.pollErr = e
+			m.setStatus(levelWarn, "reading saved state: "+e)
+		}
+
+	case renewedMsg:
+		cmd = m.onRenewed(msg)
+	case renewFailedMsg:
+		cmd = m.onRenewFailed(msg)
+	case checkedMsg:
+		cmd = m.onChecked(msg)
+	case checkFailedMsg:
+		cmd = m.onCheckFailed(msg)
+	case tokenMsg:
+		cmd = m.onToken(msg)
+	case tokenFailedMsg:
+		if j, r := m.finish(msg.jobRef); j != nil {
+			m.schedule(r)
+			m.setStatus(levelError, signInHint(msg.err))
+		}
+	case copiedMsg:
+		m.setStatusWarn("copied "+msg.what+" (OSC 52 and system clipboard)", msg.warn)
+	case copiedOSC52OnlyMsg:
+		m.setStatusWarn("copied "+msg.what+" (OSC 52 only: no system clipboard)", msg.warn)
+	case loggedOutMsg:
+		cmd = m.onLoggedOut(msg)
+	case logoutFailedMsg:
+		if j, r := m.finish(msg.jobRef); j != nil {
+			m.schedule(r)
+			m.setStatus(levelError, errText(msg.err))
+		}
+
+	case loginBegunMsg:
+		cmd = m.onLoginBegun(msg)
+	case loginDoneMsg:
+		m.onLoginDone(msg)
+		cmd = m.poll()
+	case loginFailedMsg:
+		m.onLoginFailed(msg)
+	case browserOpenedMsg:
+		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
+			j.opened = true
+		}
+	case browserFailedMsg:
+		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
+			m.setStatus(levelWarn, fmt.Sprintf("%s: could not open a browser (%s); c copies the URL", msg.name, redact.Sanitize(msg.err.Error())))
+		}
+	case pasteAcceptedMsg:
+		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
+			j.pasteErr = ""
+			m.setStatus(levelInfo, msg.name+": redirect URL accepted, signing in…")
+		}
+	case pasteRefusedMsg:
+		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
+			j.pasteErr = redact.Sanitize(msg.err.Error())
+			m.setStatus(levelError, msg.name+": "+j.pasteErr+" — the sign-in goes on; i pastes again")
+		}
+	case passwordRefusedMsg:
+		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
+			m.setStatus(levelError, errText(msg.err)+" — press l to try again")
+		}
+	}
+	if m.stale {
+		m.reassess()
+	}
+	m.fixScroll()
+	m.syncKeys()
+	if m.quitting {
+		return m, cmd
+	}
+	return m, tea.Batch(cmd, m.drain())
+}
+
+// onTick advances the clock, polls for changes and starts due renewals.
+func (m *Model) onTick(msg tickMsg) tea.Cmd {
+	m.clock = m.now()
+	m.stale = true
+	m.takeDue(m.clock)
+	if msg.chain != heartbeat {
+		return m.poll()
+	}
+	return tea.Batch(everySecond(), m.poll())
+}
+
+// quit cancels everything running, closes sign-in listeners, and quits.
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	var cancels []tea.Cmd
+	for name, j := range m.busy {
+		j.cancel()
+		cancels = append(cancels, cancelPendingCmd(j.pending))
+		delete(m.busy, name)
+	}
+	m.queue = nil
+	m.stop()
+	return tea.Sequence(tea.Batch(cancels...), tea.Quit)
+}
