@@ -29,6 +29,7 @@ import (
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
+	"tokentop/flows/secret"
 	"tokentop/store"
 	"tokentop/ui"
 )
@@ -130,7 +131,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "tokentop: "+oneLine(ee.err.Error()))
 			// A secret command's own words, for this terminal only: they
 			// are never in the error, which the state file keeps.
-			if said := flows.SecretStderr(ee.err); said != "" {
+			if said := secret.Stderr(ee.err); said != "" {
 				fmt.Fprintln(stderr, "tokentop: the secret command said: "+said)
 			}
 		}

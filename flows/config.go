@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"tokentop/flows/redact"
+	"tokentop/flows/secret"
 	"unicode"
 	"unicode/utf8"
 
@@ -614,14 +615,14 @@ func (r *cfgConnReader) str(key string) string {
 	return s
 }
 
-func (r *cfgConnReader) secret(key string) Secret {
+func (r *cfgConnReader) secret(key string) secret.Secret {
 	spec := r.str(key)
 	if spec == "" {
-		return Secret{}
+		return secret.Secret{}
 	}
 	// Messages name the key and the kind of source only, never the value.
 	kind, arg, _ := strings.Cut(spec, ":")
-	s := NewSecret(spec)
+	s := secret.New(spec)
 	switch s.Source() {
 	case "env":
 		if !cfgValidEnvName(arg) {
@@ -635,11 +636,11 @@ func (r *cfgConnReader) secret(key string) Secret {
 		if arg == "" {
 			r.fail(key, "file: must be followed by a path")
 		} else {
-			s = NewSecret(kind + ":" + r.p.localPath(arg))
+			s = secret.New(kind + ":" + r.p.localPath(arg))
 		}
 	case "literal":
-		if len(spec) > secretMaxSize {
-			r.fail(key, errSecretTooLarge("literal").Error())
+		if len(spec) > secret.MaxSize {
+			r.fail(key, secret.TooLarge("literal").Error())
 		}
 		r.p.literals = append(r.p.literals, cfgLiteral{conn: r.name, key: key, line: r.keyLine(key)})
 	}

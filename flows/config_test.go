@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows/callback"
+	"tokentop/flows/secret"
 )
 
 // parseErr parses text as config.toml and returns the error's message, or
@@ -391,7 +392,7 @@ client_id = "AIK_CLIENT_123"
 client_secret = "env:AIKIDO_CLIENT_SECRET"
 `, Connection{
 			Provider: Aikido, Flow: ClientCredentials,
-			ClientID: "AIK_CLIENT_123", ClientSecret: NewSecret("env:AIKIDO_CLIENT_SECRET"), ClientAuth: ClientAuthBasic,
+			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:AIKIDO_CLIENT_SECRET"), ClientAuth: ClientAuthBasic,
 			AuthURL:  "https://app.aikido.dev/oauth/authorize",
 			TokenURL: "https://app.aikido.dev/api/oauth/token",
 		}},
@@ -404,7 +405,7 @@ client_secret = "env:S"
 redirect_uri = "http://127.0.0.1:8766/callback"
 `, Connection{
 			Provider: Aikido, Flow: AuthorizationCode,
-			ClientID: "AIK_CLIENT_123", ClientSecret: NewSecret("env:S"), ClientAuth: ClientAuthBasic,
+			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:S"), ClientAuth: ClientAuthBasic,
 			AuthURL:     "https://app.aikido.dev/oauth/authorize",
 			TokenURL:    "https://app.aikido.dev/api/oauth/token",
 			RedirectURI: "http://127.0.0.1:8766/callback",
@@ -418,7 +419,7 @@ client_secret = "cmd:pass show aha/client"
 redirect_uri = "http://127.0.0.1:8766/callback"
 `, Connection{
 			Provider: Aha, Flow: AuthorizationCode,
-			ClientID: "id", ClientSecret: NewSecret("cmd:pass show aha/client"), ClientAuth: ClientAuthBody,
+			ClientID: "id", ClientSecret: secret.New("cmd:pass show aha/client"), ClientAuth: ClientAuthBody,
 			Subdomain:   "acme",
 			BaseURL:     "https://{subdomain}.aha.io",
 			AuthURL:     "https://{subdomain}.aha.io/oauth/authorize",
@@ -450,7 +451,7 @@ subdomain = "acme"
 flow = "api_key"
 api_key = "env:AHA_API_KEY"
 `, Connection{
-			Provider: Aha, Flow: APIKey, APIKey: NewSecret("env:AHA_API_KEY"), ClientAuth: ClientAuthBody,
+			Provider: Aha, Flow: APIKey, APIKey: secret.New("env:AHA_API_KEY"), ClientAuth: ClientAuthBody,
 			Subdomain: "acme",
 			BaseURL:   "https://{subdomain}.aha.io",
 			AuthURL:   "https://{subdomain}.aha.io/oauth/authorize",
@@ -464,7 +465,7 @@ company_url = "https://acme.aerion.app"
 username = "ops@acme.example"
 `, Connection{
 			Provider: Aerion, Flow: Password,
-			ClientID: "tokentop", ClientSecret: NewSecret("tokentop"), ClientAuth: ClientAuthBody,
+			ClientID: "tokentop", ClientSecret: secret.New("tokentop"), ClientAuth: ClientAuthBody,
 			Username: "ops@acme.example", CompanyURL: "https://acme.aerion.app",
 			TokenURL: "https://api.aerion.app/oauth2/token",
 		}},
@@ -476,7 +477,7 @@ client_id = "my-app"
 headers = { Origin = "https://acme.aerion.app" }
 `, Connection{
 			Provider: Aerion, Flow: Password,
-			ClientID: "my-app", ClientSecret: NewSecret("tokentop"), ClientAuth: ClientAuthBody,
+			ClientID: "my-app", ClientSecret: secret.New("tokentop"), ClientAuth: ClientAuthBody,
 			Username: "ops@acme.example",
 			Headers:  map[string]string{"Origin": "https://acme.aerion.app"},
 			TokenURL: "https://api.aerion.app/oauth2/token",
@@ -654,7 +655,7 @@ func TestLoadConfigRedirectAsSignIn(t *testing.T) {
 // TestParseConfigLiteralSecretTooLarge: a literal secret over the cap is
 // refused when the file is loaded, without its value.
 func TestParseConfigLiteralSecretTooLarge(t *testing.T) {
-	got := parseErr(t, "[connections.a]\nprovider = \"aikido\"\nclient_id = \"c\"\nclient_secret = \"SENTINEL"+strings.Repeat("x", secretMaxSize)+"\"\n")
+	got := parseErr(t, "[connections.a]\nprovider = \"aikido\"\nclient_id = \"c\"\nclient_secret = \"SENTINEL"+strings.Repeat("x", secret.MaxSize)+"\"\n")
 	if want := "config.toml:4: connections.a.client_secret: literal: secret is larger than 64 KiB"; got != want {
 		t.Fatalf("error %.200q, want %q", got, want)
 	}
@@ -775,15 +776,15 @@ ca_file = "/etc/ssl/ca.pem"
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct {
-		got, want Secret
+	for i, tt := range []struct {
+		got, want secret.Secret
 	}{
-		{cfg.Connections[0].ClientSecret, NewSecret("file:/etc/tokentop/secrets/aikido")},
-		{cfg.Connections[1].ClientSecret, NewSecret("file:" + filepath.Join(home, "aikido"))},
-		{cfg.Connections[2].ClientSecret, NewSecret("file:/run/secrets/aikido")},
+		{cfg.Connections[0].ClientSecret, secret.New("file:/etc/tokentop/secrets/aikido")},
+		{cfg.Connections[1].ClientSecret, secret.New("file:" + filepath.Join(home, "aikido"))},
+		{cfg.Connections[2].ClientSecret, secret.New("file:/run/secrets/aikido")},
 	} {
 		if tt.got != tt.want {
-			t.Errorf("secret %s resolved to another path", tt.want.spec)
+			t.Errorf("secret %d resolved to another path", i)
 		}
 	}
 	if got, want := cfg.Connections[1].CAFile, filepath.Join(home, "ca.pem"); got != want {

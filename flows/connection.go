@@ -2,6 +2,7 @@ package flows
 
 import (
 	"time"
+	"tokentop/flows/secret"
 )
 
 // Provider names a family of servers whose quirks tokentop knows.
@@ -47,14 +48,14 @@ type Connection struct {
 	Flow     Flow
 
 	ClientID     string
-	ClientSecret Secret
+	ClientSecret secret.Secret
 	ClientAuth   ClientAuth
 
 	// Username is prefilled at sign-in; Password is optional and, when set,
 	// allows sign-in without a person (it is never stored in the state).
 	Username string
-	Password Secret
-	APIKey   Secret
+	Password secret.Secret
+	APIKey   secret.Secret
 
 	// Aha!: the account subdomain ("secure" lets the user pick at sign-in).
 	Subdomain string

@@ -24,12 +24,15 @@ type NotSavedError struct {
 	RotatedLost bool
 }
 
+// Error says what happened, in one line.
 func (e *NotSavedError) Error() string {
 	if e.RotatedLost {
 		return fmt.Sprintf("renewed but not saved: %v; the rotated refresh token could not be kept, so the next renewal will need a sign-in", e.Err)
 	}
 	return fmt.Sprintf("renewed but not saved: %v", e.Err)
 }
+
+// Unwrap returns the cause.
 func (e *NotSavedError) Unwrap() error { return e.Err }
 
 // NotWritableError means a renewal that would send a refresh token was not
@@ -39,9 +42,12 @@ func (e *NotSavedError) Unwrap() error { return e.Err }
 // token when that is still valid.
 type NotWritableError struct{ Err error }
 
+// Error says what happened, in one line.
 func (e *NotWritableError) Error() string {
 	return fmt.Sprintf("state file cannot be written (%v): not renewing, so the refresh token is not lost", e.Err)
 }
+
+// Unwrap returns the cause.
 func (e *NotWritableError) Unwrap() error { return e.Err }
 
 // Usable reports whether err comes with a token that can be used all the
@@ -60,6 +66,7 @@ type ConnError struct {
 	Err  error
 }
 
+// Error says what happened, in one line.
 func (e *ConnError) Error() string {
 	if _, ok := e.Err.(*LockHeldError); ok {
 		// "aerion is being renewed by process 4242 (since 10:02:13); …"
@@ -67,6 +74,8 @@ func (e *ConnError) Error() string {
 	}
 	return e.Conn + ": " + e.Err.Error()
 }
+
+// Unwrap returns the cause.
 func (e *ConnError) Unwrap() error { return e.Err }
 
 // LockHeldError means another process held a connection's renewal lock for
@@ -79,6 +88,7 @@ type LockHeldError struct {
 	Waited time.Duration
 }
 
+// Error says what happened, in one line.
 func (e *LockHeldError) Error() string {
 	who := "another tokentop"
 	if e.PID > 0 {

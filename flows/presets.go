@@ -2,6 +2,7 @@ package flows
 
 import (
 	"strings"
+	"tokentop/flows/secret"
 )
 
 // cfgPreset is what a provider's document fixes for every connection to it:
@@ -102,7 +103,7 @@ func cfgApplyPreset(c *Connection) []cfgProblem {
 		c.ClientID = p.clientID
 	}
 	if c.ClientSecret.IsZero() && p.clientSecret != "" {
-		c.ClientSecret = NewSecret(p.clientSecret)
+		c.ClientSecret = secret.New(p.clientSecret)
 	}
 
 	var probs []cfgProblem

@@ -29,6 +29,7 @@ type NoAnswerError struct {
 	Sent bool
 }
 
+// Error says what happened, in one line.
 func (e *NoAnswerError) Error() string {
 	if !e.Sent {
 		return e.What + ": not sent: " + e.Msg
@@ -66,4 +67,3 @@ func Committed(ctx context.Context) func() {
 	fn, _ := ctx.Value(commitKey{}).(func())
 	return fn
 }
-

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/secret"
 )
 
 // A client credentials grant or a health check against a server that never
@@ -20,7 +21,7 @@ func TestIdempotentCallHasOneDeadline(t *testing.T) {
 		}
 	})
 	defer close(release)
-	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"),
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: secret.New("secret-value"),
 		TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
 	te.timeout = 300 * time.Millisecond
 	te.sleep = sleepCtx // real waits, bounded by the deadline

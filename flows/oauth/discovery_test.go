@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"tokentop/flows"
+	"tokentop/flows/secret"
 )
 
 func TestDiscover(t *testing.T) {
@@ -96,12 +97,12 @@ func TestDiscoverOnDemand(t *testing.T) {
 		answer(200, okToken)(w, r, nil)
 	})
 	base = srv.URL
-	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base + "/", ClientID: "c", ClientSecret: flows.NewSecret("secret-value")})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base + "/", ClientID: "c", ClientSecret: secret.New("secret-value")})
 	// A trailing slash in the configured issuer must match exactly too.
 	if _, err := te.ClientCredentials(context.Background()); err == nil || !strings.Contains(err.Error(), "names issuer") {
 		t.Fatalf("err = %v", err)
 	}
-	te = newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base, ClientID: "c", ClientSecret: flows.NewSecret("secret-value")})
+	te = newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base, ClientID: "c", ClientSecret: secret.New("secret-value")})
 	tok, err := te.ClientCredentials(context.Background())
 	if err != nil || tok.AccessToken != "new-access-token" {
 		t.Fatalf("tok %v err %v", tok, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 	"tokentop/flows"
 	"tokentop/flows/redact"
+	"tokentop/flows/secret"
 )
 
 // form parses a recorded form body, failing on anything else.
@@ -74,7 +75,7 @@ func TestGrantWireFormats(t *testing.T) {
 		life    time.Duration
 	}{
 		"aikido client_credentials basic": {
-			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK_CLIENT_1", ClientSecret: flows.NewSecret("aik-secret-1"), ClientAuth: flows.ClientAuthBasic},
+			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK_CLIENT_1", ClientSecret: secret.New("aik-secret-1"), ClientAuth: flows.ClientAuthBasic},
 			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
@@ -88,7 +89,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life: time.Hour,
 		},
 		"aikido default auth is basic": {
-			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-2")},
+			conn:   flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: secret.New("aik-secret-2")},
 			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600}`,
 			path:   "/api/oauth/token",
@@ -103,7 +104,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life: time.Hour,
 		},
 		"aikido code exchange basic": {
-			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-3"), ClientAuth: flows.ClientAuthBasic},
+			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: secret.New("aik-secret-3"), ClientAuth: flows.ClientAuthBasic},
 			call: func(e *endpoint, u string) (*flows.Token, error) {
 				return e.ExchangeCode(context.Background(), u, "the-code-1", "http://127.0.0.1:5555/callback", "verifier-0123456789-0123456789-0123456789-xyz")
 			},
@@ -119,7 +120,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aikido refresh basic keeps old refresh token": {
-			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: flows.NewSecret("aik-secret-4"), ClientAuth: flows.ClientAuthBasic},
+			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: secret.New("aik-secret-4"), ClientAuth: flows.ClientAuthBasic},
 			call: func(e *endpoint, _ string) (*flows.Token, error) {
 				return e.Refresh(context.Background(), "old-refresh-token")
 			},
@@ -135,7 +136,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aha code exchange body, no expiry": {
-			conn: flows.Connection{Provider: flows.Aha, ClientID: "a73bbb26", ClientSecret: flows.NewSecret("467b9a301fedac"), ClientAuth: flows.ClientAuthBody},
+			conn: flows.Connection{Provider: flows.Aha, ClientID: "a73bbb26", ClientSecret: secret.New("467b9a301fedac"), ClientAuth: flows.ClientAuthBody},
 			call: func(e *endpoint, u string) (*flows.Token, error) {
 				return e.ExchangeCode(context.Background(), u, "10dbffca01", "http://lvh.me/app_callback.html", "")
 			},
@@ -149,7 +150,7 @@ func TestGrantWireFormats(t *testing.T) {
 			},
 		},
 		"aerion password with tenant header": {
-			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("tokentop"), ClientAuth: flows.ClientAuthBody, CompanyURL: "acme.aerion.app"},
+			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: secret.New("tokentop"), ClientAuth: flows.ClientAuthBody, CompanyURL: "acme.aerion.app"},
 			call: func(e *endpoint, _ string) (*flows.Token, error) {
 				return e.Password(context.Background(), "me@example.com", "pa ss:w%rd&=")
 			},
@@ -165,7 +166,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"aerion refresh carries tenant header": {
-			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("tokentop"), CompanyURL: "acme.aerion.app", Headers: map[string]string{"X-Extra": "1"}},
+			conn: flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: secret.New("tokentop"), CompanyURL: "acme.aerion.app", Headers: map[string]string{"X-Extra": "1"}},
 			call: func(e *endpoint, _ string) (*flows.Token, error) {
 				return e.Refresh(context.Background(), "aer-old-rt")
 			},
@@ -184,7 +185,7 @@ func TestGrantWireFormats(t *testing.T) {
 			life:    time.Hour,
 		},
 		"oauth2 params headers scopes": {
-			conn: flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("oauth-secret"), ClientAuth: flows.ClientAuthBody,
+			conn: flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: secret.New("oauth-secret"), ClientAuth: flows.ClientAuthBody,
 				Scopes: []string{"read", "write"}, Params: map[string]string{"audience": "api://x", "grant_type": "evil"}, Headers: map[string]string{"X-Tenant": "t1"}},
 			call:   func(e *endpoint, _ string) (*flows.Token, error) { return e.ClientCredentials(context.Background()) },
 			answer: `{"access_token":"o-at","token_type":"bearer","expires_in":"600","scope":"read"}`,
@@ -265,7 +266,7 @@ func TestBasicAuthEncoding(t *testing.T) {
 		{"ünï", "🔑key/?#&="},
 	} {
 		srv := newRecorder(t, answer(200, okToken))
-		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aikido, ClientID: pair[0], ClientSecret: flows.NewSecret(pair[1]), ClientAuth: flows.ClientAuthBasic, TokenURL: srv.URL})
+		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aikido, ClientID: pair[0], ClientSecret: secret.New(pair[1]), ClientAuth: flows.ClientAuthBasic, TokenURL: srv.URL})
 		if _, err := te.ClientCredentials(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -31,6 +31,7 @@ import (
 	"time"
 	"tokentop/flows"
 	"tokentop/flows/redact"
+	"tokentop/flows/secret"
 )
 
 // testNow is the fake local clock of every endpoint test.
@@ -155,8 +156,16 @@ func TestNewHTTPClientSettings(t *testing.T) {
 	if tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 30*time.Second {
 		t.Errorf("timeouts %v %v", tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout)
 	}
-	if dialTimeout != 10*time.Second || callTimeout != 30*time.Second {
-		t.Errorf("dial %v call %v", dialTimeout, callTimeout)
+	// Each request is bounded: by the Service's deadline when it gives
+	// one, else by callTimeout.
+	for give, want := range map[time.Duration]time.Duration{0: callTimeout, 3 * time.Second: 3 * time.Second} {
+		c, err := New(&flows.Connection{}, flows.ClientOptions{Timeout: give})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.(*endpoint).timeout; got != want {
+			t.Errorf("Timeout %v: requests bounded by %v, want %v", give, got, want)
+		}
 	}
 	if hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 		t.Error("redirects are followed")
@@ -179,7 +188,7 @@ func TestTokenRedirectNotFollowed(t *testing.T) {
 		src := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
 			http.Redirect(w, r, elsewhere.URL+"/steal", code)
 		})
-		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: flows.NewSecret("client-secret-redirect"), TokenURL: src.URL + "/oauth2/token"})
+		te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "tokentop", ClientSecret: secret.New("client-secret-redirect"), TokenURL: src.URL + "/oauth2/token"})
 		_, err := te.Password(context.Background(), "me@example.com", "password-redirect")
 		if err == nil || !strings.Contains(err.Error(), "token endpoint redirected to another location (HTTP ") || !strings.Contains(err.Error(), "not followed") {
 			t.Errorf("%d: err = %v", code, err)
@@ -194,7 +203,7 @@ func TestTokenRedirectNotFollowed(t *testing.T) {
 }
 
 func TestRefusePlainHTTP(t *testing.T) {
-	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: flows.NewSecret("secret-value"), TokenURL: "http://auth.example.com/token"})
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: secret.New("secret-value"), TokenURL: "http://auth.example.com/token"})
 	_, err := te.ClientCredentials(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "plain http") {
 		t.Fatalf("err = %v", err)
@@ -240,7 +249,7 @@ func TestTLSErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := tc.conn
-			c.ClientID, c.ClientSecret, c.TokenURL = "id", flows.NewSecret("secret-value"), tc.url+"/token"
+			c.ClientID, c.ClientSecret, c.TokenURL = "id", secret.New("secret-value"), tc.url+"/token"
 			te := newTestEndpoint(t, &c)
 			tok, err := te.ClientCredentials(context.Background())
 			if tc.err == "" {
@@ -284,7 +293,7 @@ func TestTLSExpiredCertificate(t *testing.T) {
 	defer srv.Close()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL + "/token", CAFile: caFile})
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "id", ClientSecret: secret.New("secret-value"), TokenURL: srv.URL + "/token", CAFile: caFile})
 	_, err = te.ClientCredentials(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "certificate has expired") {
 		t.Fatalf("err = %v", err)
@@ -317,7 +326,7 @@ func TestSlowServerBounded(t *testing.T) {
 			}
 		}
 	})
-	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: secret.New("secret-value"), TokenURL: srv.URL})
 	te.timeout = 200 * time.Millisecond
 	start := time.Now()
 	_, err := te.Password(context.Background(), "u", "password-value")
@@ -411,7 +420,7 @@ func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
-			te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: url})
+			te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: secret.New("secret-value"), TokenURL: url})
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			done := make(chan error, 1)
@@ -491,7 +500,7 @@ func TestResponseTooLarge(t *testing.T) {
 			io.WriteString(w, chunk)
 		}
 	})
-	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.Aerion, ClientID: "c", ClientSecret: secret.New("secret-value"), TokenURL: srv.URL})
 	_, err := te.Password(context.Background(), "u", "password-value")
 	if err == nil || !strings.Contains(err.Error(), "response too large") {
 		t.Fatalf("err = %v", err)
@@ -513,7 +522,7 @@ func TestErrorEchoRedacted(t *testing.T) {
 	secrets := []string{"client-secret:%+ 42", "user-password-42", "refresh-token-42", "auth-code-42", "pkce-verifier-42-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
 	for _, auth := range []flows.ClientAuth{flows.ClientAuthBasic, flows.ClientAuthBody} {
 		srv := newRecorder(t, echo)
-		conn := &flows.Connection{Provider: flows.OAuth2, ClientID: "client-id", ClientSecret: flows.NewSecret(secrets[0]), ClientAuth: auth, TokenURL: srv.URL}
+		conn := &flows.Connection{Provider: flows.OAuth2, ClientID: "client-id", ClientSecret: secret.New(secrets[0]), ClientAuth: auth, TokenURL: srv.URL}
 		te := newTestEndpoint(t, conn)
 		var errs []error
 		_, err := te.ClientCredentials(context.Background())
@@ -555,7 +564,7 @@ func TestErrorEchoRedacted(t *testing.T) {
 // status and latency, and never a secret.
 func TestDebugLogNoSecrets(t *testing.T) {
 	srv := newRecorder(t, answer(200, `{"access_token":"sentinel-access-token","refresh_token":"sentinel-refresh-token","token_type":"bearer","expires_in":60}`))
-	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("sentinel-client-secret"), TokenURL: srv.URL + "/token?tenant=sentinel-query", CheckURL: srv.URL + "/me"})
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: secret.New("sentinel-client-secret"), TokenURL: srv.URL + "/token?tenant=sentinel-query", CheckURL: srv.URL + "/me"})
 	ctx := context.Background()
 	if _, err := te.ClientCredentials(ctx); err != nil {
 		t.Fatal(err)
@@ -670,7 +679,7 @@ func TestRetries(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, tc.handler)
-			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: flows.NewSecret("secret-value"), TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "c", ClientSecret: secret.New("secret-value"), TokenURL: srv.URL + "/token", CheckURL: srv.URL + "/me"})
 			err := tc.call(te.endpoint)
 			if n := len(srv.requests()); n != tc.requests {
 				t.Errorf("%d requests, want %d", n, tc.requests)
@@ -755,7 +764,7 @@ func TestWireExpand(t *testing.T) {
 
 func TestClientSecretErrorNamesKey(t *testing.T) {
 	srv := newRecorder(t, answer(200, okToken))
-	te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: flows.NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL})
+	te := newTestEndpoint(t, &flows.Connection{ClientID: "c", ClientSecret: secret.New("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL})
 	_, err := te.ClientCredentials(context.Background())
 	if err == nil || err.Error() != "client_secret: environment variable TOKENTOP_TEST_UNSET_SECRET is not set" {
 		t.Fatalf("err = %v", err)
@@ -777,7 +786,7 @@ func TestSecretResolvedOnlyWhenNeeded(t *testing.T) {
 		w.Header().Set("Content-Type", aminoMediaType)
 		io.WriteString(w, aminoDoc(`"access_token":"amino-at","expires_at_timestamp":`+strconv.FormatInt(time.Now().Unix()+600, 10)))
 	})
-	c := &flows.Connection{Provider: flows.Amino, ClientSecret: flows.NewSecret("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
+	c := &flows.Connection{Provider: flows.Amino, ClientSecret: secret.New("env:TOKENTOP_TEST_UNSET_SECRET"), TokenURL: srv.URL + "/api/auth/v1/access_tokens", CheckURL: srv.URL + "/me"}
 	e, err := newEndpoint(c, func() time.Time { return testNow }, nil, nil)
 	if err != nil {
 		t.Fatal(err)

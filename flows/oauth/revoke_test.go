@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"tokentop/flows"
+	"tokentop/flows/secret"
 )
 
 func TestRevoke(t *testing.T) {
@@ -34,7 +35,7 @@ func TestRevoke(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newRecorder(t, tc.handler)
-			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: flows.NewSecret("revoke-secret"), ClientAuth: flows.ClientAuthBasic, RevokeURL: srv.URL + "/revoke"})
+			te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, ClientID: "cid", ClientSecret: secret.New("revoke-secret"), ClientAuth: flows.ClientAuthBasic, RevokeURL: srv.URL + "/revoke"})
 			err := te.Revoke(context.Background(), &tc.tok)
 			reqs := srv.requests()
 			if len(reqs) != len(tc.hints) {

@@ -34,7 +34,7 @@ type Redactor struct {
 	list  []string // forms, longest first
 }
 
-// NewRedactor returns an empty Redactor.
+// New returns an empty Redactor.
 func New() *Redactor { return &Redactor{forms: map[string]struct{}{}} }
 
 // Add registers secrets. Each is hidden as written and in the forms it takes
@@ -60,7 +60,7 @@ func (r *Redactor) Add(secrets ...string) {
 	r.addForms(add...)
 }
 
-// addBasic registers the whole base64 credentials of an HTTP Basic header,
+// AddBasic registers the whole base64 credentials of an HTTP Basic header,
 // so the client id next to the secret is hidden too.
 func (r *Redactor) AddBasic(encoded string) {
 	if r != nil && len(encoded) >= MinLen {

@@ -1,4 +1,6 @@
-package flows
+// Package secret resolves the secrets a connection names (env:, cmd:, file:
+// or a literal) only when they are needed, bounded in time and size.
+package secret
 
 import (
 	"context"
@@ -20,8 +22,8 @@ type Secret struct {
 	spec string
 }
 
-// NewSecret returns a Secret for a config value.
-func NewSecret(spec string) Secret { return Secret{spec: spec} }
+// New returns a Secret for a config value.
+func New(spec string) Secret { return Secret{spec: spec} }
 
 // IsZero reports whether no value was configured.
 func (s Secret) IsZero() bool { return s.spec == "" }
@@ -45,9 +47,9 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 // Resolve returns the secret's value: it reads the environment variable, the
 // file, or runs the command. ctx bounds the command's run time. A value
 // larger than 64 KiB is refused, whatever its source; a failed command gives
-// a *SecretCommandError, whose stderr SecretStderr returns.
+// a *CommandError, whose stderr Stderr returns.
 func (s Secret) Resolve(ctx context.Context) (string, error) {
-	return resolveSecret(ctx, s.spec)
+	return resolve(ctx, s.spec)
 }
 
 // Source names where the secret comes from: "env", "cmd", "file" or "literal".
@@ -61,78 +63,78 @@ func (s Secret) Source() string {
 }
 
 const (
-	// secretCommandTimeout bounds a cmd: secret, so a password manager
+	// commandTimeout bounds a cmd: secret, so a password manager
 	// waiting for a touch cannot hang tokentop forever.
-	secretCommandTimeout = 30 * time.Second
-	// secretWaitDelay bounds the wait for a command's output once it has
+	commandTimeout = 30 * time.Second
+	// commandWaitDelay bounds the wait for a command's output once it has
 	// exited or been killed: a descendant that keeps stdout open (an agent
 	// started on the way, or one that left the process group) must not
 	// hold the caller beyond it (os/exec, Cmd.WaitDelay).
-	secretWaitDelay = time.Second
-	// secretMaxSize bounds every secret, from every source: real ones are a
+	commandWaitDelay = time.Second
+	// MaxSize bounds every secret, from every source: real ones are a
 	// few hundred bytes, and a mistaken file:/dev/zero or cmd:yes must not
 	// exhaust memory or end up in a request.
-	secretMaxSize = 64 << 10
-	// secretMaxStderr is how much of a command's stderr is kept for
-	// SecretStderr, which prints one line of it.
-	secretMaxStderr = 4 << 10
+	MaxSize = 64 << 10
+	// maxStderr is how much of a command's stderr is kept for
+	// Stderr, which prints one line of it.
+	maxStderr = 4 << 10
 )
 
-// secretLimits are the bounds of a cmd: secret; tests shorten them.
-type secretLimits struct {
+// limits are the bounds of a cmd: secret; tests shorten them.
+type limits struct {
 	timeout, waitDelay time.Duration
 }
 
-var secretDefaultLimits = secretLimits{timeout: secretCommandTimeout, waitDelay: secretWaitDelay}
+var defaultLimits = limits{timeout: commandTimeout, waitDelay: commandWaitDelay}
 
-// SecretCommandError is the failure of a cmd: secret's command. Its message
+// CommandError is the failure of a cmd: secret's command. Its message
 // says only how the command ended: errors are kept in the state file and
 // the event log, so what the command wrote to stderr is kept apart, for
-// SecretStderr, and what it wrote to stdout (the secret) is never kept.
-type SecretCommandError struct {
+// Stderr, and what it wrote to stdout (the secret) is never kept.
+type CommandError struct {
 	// Source is the kind of secret source, "cmd".
 	Source string
 	// Status is how the command ended: "exit status 1", "signal: killed",
 	// "timed out after 30s", "context canceled", "printed nothing".
 	Status string
 
-	stderr string // one clean line, see SecretStderr
+	stderr string // one clean line, see Stderr
 	err    error  // the cause, for errors.Is (context.Canceled)
 }
 
 // Error returns "cmd: secret command failed (STATUS)".
-func (e *SecretCommandError) Error() string {
+func (e *CommandError) Error() string {
 	return e.Source + ": secret command failed (" + e.Status + ")"
 }
 
 // Unwrap returns the cause: the caller's context error when it gave up,
 // else the command's exit error, or nil.
-func (e *SecretCommandError) Unwrap() error { return e.err }
+func (e *CommandError) Unwrap() error { return e.err }
 
-// SecretStderr returns the stderr of the failed secret command in err's
+// Stderr returns the stderr of the failed secret command in err's
 // chain, made one printable line (see Sanitize), or "" when err holds no
-// *SecretCommandError or the command wrote nothing there. It is meant for
+// *CommandError or the command wrote nothing there. It is meant for
 // the terminal of the person who ran tokentop, next to the error, and must
 // not be stored.
-func SecretStderr(err error) string {
-	var e *SecretCommandError
+func Stderr(err error) string {
+	var e *CommandError
 	if errors.As(err, &e) {
 		return e.stderr
 	}
 	return ""
 }
 
-// errSecretTooLarge refuses a value above secretMaxSize; it names the
+// TooLarge refuses a value above MaxSize; it names the
 // source's kind, never the value.
-func errSecretTooLarge(kind string) error {
-	return fmt.Errorf("%s: secret is larger than %d KiB", kind, secretMaxSize>>10)
+func TooLarge(kind string) error {
+	return fmt.Errorf("%s: secret is larger than %d KiB", kind, MaxSize>>10)
 }
 
-func resolveSecret(ctx context.Context, spec string) (string, error) {
-	return resolveSecretWith(ctx, spec, secretDefaultLimits)
+func resolve(ctx context.Context, spec string) (string, error) {
+	return resolveWith(ctx, spec, defaultLimits)
 }
 
-func resolveSecretWith(ctx context.Context, spec string, lim secretLimits) (string, error) {
+func resolveWith(ctx context.Context, spec string, lim limits) (string, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "env":
@@ -140,30 +142,30 @@ func resolveSecretWith(ctx context.Context, spec string, lim secretLimits) (stri
 		if !ok || v == "" {
 			return "", fmt.Errorf("environment variable %s is not set", arg)
 		}
-		if len(v) > secretMaxSize {
-			return "", errSecretTooLarge(kind)
+		if len(v) > MaxSize {
+			return "", TooLarge(kind)
 		}
 		return v, nil
 	case "file":
-		return readSecretFile(arg)
+		return readFile(arg)
 	case "cmd":
-		return runSecretCommand(ctx, arg, lim)
+		return runCommand(ctx, arg, lim)
 	}
 	if spec == "" {
 		return "", errors.New("no value configured")
 	}
-	if len(spec) > secretMaxSize {
-		return "", errSecretTooLarge("literal")
+	if len(spec) > MaxSize {
+		return "", TooLarge("literal")
 	}
 	return spec, nil
 }
 
-// readSecretFile reads a file: secret. Only a regular file will do: it is
+// readFile reads a file: secret. Only a regular file will do: it is
 // opened without blocking and checked before it is read, so a FIFO that
 // nobody writes, a device such as /dev/zero or a directory is refused at
 // once rather than hanging or filling memory.
-func readSecretFile(path string) (string, error) {
-	f, err := os.OpenFile(path, secretOpenFlags, 0)
+func readFile(path string) (string, error) {
+	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return "", fmt.Errorf("reading secret file: %w", err)
 	}
@@ -173,16 +175,16 @@ func readSecretFile(path string) (string, error) {
 		return "", fmt.Errorf("reading secret file: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("file: secret file %s is %s, not a regular file", path, secretFileKind(info.Mode()))
+		return "", fmt.Errorf("file: secret file %s is %s, not a regular file", path, fileKind(info.Mode()))
 	}
 	// Room for the value, a line ending and one byte that proves it larger.
-	b, err := io.ReadAll(io.LimitReader(f, secretMaxSize+3))
+	b, err := io.ReadAll(io.LimitReader(f, MaxSize+3))
 	if err != nil {
 		return "", fmt.Errorf("reading secret file: %w", err)
 	}
-	v, tooLarge := secretValue(b, func(s string) string { return strings.TrimRight(s, "\r\n") })
+	v, tooLarge := trimValue(b, func(s string) string { return strings.TrimRight(s, "\r\n") })
 	if tooLarge {
-		return "", errSecretTooLarge("file")
+		return "", TooLarge("file")
 	}
 	if v == "" {
 		return "", fmt.Errorf("secret file %s is empty", path)
@@ -190,22 +192,22 @@ func readSecretFile(path string) (string, error) {
 	return v, nil
 }
 
-// secretValue trims what a source produced and reports whether it exceeds
-// secretMaxSize. b may hold up to two bytes more than the cap for a line
+// trimValue trims what a source produced and reports whether it exceeds
+// MaxSize. b may hold up to two bytes more than the cap for a line
 // ending; a third byte more means the source held more than can be kept.
-func secretValue(b []byte, trim func(string) string) (string, bool) {
-	if len(b) > secretMaxSize+2 {
+func trimValue(b []byte, trim func(string) string) (string, bool) {
+	if len(b) > MaxSize+2 {
 		return "", true
 	}
 	v := trim(string(b))
-	if len(v) > secretMaxSize {
+	if len(v) > MaxSize {
 		return "", true
 	}
 	return v, false
 }
 
-// secretFileKind names a file type for the refusal of a non-regular file.
-func secretFileKind(m os.FileMode) string {
+// fileKind names a file type for the refusal of a non-regular file.
+func fileKind(m os.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -219,37 +221,37 @@ func secretFileKind(m os.FileMode) string {
 	return "not a plain file"
 }
 
-// runSecretCommand runs a cmd: secret with sh -c in a process group of its
+// runCommand runs a cmd: secret with sh -c in a process group of its
 // own, so that at the deadline the whole group is killed: a password
 // manager's helpers (pass → gpg → pinentry) die with it and cannot keep
 // the wait going by holding stdout open. The command cannot read the
 // terminal: stdin is /dev/null, and outside the terminal's foreground group
 // a read of /dev/tty stops it until the deadline.
-func runSecretCommand(ctx context.Context, command string, lim secretLimits) (string, error) {
+func runCommand(ctx context.Context, command string, lim limits) (string, error) {
 	runCtx, cancel := context.WithTimeout(ctx, lim.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, "sh", "-c", command)
 	cmd.Stdin = nil
 	// A command that prints more than a secret's worth (cmd:yes) is
 	// stopped at once instead of running to the deadline.
-	stdout := &cappedBuffer{max: secretMaxSize + 3, full: cancel}
-	stderr := &cappedBuffer{max: secretMaxStderr}
+	stdout := &cappedBuffer{max: MaxSize + 3, full: cancel}
+	stderr := &cappedBuffer{max: maxStderr}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	secretProcessGroup(cmd)
+	setProcessGroup(cmd)
 	cmd.WaitDelay = lim.waitDelay
 	err := cmd.Run()
 	if errors.Is(err, exec.ErrWaitDelay) {
 		// The command exited, but something it started still held its
 		// output when WaitDelay closed the pipes: it is ours, and its
 		// output is no longer read.
-		_ = secretKillGroup(cmd.Process)
+		_ = killGroup(cmd.Process)
 		err = nil
 	}
 	if stdout.overflow {
-		return "", errSecretTooLarge("cmd")
+		return "", TooLarge("cmd")
 	}
 	fail := func(status string, cause error) error {
-		return &SecretCommandError{Source: "cmd", Status: status, stderr: redact.Clean(nil, stderr.String(), redact.MaxLine), err: cause}
+		return &CommandError{Source: "cmd", Status: status, stderr: redact.Clean(nil, stderr.String(), redact.MaxLine), err: cause}
 	}
 	switch {
 	case err == nil:
@@ -261,9 +263,9 @@ func runSecretCommand(ctx context.Context, command string, lim secretLimits) (st
 	default:
 		return "", fail(err.Error(), err)
 	}
-	v, tooLarge := secretValue(stdout.Bytes(), strings.TrimSpace)
+	v, tooLarge := trimValue(stdout.Bytes(), strings.TrimSpace)
 	if tooLarge {
-		return "", errSecretTooLarge("cmd")
+		return "", TooLarge("cmd")
 	}
 	if v == "" {
 		return "", fail("printed nothing", nil)

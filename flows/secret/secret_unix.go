@@ -1,6 +1,6 @@
 //go:build unix
 
-package flows
+package secret
 
 import (
 	"errors"
@@ -9,22 +9,22 @@ import (
 	"syscall"
 )
 
-// secretOpenFlags open a file: secret without blocking, so that a FIFO
+// openFlags open a file: secret without blocking, so that a FIFO
 // with no writer is refused by the type check that follows instead of
 // hanging the open.
-const secretOpenFlags = os.O_RDONLY | syscall.O_NONBLOCK
+const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
 
-// secretProcessGroup starts cmd in a process group of its own (its pgid is
+// setProcessGroup starts cmd in a process group of its own (its pgid is
 // its pid) and has the context's end kill the whole group, not just sh.
-func secretProcessGroup(cmd *exec.Cmd) {
+func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return secretKillGroup(cmd.Process) }
+	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 }
 
-// secretKillGroup sends SIGKILL to the process group led by p. A group
+// killGroup sends SIGKILL to the process group led by p. A group
 // that no longer exists gives os.ErrProcessDone, which os/exec takes as
 // "already finished".
-func secretKillGroup(p *os.Process) error {
+func killGroup(p *os.Process) error {
 	if p == nil {
 		return os.ErrProcessDone
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package flows
+package secret
 
 import (
 	"bytes"
@@ -66,17 +66,17 @@ func secretAssertDead(t *testing.T, pid int) {
 // TestSecretCommandDeadlineKillsGroup: at the deadline the whole process
 // group dies, so a grandchild holding stdout open (pass → gpg → pinentry)
 // cannot stretch the wait; the error says it timed out and keeps the
-// stderr for SecretStderr.
+// stderr for Stderr.
 func TestSecretCommandDeadlineKillsGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	lim := secretLimits{timeout: 200 * time.Millisecond, waitDelay: 100 * time.Millisecond}
+	lim := limits{timeout: 200 * time.Millisecond, waitDelay: 100 * time.Millisecond}
 	spec := "cmd:sleep 60 & echo $! > " + pidFile + "; echo 'waiting for a touch' >&2; sleep 60"
 	_, err := secretWithin(t, 5*time.Second, spec, lim)
 	if err == nil || err.Error() != "cmd: secret command failed (timed out after 200ms)" {
 		t.Fatalf("error %v", err)
 	}
-	if got := SecretStderr(err); got != "waiting for a touch" {
-		t.Errorf("SecretStderr = %q", got)
+	if got := Stderr(err); got != "waiting for a touch" {
+		t.Errorf("Stderr = %q", got)
 	}
 	secretAssertDead(t, secretPid(t, pidFile))
 }
@@ -87,7 +87,7 @@ func TestSecretCommandDeadlineKillsGroup(t *testing.T) {
 // killed. The timeout is long, so only WaitDelay can end the wait in time.
 func TestSecretCommandOrphanHoldsStdout(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	lim := secretLimits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
+	lim := limits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
 	spec := "cmd:sleep 60 & echo $! > " + pidFile + "; echo SENTINEL-orphan-secret"
 	v, err := secretWithin(t, 5*time.Second, spec, lim)
 	if err != nil || v != "SENTINEL-orphan-secret" {
@@ -119,7 +119,7 @@ func TestSecretFileNotRegular(t *testing.T) {
 			if _, err := os.Stat(tc.path); err != nil {
 				t.Skip(err)
 			}
-			lim := secretLimits{timeout: time.Minute, waitDelay: time.Second}
+			lim := limits{timeout: time.Minute, waitDelay: time.Second}
 			_, err := secretWithin(t, 5*time.Second, "file:"+tc.path, lim)
 			want := "file: secret file " + tc.path + " is " + tc.kind + ", not a regular file"
 			if err == nil || err.Error() != want {

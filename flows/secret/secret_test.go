@@ -1,4 +1,4 @@
-package flows
+package secret
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	"tokentop/flows/redact"
 )
 
-// secretWithin runs resolveSecretWith and fails the test when it has not
+// secretWithin runs resolveWith and fails the test when it has not
 // returned within d: a hang is the failure, not a slow machine.
-func secretWithin(t *testing.T, d time.Duration, spec string, lim secretLimits) (string, error) {
+func secretWithin(t *testing.T, d time.Duration, spec string, lim limits) (string, error) {
 	t.Helper()
 	type result struct {
 		v   string
@@ -22,7 +22,7 @@ func secretWithin(t *testing.T, d time.Duration, spec string, lim secretLimits) 
 	}
 	done := make(chan result, 1)
 	go func() {
-		v, err := resolveSecretWith(context.Background(), spec, lim)
+		v, err := resolveWith(context.Background(), spec, lim)
 		done <- result{v, err}
 	}()
 	timer := time.NewTimer(d)
@@ -31,7 +31,7 @@ func secretWithin(t *testing.T, d time.Duration, spec string, lim secretLimits) 
 	case r := <-done:
 		return r.v, r.err
 	case <-timer.C:
-		t.Fatalf("resolving the %s secret still waits after %s", NewSecret(spec).Source(), d)
+		t.Fatalf("resolving the %s secret still waits after %s", New(spec).Source(), d)
 		return "", nil
 	}
 }
@@ -41,7 +41,7 @@ func secretWithin(t *testing.T, d time.Duration, spec string, lim secretLimits) 
 // of exactly 64 KiB (plus a line ending) is kept.
 func TestSecretSizeCap(t *testing.T) {
 	dir := t.TempDir()
-	atCap := "SENTINEL" + strings.Repeat("x", secretMaxSize-len("SENTINEL"))
+	atCap := "SENTINEL" + strings.Repeat("x", MaxSize-len("SENTINEL"))
 	over := atCap + "y"
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -52,7 +52,7 @@ func TestSecretSizeCap(t *testing.T) {
 	}
 	t.Setenv("TOKENTOP_TEST_SECRET_AT_CAP", atCap)
 	t.Setenv("TOKENTOP_TEST_SECRET_OVER", over)
-	lim := secretLimits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
+	lim := limits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
 	tests := map[string]struct {
 		spec string
 		kind string // "" when the value is kept
@@ -95,10 +95,10 @@ func TestSecretSizeCap(t *testing.T) {
 }
 
 // TestSecretCommandErrorHidesStderr: a failed command's error says how it
-// ended and nothing it printed; SecretStderr gives its stderr as one clean
+// ended and nothing it printed; Stderr gives its stderr as one clean
 // line, through any wrapping, and never its stdout.
 func TestSecretCommandErrorHidesStderr(t *testing.T) {
-	lim := secretLimits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
+	lim := limits{timeout: time.Minute, waitDelay: 100 * time.Millisecond}
 	tests := map[string]struct {
 		cmd, err, stderr string
 	}{
@@ -137,31 +137,31 @@ func TestSecretCommandErrorHidesStderr(t *testing.T) {
 			if err.Error() != tc.err {
 				t.Errorf("error %q, want %q", err, tc.err)
 			}
-			if got := SecretStderr(wrapped); got != tc.stderr {
-				t.Errorf("SecretStderr = %q, want %q", got, tc.stderr)
+			if got := Stderr(wrapped); got != tc.stderr {
+				t.Errorf("Stderr = %q, want %q", got, tc.stderr)
 			}
-			var ce *SecretCommandError
+			var ce *CommandError
 			if !errors.As(wrapped, &ce) || ce.Source != "cmd" {
-				t.Fatalf("no *SecretCommandError from cmd in %v", wrapped)
+				t.Fatalf("no *CommandError from cmd in %v", wrapped)
 			}
-			if len(ce.stderr) > secretMaxStderr {
+			if len(ce.stderr) > maxStderr {
 				t.Errorf("kept %d bytes of stderr", len(ce.stderr))
 			}
 			for _, s := range []string{"SENTINEL", "decryption", "denied", "signed in", "eee"} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("error %q holds %q", err, s)
 				}
-				if s == "SENTINEL" && strings.Contains(SecretStderr(err), s) {
-					t.Errorf("SecretStderr holds the command's stdout")
+				if s == "SENTINEL" && strings.Contains(Stderr(err), s) {
+					t.Errorf("Stderr holds the command's stdout")
 				}
 			}
 		})
 	}
-	if got := SecretStderr(errors.New("exit status 1")); got != "" {
-		t.Errorf("SecretStderr of another error = %q", got)
+	if got := Stderr(errors.New("exit status 1")); got != "" {
+		t.Errorf("Stderr of another error = %q", got)
 	}
-	if got := SecretStderr(nil); got != "" {
-		t.Errorf("SecretStderr(nil) = %q", got)
+	if got := Stderr(nil); got != "" {
+		t.Errorf("Stderr(nil) = %q", got)
 	}
 }
 
@@ -170,7 +170,7 @@ func TestSecretCommandErrorHidesStderr(t *testing.T) {
 func TestSecretCommandCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := resolveSecretWith(ctx, "cmd:sleep 60", secretLimits{timeout: time.Minute, waitDelay: 100 * time.Millisecond})
+	_, err := resolveWith(ctx, "cmd:sleep 60", limits{timeout: time.Minute, waitDelay: 100 * time.Millisecond})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v does not wrap context.Canceled", err)
 	}
