@@ -26,6 +26,7 @@ import (
 	"golang.org/x/term"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
@@ -216,7 +217,7 @@ func (a *app) loadConfig() (*flows.Config, error) {
 	}
 	path := a.configPath
 	if path == "" {
-		p, err := flows.DefaultConfigPath()
+		p, err := config.DefaultPath()
 		if err != nil {
 			return nil, usageErr(err)
 		}
@@ -225,9 +226,9 @@ func (a *app) loadConfig() (*flows.Config, error) {
 	var cfg *flows.Config
 	var err error
 	if a.only != "" {
-		cfg, err = flows.LoadConfigFor(path, a.only)
+		cfg, err = config.LoadFor(path, a.only)
 	} else {
-		cfg, err = flows.LoadConfig(path)
+		cfg, err = config.Load(path)
 	}
 	if err != nil {
 		return nil, usageErr(err)
@@ -763,7 +764,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		opts.ConfigErr = err
 		opts.ConfigPath = a.configPath
 		if opts.ConfigPath == "" {
-			opts.ConfigPath, _ = flows.DefaultConfigPath()
+			opts.ConfigPath, _ = config.DefaultPath()
 		}
 		var ee *exitError
 		if !errors.As(err, &ee) || ee.code != exitUsage {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -333,7 +334,7 @@ func TestFaultSoak(t *testing.T) {
 	dashboardRuns := atomic.Int32{}
 	go func() {
 		defer wg.Done()
-		cfg, err := flows.LoadConfig(c.config)
+		cfg, err := config.Load(c.config)
 		if err != nil {
 			t.Error(err)
 			return

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 )
 
@@ -34,7 +35,7 @@ func (w *watchedStore) Lock(ctx context.Context, name string) (func(), error) {
 // out by its own deadline, and that is recorded.
 func TestCancelledRenewalRecordsNothing(t *testing.T) {
 	cfgFor := func(url string) *flows.Config {
-		cfg, err := flows.ParseConfig("test.toml", []byte(`
+		cfg, err := config.Parse("test.toml", []byte(`
 [connections.cc]
 provider = "oauth2"
 flow = "client_credentials"

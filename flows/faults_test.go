@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -34,7 +35,7 @@ func gatedEnv(t *testing.T, opts providertest.Options, conf string) (*env, *prov
 		t.Fatal(err)
 	}
 	t.Cleanup(gate.Close)
-	cfg, err := flows.ParseConfig("test.toml", []byte(strings.ReplaceAll(conf, "{URL}", "http://"+gate.Addr())))
+	cfg, err := config.Parse("test.toml", []byte(strings.ReplaceAll(conf, "{URL}", "http://"+gate.Addr())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestSentUnansweredNamesWhatHappened(t *testing.T) {
 	t.Cleanup(silent.Close)
 	t.Cleanup(func() { close(release) })
 	e := newEnv(t, providertest.Options{}, "")
-	cfg, err := flows.ParseConfig("test.toml", []byte(strings.ReplaceAll(aerionConf, "{URL}", silent.URL)))
+	cfg, err := config.Parse("test.toml", []byte(strings.ReplaceAll(aerionConf, "{URL}", silent.URL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ auth_url = "{URL}/oauth2/authorize"
 token_url = "{URL}/oauth2/token"
 revoke_url = "{URL}/oauth2/revoke"
 `, "{URL}", proxy.URL)
-	cfg, err := flows.ParseConfig("test.toml", []byte(conf))
+	cfg, err := config.Parse("test.toml", []byte(conf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestTokenStaysWithItsOrigin(t *testing.T) {
 			if e.state("aerion").Token.Origin.IsZero() {
 				t.Fatal("the sign-in recorded no origin")
 			}
-			cfg, err := flows.ParseConfig("test.toml", []byte(strings.ReplaceAll(tc.edit(aerionConf), "{URL}", e.fake.URL)))
+			cfg, err := config.Parse("test.toml", []byte(strings.ReplaceAll(tc.edit(aerionConf), "{URL}", e.fake.URL)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,7 @@ import (
 	oastore "github.com/go-oauth2/oauth2/v4/store"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/store"
 )
@@ -118,7 +119,7 @@ check_url = "%s/check"
 username = %q
 %s
 `, flow, clientAuth, interopClientID, interopClientSecret, srv.URL, srv.URL, srv.URL, interopUser, extra)
-	cfg, err := flows.ParseConfig("interop.toml", []byte(cfgText))
+	cfg, err := config.Parse("interop.toml", []byte(cfgText))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -221,7 +222,7 @@ func TestRefreshInvalidGrantLeavesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, _ := os.Stat(cfgPath)
-	cfg, err := flows.LoadConfig(cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}

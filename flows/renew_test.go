@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 )
 
@@ -29,7 +30,7 @@ func TestServiceRefreshTimesOutTwice(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	cfg, err := flows.ParseConfig("test.toml", []byte(`
+	cfg, err := config.Parse("test.toml", []byte(`
 [connections.idp]
 provider = "oauth2"
 flow = "authorization_code"

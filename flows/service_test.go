@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -62,7 +63,7 @@ func newEnv(t *testing.T, opts providertest.Options, conf string) *env {
 	fake := providertest.New(opts)
 	t.Cleanup(fake.Close)
 	conf = strings.ReplaceAll(conf, "{URL}", fake.URL)
-	cfg, err := flows.ParseConfig("test.toml", []byte(conf))
+	cfg, err := config.Parse("test.toml", []byte(conf))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

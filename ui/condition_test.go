@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 )
 
 // conditionCase is one situation a connection can be in, with the
@@ -192,7 +193,7 @@ func TestForPeople(t *testing.T) {
 // refresh_before renews the configuration's default ahead of expiry, and
 // one that sets it, its own; the dashboard keeps no default of its own.
 func TestRenewalMarginIsTheConfigs(t *testing.T) {
-	cfg, err := flows.ParseConfig("margins.toml", []byte(exampleConfig+"\n[connections.own]\nprovider = \"aikido\"\nflow = \"client_credentials\"\nclient_id = \"x\"\nclient_secret = \"y\"\nrefresh_before = \"7m\"\n"))
+	cfg, err := config.Parse("margins.toml", []byte(exampleConfig+"\n[connections.own]\nprovider = \"aikido\"\nflow = \"client_credentials\"\nclient_id = \"x\"\nclient_secret = \"y\"\nrefresh_before = \"7m\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

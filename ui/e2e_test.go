@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -105,7 +106,7 @@ func newE2E(t *testing.T) *e2e {
 	clock := &fakeClock{t: t0}
 	fake := providertest.New(providertest.Options{Now: clock.Now})
 	t.Cleanup(fake.Close)
-	cfg, err := flows.ParseConfig("e2e.toml", []byte(strings.ReplaceAll(e2eConf, "{URL}", fake.URL)))
+	cfg, err := config.Parse("e2e.toml", []byte(strings.ReplaceAll(e2eConf, "{URL}", fake.URL)))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}

@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 )
 
 // TestExampleConfigParses keeps the first-run screen honest: the example
 // it tells a person to copy must be a configuration tokentop accepts, with
 // the connection, provider and flow it shows, and without warnings.
 func TestExampleConfigParses(t *testing.T) {
-	cfg, err := flows.ParseConfig("example.toml", []byte(exampleConfig))
+	cfg, err := config.Parse("example.toml", []byte(exampleConfig))
 	if err != nil {
 		t.Fatalf("the first-run example does not parse:\n%s\n%v", exampleConfig, err)
 	}

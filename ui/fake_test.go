@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -52,7 +53,7 @@ type fakeBackend struct {
 // connection that sets none, read from a parsed configuration so that the
 // tests run with the margin tokentop uses.
 var productionMargin = sync.OnceValue(func() time.Duration {
-	cfg, err := flows.ParseConfig("example.toml", []byte(exampleConfig))
+	cfg, err := config.Parse("example.toml", []byte(exampleConfig))
 	if err != nil || len(cfg.Connections) == 0 || cfg.Connections[0].RefreshBefore <= 0 {
 		panic(fmt.Sprintf("the example configuration gives no renewal margin: %v", err))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tokentop/flows"
+	"tokentop/flows/config"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/flows/redact"
@@ -55,7 +56,7 @@ func newSvcHarness(t *testing.T, opts providertest.Options, conf string, wrap fu
 	t.Helper()
 	fake := providertest.New(opts)
 	t.Cleanup(fake.Close)
-	cfg, err := flows.ParseConfig("config.toml", []byte(strings.ReplaceAll(conf, "{URL}", fake.URL)))
+	cfg, err := config.Parse("config.toml", []byte(strings.ReplaceAll(conf, "{URL}", fake.URL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +401,7 @@ token_url = "`+echo.URL+`/token"
 // certificate verification is named in the status line at start, and its
 // details say so.
 func TestInsecureSkipVerifyOnScreen(t *testing.T) {
-	cfg, err := flows.ParseConfig("config.toml", []byte(`
+	cfg, err := config.Parse("config.toml", []byte(`
 [connections.lab]
 provider = "oauth2"
 flow = "client_credentials"
@@ -459,7 +460,7 @@ func TestDamagedStateFileOnScreen(t *testing.T) {
 	if len(db.Warnings()) == 0 {
 		t.Fatal("the store did not warn about a damaged file")
 	}
-	cfg, err := flows.ParseConfig("config.toml", []byte("[connections.a]\nprovider = \"aikido\"\nclient_id = \"a\"\nclient_secret = \"env:X\"\n"))
+	cfg, err := config.Parse("config.toml", []byte("[connections.a]\nprovider = \"aikido\"\nclient_id = \"a\"\nclient_secret = \"env:X\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

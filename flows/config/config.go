@@ -1,4 +1,7 @@
-package flows
+// Package config reads tokentop's TOML configuration file into
+// flows.Connections: presets for every provider, URL rules, and errors that
+// name file:line and the key.
+package config
 
 import (
 	"errors"
@@ -11,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/redact"
 	"tokentop/flows/secret"
 	"unicode"
@@ -21,33 +25,33 @@ import (
 
 // Defaults and bounds of the configuration file.
 const (
-	// cfgDefaultRefreshBefore is how long before expiry a token is renewed
+	// defaultRefreshBefore is how long before expiry a token is renewed
 	// when the file does not say (the issue's example, "60s").
-	cfgDefaultRefreshBefore = 60 * time.Second
-	// cfgDefaultLoginTimeout is how long a browser sign-in may wait when the
+	defaultRefreshBefore = 60 * time.Second
+	// defaultLoginTimeout is how long a browser sign-in may wait when the
 	// file does not say.
-	cfgDefaultLoginTimeout = 5 * time.Minute
+	defaultLoginTimeout = 5 * time.Minute
 
-	// cfgMaxSize bounds the file, so a mistaken --config /dev/zero cannot
+	// maxSize bounds the file, so a mistaken --config /dev/zero cannot
 	// exhaust memory. Real files are a few kilobytes.
-	cfgMaxSize = 1 << 20
-	// cfgMaxNameLen bounds connection names: they become file names and
+	maxSize = 1 << 20
+	// maxNameLen bounds connection names: they become file names and
 	// completion candidates.
-	cfgMaxNameLen = 64
-	// cfgMaxErrorLines is how many problems ConfigErrors.Error prints.
-	cfgMaxErrorLines = 20
+	maxNameLen = 64
+	// maxErrorLines is how many problems Errors.Error prints.
+	maxErrorLines = 20
 )
 
-// cfgDurationBounds are the sane ranges of the duration keys: a renewal
+// durationBounds are the sane ranges of the duration keys: a renewal
 // margin beyond a day would renew every token all the time, and a browser
 // sign-in is a person clicking, which takes seconds to minutes.
-var cfgDurationBounds = map[string][2]time.Duration{
+var durationBounds = map[string][2]time.Duration{
 	"refresh_before": {time.Second, 24 * time.Hour},
 	"login_timeout":  {time.Second, time.Hour},
 }
 
-// cfgConnKeys are the keys a [connections.NAME] table may hold.
-var cfgConnKeys = []string{
+// connKeys are the keys a [connections.NAME] table may hold.
+var connKeys = []string{
 	"provider", "flow", "client_id", "client_secret", "client_auth",
 	"username", "password", "api_key", "subdomain", "company_url", "base_url",
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
@@ -55,26 +59,26 @@ var cfgConnKeys = []string{
 	"login_timeout", "ca_file", "insecure_skip_verify", "note",
 }
 
-// cfgSecretKeys are the keys whose values are Secrets: never printed, never
+// secretKeys are the keys whose values are Secrets: never printed, never
 // resolved at load time.
-var cfgSecretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true}
+var secretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true}
 
-// cfgReservedParams are the token-request form fields tokentop sets itself.
+// reservedParams are the token-request form fields tokentop sets itself.
 // Letting params override them would break the flow or, for client_secret
 // and password, put a secret where it is neither protected nor redacted.
-var cfgReservedParams = map[string]string{
+var reservedParams = map[string]string{
 	"grant_type": "", "code": "", "code_verifier": "", "redirect_uri": "use the redirect_uri key",
 	"refresh_token": "", "device_code": "", "client_id": "use the client_id key",
 	"client_secret": "use the client_secret key", "username": "use the username key",
 	"password": "use the password key", "scope": "use the scopes key",
 }
 
-// DefaultConfigPath returns where the configuration file is when no
+// DefaultPath returns where the configuration file is when no
 // --config flag names it (the flag, handled by the caller, comes first):
 // $TOKENTOP_CONFIG, else $XDG_CONFIG_HOME/tokentop/config.toml, else
 // ~/.config/tokentop/config.toml. A relative XDG_CONFIG_HOME is ignored, as
 // the XDG Base Directory specification requires.
-func DefaultConfigPath() (string, error) {
+func DefaultPath() (string, error) {
 	if p := os.Getenv("TOKENTOP_CONFIG"); p != "" {
 		return p, nil
 	}
@@ -88,14 +92,14 @@ func DefaultConfigPath() (string, error) {
 	return filepath.Join(home, ".config", "tokentop", "config.toml"), nil
 }
 
-// ConfigError is one problem in a configuration file. Its message reads
+// Error is one problem in a configuration file. Its message reads
 //
 //	config.toml:14: connections.aha: unknown flow "oauth" (one of: authorization_code, implicit, api_key)
 //	config.toml:17: connections.aha.redirect_uri: must have a path, such as http://127.0.0.1:8766/callback
 //
 // and never contains a secret value. It does not wrap the TOML parser's
 // error on purpose: that error carries the input text, secrets included.
-type ConfigError struct {
+type Error struct {
 	// File is the base name of the file.
 	File string
 	// Line is the line of the offending key, else of the connection's
@@ -112,7 +116,7 @@ type ConfigError struct {
 }
 
 // Error returns "FILE:LINE: connections.CONN.KEY: MSG".
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	file := e.File
 	if file == "" {
@@ -126,7 +130,7 @@ func (e *ConfigError) Error() string {
 	b.WriteString(": ")
 	where := e.Key
 	if e.Conn != "" {
-		where = "connections." + cfgQuoteKey(e.Conn)
+		where = "connections." + quoteKey(e.Conn)
 		if e.Key != "" {
 			where += "." + e.Key
 		}
@@ -139,16 +143,16 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// ConfigErrors is every problem found in one configuration file, in file
-// order. LoadConfig and ParseConfig report all of them at once, so a person
-// fixes the file in one pass; errors.As finds the first *ConfigError in it.
-type ConfigErrors []*ConfigError
+// Errors is every problem found in one configuration file, in file
+// order. Load and Parse report all of them at once, so a person
+// fixes the file in one pass; errors.As finds the first *Error in it.
+type Errors []*Error
 
 // Error lists the problems one per line (at most 20, then a count).
-func (e ConfigErrors) Error() string {
-	lines := make([]string, 0, min(len(e), cfgMaxErrorLines+1))
+func (e Errors) Error() string {
+	lines := make([]string, 0, min(len(e), maxErrorLines+1))
 	for i, ce := range e {
-		if i == cfgMaxErrorLines {
+		if i == maxErrorLines {
 			lines = append(lines, fmt.Sprintf("(and %d more problems)", len(e)-i))
 			break
 		}
@@ -158,10 +162,10 @@ func (e ConfigErrors) Error() string {
 }
 
 // Errors returns the problems in file order.
-func (e ConfigErrors) Errors() []*ConfigError { return e }
+func (e Errors) Errors() []*Error { return e }
 
 // Unwrap returns the problems, for errors.As and errors.Is.
-func (e ConfigErrors) Unwrap() []error {
+func (e Errors) Unwrap() []error {
 	errs := make([]error, len(e))
 	for i, ce := range e {
 		errs[i] = ce
@@ -169,24 +173,24 @@ func (e ConfigErrors) Unwrap() []error {
 	return errs
 }
 
-// LoadConfig reads and checks the configuration file at path. A missing
+// Load reads and checks the configuration file at path. A missing
 // file gives an error that names the path and satisfies
-// errors.Is(err, fs.ErrNotExist); a file with problems gives ConfigErrors.
-// Besides what ParseConfig warns about, LoadConfig warns when the file is
+// errors.Is(err, fs.ErrNotExist); a file with problems gives Errors.
+// Besides what Parse warns about, Load warns when the file is
 // readable by group or others and holds a literal secret.
 //
 // Secrets are never resolved: that runs commands, and a command for one
 // connection must not run because another connection is used.
-func LoadConfig(path string) (*Config, error) {
-	data, mode, err := cfgRead(path)
+func Load(path string) (*flows.Config, error) {
+	data, mode, err := read(path)
 	if err != nil {
 		return nil, err
 	}
-	return cfgLoad(path, data, mode)
+	return load(path, data, mode)
 }
 
-// cfgRead reads a config file and the permission bits of what it read.
-func cfgRead(path string) ([]byte, os.FileMode, error) {
+// read reads a config file and the permission bits of what it read.
+func read(path string) ([]byte, os.FileMode, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading config: %w", err)
@@ -198,17 +202,17 @@ func cfgRead(path string) ([]byte, os.FileMode, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading config: %w", err)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, cfgMaxSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading config: %w", err)
 	}
 	return data, info.Mode().Perm(), nil
 }
 
-// cfgLoad parses data read from path and adds the warnings about literal
+// load parses data read from path and adds the warnings about literal
 // secrets in a file that others can read.
-func cfgLoad(path string, data []byte, mode os.FileMode) (*Config, error) {
-	cfg, literals, err := cfgParse(path, data)
+func load(path string, data []byte, mode os.FileMode) (*flows.Config, error) {
+	cfg, literals, err := parse(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -218,62 +222,62 @@ func cfgLoad(path string, data []byte, mode os.FileMode) (*Config, error) {
 		for _, l := range literals {
 			warns = append(warns, fmt.Sprintf(
 				"%s:%d: connections.%s.%s: the file is readable by other users and holds this secret in plain text; run chmod 600 %s, or use env:, cmd: or file:",
-				filepath.Base(path), l.line, cfgQuoteKey(l.conn), l.key, path))
+				filepath.Base(path), l.line, quoteKey(l.conn), l.key, path))
 		}
 		cfg.Warnings = append(warns, cfg.Warnings...)
 	}
 	return cfg, nil
 }
 
-// ParseConfig checks a configuration file's contents; name is used in
+// Parse checks a configuration file's contents; name is used in
 // messages and as Config.Path. Connections keep the order of the file;
 // each gets its provider's preset endpoints for what the file leaves out.
-// All problems are reported at once, as ConfigErrors.
-func ParseConfig(name string, data []byte) (*Config, error) {
-	cfg, _, err := cfgParse(name, data)
+// All problems are reported at once, as Errors.
+func Parse(name string, data []byte) (*flows.Config, error) {
+	cfg, _, err := parse(name, data)
 	return cfg, err
 }
 
-// cfgLiteral records a secret written in the file itself, for the warning
+// literal records a secret written in the file itself, for the warning
 // about readable files.
-type cfgLiteral struct {
+type literal struct {
 	conn, key string
 	line      int
 }
 
-// cfgParser collects what one parse finds.
-type cfgParser struct {
+// parser collects what one parse finds.
+type parser struct {
 	path     string // as given
 	file     string // base name, for messages
-	lines    cfgLineIndex
-	errs     ConfigErrors
-	literals []cfgLiteral
+	lines    lineIndex
+	errs     Errors
+	literals []literal
 	warnings []string
 }
 
-func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
-	p := &cfgParser{path: path, file: filepath.Base(path)}
+func parse(path string, data []byte) (*flows.Config, []literal, error) {
+	p := &parser{path: path, file: filepath.Base(path)}
 	if path == "" {
 		p.file = "config"
 	}
-	if len(data) > cfgMaxSize {
-		return nil, nil, ConfigErrors{{File: p.file, Msg: "the file is larger than 1 MiB"}}
+	if len(data) > maxSize {
+		return nil, nil, Errors{{File: p.file, Msg: "the file is larger than 1 MiB"}}
 	}
 	// The line index doubles as the pre-scan that refuses absurd nesting
 	// before the TOML parser sees it; it is used only once the parser has
 	// accepted the text.
-	lines, deep := cfgIndexLines(string(data))
+	lines, deep := indexLines(string(data))
 	if deep > 0 {
-		return nil, nil, ConfigErrors{{File: p.file, Line: deep, Msg: fmt.Sprintf("nesting deeper than %d levels of tables, keys and arrays", cfgMaxDepth)}}
+		return nil, nil, Errors{{File: p.file, Line: deep, Msg: fmt.Sprintf("nesting deeper than %d levels of tables, keys and arrays", maxDepth)}}
 	}
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return nil, nil, ConfigErrors{p.syntaxError(string(data), err)}
+		return nil, nil, Errors{p.syntaxError(string(data), err)}
 	}
 	p.lines = lines
 
-	cfg := &Config{Path: path, RefreshBefore: cfgDefaultRefreshBefore}
+	cfg := &flows.Config{Path: path, RefreshBefore: defaultRefreshBefore}
 	conns, connsOK := raw["connections"].(map[string]any)
 	if _, present := raw["connections"]; present && !connsOK {
 		p.fail(p.lines.line("connections"), "", "connections", "must hold tables named [connections.NAME]")
@@ -300,26 +304,26 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 			if _, isTable := conns[k[1]].(map[string]any); !isTable || len(k) < 3 {
 				continue
 			}
-			id := cfgPathKey(k[:3]...)
-			if !cfgKnownKey(k[2]) && !reported[id] {
+			id := pathKey(k[:3]...)
+			if !knownKey(k[2]) && !reported[id] {
 				reported[id] = true
 				msg := "unknown key"
-				if s := cfgSuggestKey(k[2]); s != "" {
+				if s := suggestKey(k[2]); s != "" {
 					msg += " (did you mean " + s + "?)"
 				}
-				p.fail(p.lines.line(k[:3]...), k[1], cfgKeyString(k[2]), msg)
+				p.fail(p.lines.line(k[:3]...), k[1], keyString(k[2]), msg)
 			}
 		default:
 			if !reported[k[0]] {
 				reported[k[0]] = true
-				p.fail(p.lines.line(k[0]), "", cfgKeyString(k[0]),
+				p.fail(p.lines.line(k[0]), "", keyString(k[0]),
 					"unknown key (the top level holds refresh_before and [connections.NAME] tables)")
 			}
 		}
 	}
 
 	if v, ok := raw["refresh_before"]; ok {
-		if d, msg := cfgDuration(v, "refresh_before"); msg != "" {
+		if d, msg := duration(v, "refresh_before"); msg != "" {
 			p.fail(p.lines.line("refresh_before"), "", "refresh_before", msg)
 		} else {
 			cfg.RefreshBefore = d
@@ -331,7 +335,7 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 		tbl, ok := conns[name].(map[string]any)
 		line := p.lines.line("connections", name)
 		if !ok {
-			p.fail(line, name, "", "must be a table ([connections."+cfgQuoteKey(name)+"])")
+			p.fail(line, name, "", "must be a table ([connections."+quoteKey(name)+"])")
 			continue
 		}
 		if name == "" {
@@ -339,14 +343,14 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 			p.fail(line, "", `connections.""`, "connection name is empty")
 			continue
 		}
-		if msg := cfgNameProblem(name); msg != "" {
+		if msg := nameProblem(name); msg != "" {
 			p.fail(line, name, "", msg)
 		}
 		// Names become file names, and macOS and Windows file systems
 		// ignore case: "AHA" and "aha" would share one.
 		low := strings.ToLower(name)
 		if other, dup := folded[low]; dup {
-			p.fail(line, name, "", fmt.Sprintf("differs from connections.%s only in case (names must differ in more than case)", cfgQuoteKey(other)))
+			p.fail(line, name, "", fmt.Sprintf("differs from connections.%s only in case (names must differ in more than case)", quoteKey(other)))
 		} else {
 			folded[low] = name
 		}
@@ -362,29 +366,29 @@ func cfgParse(path string, data []byte) (*Config, []cfgLiteral, error) {
 }
 
 // fail records a problem.
-func (p *cfgParser) fail(line int, conn, key, msg string) {
-	p.errs = append(p.errs, &ConfigError{File: p.file, Line: line, Conn: conn, Key: key, Msg: msg})
+func (p *parser) fail(line int, conn, key, msg string) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: line, Conn: conn, Key: key, Msg: msg})
 }
 
-// syntaxError turns the TOML parser's error into a ConfigError on the
+// syntaxError turns the TOML parser's error into a Error on the
 // parser's line. The parser quotes bits of the input ("expected value but
 // found \"hunter2\" instead"), so its message is withheld when the line may
 // hold a secret.
-func (p *cfgParser) syntaxError(data string, err error) *ConfigError {
+func (p *parser) syntaxError(data string, err error) *Error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
-		return &ConfigError{File: p.file, Msg: "invalid TOML"}
+		return &Error{File: p.file, Msg: "invalid TOML"}
 	}
 	line := pe.Position.Line
-	msg := "invalid TOML: " + cfgClip(redact.Sanitize(pe.Message), 160)
-	if cfgMentionsSecret(pe.LastKey) || cfgLinesMentionSecret(data, line-1, line) {
+	msg := "invalid TOML: " + clip(redact.Sanitize(pe.Message), 160)
+	if mentionsSecret(pe.LastKey) || linesMentionSecret(data, line-1, line) {
 		msg = "invalid TOML (the parser's details are withheld because this line may hold a secret; check the quoting)"
 	}
-	return &ConfigError{File: p.file, Line: line, Msg: msg}
+	return &Error{File: p.file, Line: line, Msg: msg}
 }
 
-// cfgMentionsSecret reports whether s names a key that holds a secret.
-func cfgMentionsSecret(s string) bool {
+// mentionsSecret reports whether s names a key that holds a secret.
+func mentionsSecret(s string) bool {
 	s = strings.ToLower(s)
 	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey"} {
 		if strings.Contains(s, w) {
@@ -394,14 +398,14 @@ func cfgMentionsSecret(s string) bool {
 	return false
 }
 
-// cfgLinesMentionSecret reports whether any of lines from..to (1-based) of
+// linesMentionSecret reports whether any of lines from..to (1-based) of
 // data mentions a secret key. The lexer reports some errors at the end of
 // the previous line, hence the range.
-func cfgLinesMentionSecret(data string, from, to int) bool {
+func linesMentionSecret(data string, from, to int) bool {
 	n := 1
 	for len(data) > 0 && n <= to {
 		line, rest, _ := strings.Cut(data, "\n")
-		if n >= from && cfgMentionsSecret(line) {
+		if n >= from && mentionsSecret(line) {
 			return true
 		}
 		data = rest
@@ -411,20 +415,20 @@ func cfgLinesMentionSecret(data string, from, to int) bool {
 }
 
 // connection builds and checks one connection.
-func (p *cfgParser) connection(name string, tbl map[string]any, line int, refresh time.Duration) *Connection {
-	r := &cfgConnReader{p: p, name: name, tbl: tbl, line: line}
-	c := &Connection{Name: name, Line: line}
-	c.Provider = Provider(r.str("provider"))
-	c.Flow = Flow(r.str("flow"))
+func (p *parser) connection(name string, tbl map[string]any, line int, refresh time.Duration) *flows.Connection {
+	r := &connReader{p: p, name: name, tbl: tbl, line: line}
+	c := &flows.Connection{Name: name, Line: line}
+	c.Provider = flows.Provider(r.str("provider"))
+	c.Flow = flows.Flow(r.str("flow"))
 	c.ClientID = r.str("client_id")
 	c.ClientSecret = r.secret("client_secret")
-	c.ClientAuth = ClientAuth(r.str("client_auth"))
+	c.ClientAuth = flows.ClientAuth(r.str("client_auth"))
 	c.Username = r.str("username")
 	c.Password = r.secret("password")
 	c.APIKey = r.secret("api_key")
 	c.Subdomain = r.str("subdomain")
 	c.CompanyURL = r.str("company_url")
-	for _, f := range cfgURLFields(c) {
+	for _, f := range uRLFields(c) {
 		*f.val = r.str(f.key)
 	}
 	c.RedirectURI = r.str("redirect_uri")
@@ -433,7 +437,7 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 	c.Headers = r.table("headers")
 	c.Params = r.table("params")
 	c.RefreshBefore = r.duration("refresh_before", refresh)
-	c.LoginTimeout = r.duration("login_timeout", cfgDefaultLoginTimeout)
+	c.LoginTimeout = r.duration("login_timeout", defaultLoginTimeout)
 	if ca := r.str("ca_file"); ca != "" {
 		c.CAFile = p.localPath(ca)
 	}
@@ -443,18 +447,18 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 	// What the file itself says, checked before the preset adds to it:
 	// the presets are known to be valid, and an error must point at what
 	// the user wrote.
-	for _, f := range cfgURLFields(c) {
+	for _, f := range uRLFields(c) {
 		if *f.val == "" {
 			continue
 		}
 		// {base_url} is checked where base_url is set; a sample base
 		// stands in for it here.
-		v := strings.ReplaceAll(*f.val, cfgBaseURLPlaceholder, "https://base.invalid")
-		if msg := cfgURLProblem(v); msg != "" {
+		v := strings.ReplaceAll(*f.val, flows.BaseURLPlaceholder, "https://base.invalid")
+		if msg := uRLProblem(v); msg != "" {
 			r.fail(f.key, msg)
 			continue
 		}
-		if strings.Contains(*f.val, cfgSubdomainPlaceholder) && c.Subdomain == "" && c.Provider != Aha {
+		if strings.Contains(*f.val, flows.SubdomainPlaceholder) && c.Subdomain == "" && c.Provider != flows.Aha {
 			r.fail(f.key, "uses {subdomain} but subdomain is not set")
 		}
 		switch f.key {
@@ -472,46 +476,46 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 		}
 	}
 	if c.RedirectURI != "" {
-		if msg := cfgRedirectProblem(c.RedirectURI); msg != "" {
+		if msg := redirectProblem(c.RedirectURI); msg != "" {
 			r.fail("redirect_uri", msg)
 		}
 	}
 	if c.CompanyURL != "" {
-		if msg := cfgCompanyURLProblem(c.CompanyURL); msg != "" {
+		if msg := companyURLProblem(c.CompanyURL); msg != "" {
 			r.fail("company_url", msg)
 		}
 	}
 	if c.Subdomain != "" {
-		if err := CheckSubdomain(c.Subdomain); err != nil {
+		if err := flows.CheckSubdomain(c.Subdomain); err != nil {
 			r.fail("subdomain", "must be "+strings.TrimPrefix(err.Error(), "an account subdomain is "))
 		}
 	}
 	for i, s := range c.Scopes {
-		if !cfgValidScope(s) {
+		if !validScope(s) {
 			r.fail("scopes", fmt.Sprintf("scope %d is empty or holds a space, quote or backslash (RFC 6749 §3.3)", i+1))
 		}
 	}
-	for _, k := range cfgSortedKeys(c.Headers) {
-		if !cfgValidHeaderName(k) {
-			r.fail("headers."+cfgKeyString(k), "is not a valid header name (RFC 9110 §5.1)")
+	for _, k := range sortedKeys(c.Headers) {
+		if !validHeaderName(k) {
+			r.fail("headers."+keyString(k), "is not a valid header name (RFC 9110 §5.1)")
 		} else if strings.ContainsAny(c.Headers[k], "\r\n\x00") {
 			// The value is not repeated: headers may carry credentials.
-			r.fail("headers."+cfgKeyString(k), "value must not contain CR, LF or NUL (RFC 9110 §5.5)")
+			r.fail("headers."+keyString(k), "value must not contain CR, LF or NUL (RFC 9110 §5.5)")
 		}
 	}
-	for _, k := range cfgSortedKeys(c.Params) {
-		if hint, reserved := cfgReservedParams[k]; reserved {
+	for _, k := range sortedKeys(c.Params) {
+		if hint, reserved := reservedParams[k]; reserved {
 			msg := "is set by tokentop and cannot be overridden"
 			if hint != "" {
 				msg += "; " + hint
 			}
-			r.fail("params."+cfgKeyString(k), msg)
+			r.fail("params."+keyString(k), msg)
 		}
 	}
 	if c.InsecureSkipVerify {
 		p.warnings = append(p.warnings, fmt.Sprintf(
 			"%s:%d: connections.%s: insecure_skip_verify is on: TLS certificates are not verified, so anyone on the network path can read this connection's tokens",
-			p.file, r.keyLine("insecure_skip_verify"), cfgQuoteKey(name)))
+			p.file, r.keyLine("insecure_skip_verify"), quoteKey(name)))
 	}
 
 	// The provider, its flows and its preset. A provider of the wrong type
@@ -522,33 +526,33 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 		}
 	}
 	if c.Provider == "" {
-		r.failConn("missing provider (one of: " + cfgProviderList() + ")")
+		r.failConn("missing provider (one of: " + providerList() + ")")
 		return c
 	}
-	if _, ok := cfgPresets[c.Provider]; !ok {
-		r.failValue("provider", fmt.Sprintf("unknown provider %s (one of: %s)", cfgQuoteValue(string(c.Provider)), cfgProviderList()))
+	if _, ok := presets[c.Provider]; !ok {
+		r.failValue("provider", fmt.Sprintf("unknown provider %s (one of: %s)", quoteValue(string(c.Provider)), providerList()))
 		return c
 	}
 	switch {
-	case c.Flow == "" && cfgNeedsFlow(c.Provider):
-		r.failConn("missing flow (one of: " + cfgFlowList(c.Provider) + ")")
+	case c.Flow == "" && needsFlow(c.Provider):
+		r.failConn("missing flow (one of: " + flowList(c.Provider) + ")")
 		return c
 	case c.Flow == "":
-		c.Flow = cfgPresets[c.Provider].flows[0]
-	case !cfgOffers(OAuth2, c.Flow):
-		r.failValue("flow", fmt.Sprintf("unknown flow %s (one of: %s)", cfgQuoteValue(string(c.Flow)), cfgFlowList(c.Provider)))
+		c.Flow = presets[c.Provider].flows[0]
+	case !offers(flows.OAuth2, c.Flow):
+		r.failValue("flow", fmt.Sprintf("unknown flow %s (one of: %s)", quoteValue(string(c.Flow)), flowList(c.Provider)))
 		return c
-	case !cfgOffers(c.Provider, c.Flow):
-		r.failValue("flow", fmt.Sprintf("%s does not offer the %s flow (one of: %s)", c.Provider, c.Flow, cfgFlowList(c.Provider)))
+	case !offers(c.Provider, c.Flow):
+		r.failValue("flow", fmt.Sprintf("%s does not offer the %s flow (one of: %s)", c.Provider, c.Flow, flowList(c.Provider)))
 		return c
 	}
-	if c.ClientAuth != "" && c.ClientAuth != ClientAuthBasic && c.ClientAuth != ClientAuthBody {
-		r.failValue("client_auth", fmt.Sprintf("unknown client_auth %s (one of: basic, body)", cfgQuoteValue(string(c.ClientAuth))))
+	if c.ClientAuth != "" && c.ClientAuth != flows.ClientAuthBasic && c.ClientAuth != flows.ClientAuthBody {
+		r.failValue("client_auth", fmt.Sprintf("unknown client_auth %s (one of: basic, body)", quoteValue(string(c.ClientAuth))))
 	}
-	for _, pr := range cfgApplyPreset(c) {
+	for _, pr := range applyPreset(c) {
 		r.fail(pr.key, pr.msg)
 	}
-	for _, pr := range cfgPresetProblems(c) {
+	for _, pr := range presetProblems(c) {
 		r.fail(pr.key, pr.msg)
 	}
 	return c
@@ -557,7 +561,7 @@ func (p *cfgParser) connection(name string, tbl map[string]any, line int, refres
 // localPath makes a path from the file absolute: "~/" is the home
 // directory, and a relative path is relative to the configuration file's
 // directory, so the file means the same whatever the working directory.
-func (p *cfgParser) localPath(path string) string {
+func (p *parser) localPath(path string) string {
 	if rest, ok := strings.CutPrefix(path, "~/"); ok {
 		if home, err := os.UserHomeDir(); err == nil {
 			return filepath.Join(home, rest)
@@ -570,16 +574,16 @@ func (p *cfgParser) localPath(path string) string {
 	return filepath.Join(filepath.Dir(p.path), path)
 }
 
-// cfgConnReader reads typed values from one connection's table and reports
+// connReader reads typed values from one connection's table and reports
 // type errors against the key.
-type cfgConnReader struct {
-	p    *cfgParser
+type connReader struct {
+	p    *parser
 	name string
 	tbl  map[string]any
 	line int
 }
 
-func (r *cfgConnReader) keyLine(key ...string) int {
+func (r *connReader) keyLine(key ...string) int {
 	if l := r.p.lines.line(append([]string{"connections", r.name}, key...)...); l > 0 {
 		return l
 	}
@@ -587,23 +591,23 @@ func (r *cfgConnReader) keyLine(key ...string) int {
 }
 
 // fail reports a problem with key, a dotted key relative to the connection.
-func (r *cfgConnReader) fail(key, msg string) {
+func (r *connReader) fail(key, msg string) {
 	if key == "" {
 		r.failConn(msg)
 		return
 	}
 	// key is already in TOML form; the line index wants its parts.
-	line := r.keyLine(cfgSplitKey(key)...)
+	line := r.keyLine(splitKey(key)...)
 	r.p.fail(line, r.name, key, msg)
 }
 
-func (r *cfgConnReader) failConn(msg string) { r.p.fail(r.line, r.name, "", msg) }
+func (r *connReader) failConn(msg string) { r.p.fail(r.line, r.name, "", msg) }
 
 // failValue reports a bad value of a key whose message names the key
 // itself ("unknown flow ..."): on the key's line, under the connection.
-func (r *cfgConnReader) failValue(key, msg string) { r.p.fail(r.keyLine(key), r.name, "", msg) }
+func (r *connReader) failValue(key, msg string) { r.p.fail(r.keyLine(key), r.name, "", msg) }
 
-func (r *cfgConnReader) str(key string) string {
+func (r *connReader) str(key string) string {
 	v, ok := r.tbl[key]
 	if !ok {
 		return ""
@@ -615,7 +619,7 @@ func (r *cfgConnReader) str(key string) string {
 	return s
 }
 
-func (r *cfgConnReader) secret(key string) secret.Secret {
+func (r *connReader) secret(key string) secret.Secret {
 	spec := r.str(key)
 	if spec == "" {
 		return secret.Secret{}
@@ -625,7 +629,7 @@ func (r *cfgConnReader) secret(key string) secret.Secret {
 	s := secret.New(spec)
 	switch s.Source() {
 	case "env":
-		if !cfgValidEnvName(arg) {
+		if !validEnvName(arg) {
 			r.fail(key, "env: must be followed by an environment variable name, such as env:CLIENT_SECRET")
 		}
 	case "cmd":
@@ -642,12 +646,12 @@ func (r *cfgConnReader) secret(key string) secret.Secret {
 		if len(spec) > secret.MaxSize {
 			r.fail(key, secret.TooLarge("literal").Error())
 		}
-		r.p.literals = append(r.p.literals, cfgLiteral{conn: r.name, key: key, line: r.keyLine(key)})
+		r.p.literals = append(r.p.literals, literal{conn: r.name, key: key, line: r.keyLine(key)})
 	}
 	return s
 }
 
-func (r *cfgConnReader) strs(key string) []string {
+func (r *connReader) strs(key string) []string {
 	v, ok := r.tbl[key]
 	if !ok {
 		return nil
@@ -669,7 +673,7 @@ func (r *cfgConnReader) strs(key string) []string {
 	return out
 }
 
-func (r *cfgConnReader) boolean(key string, def bool) bool {
+func (r *connReader) boolean(key string, def bool) bool {
 	v, ok := r.tbl[key]
 	if !ok {
 		return def
@@ -682,7 +686,7 @@ func (r *cfgConnReader) boolean(key string, def bool) bool {
 	return b
 }
 
-func (r *cfgConnReader) table(key string) map[string]string {
+func (r *connReader) table(key string) map[string]string {
 	v, ok := r.tbl[key]
 	if !ok {
 		return nil
@@ -693,10 +697,10 @@ func (r *cfgConnReader) table(key string) map[string]string {
 		return nil
 	}
 	out := make(map[string]string, len(m))
-	for _, k := range cfgSortedKeys(m) {
+	for _, k := range sortedKeys(m) {
 		s, ok := m[k].(string)
 		if !ok {
-			r.fail(key+"."+cfgKeyString(k), "must be a string")
+			r.fail(key+"."+keyString(k), "must be a string")
 			continue
 		}
 		out[k] = s
@@ -704,12 +708,12 @@ func (r *cfgConnReader) table(key string) map[string]string {
 	return out
 }
 
-func (r *cfgConnReader) duration(key string, def time.Duration) time.Duration {
+func (r *connReader) duration(key string, def time.Duration) time.Duration {
 	v, ok := r.tbl[key]
 	if !ok {
 		return def
 	}
-	d, msg := cfgDuration(v, key)
+	d, msg := duration(v, key)
 	if msg != "" {
 		r.fail(key, msg)
 		return def
@@ -717,8 +721,8 @@ func (r *cfgConnReader) duration(key string, def time.Duration) time.Duration {
 	return d
 }
 
-// cfgDuration reads a Go duration string within the key's sane bounds.
-func cfgDuration(v any, key string) (time.Duration, string) {
+// duration reads a Go duration string within the key's sane bounds.
+func duration(v any, key string) (time.Duration, string) {
 	s, ok := v.(string)
 	if !ok {
 		return 0, `must be a duration such as "60s" or "5m"`
@@ -727,29 +731,29 @@ func cfgDuration(v any, key string) (time.Duration, string) {
 	if err != nil {
 		return 0, `must be a duration such as "60s" or "5m"`
 	}
-	b := cfgDurationBounds[key]
+	b := durationBounds[key]
 	if d <= 0 {
 		return 0, "must be positive"
 	}
 	if d < b[0] || d > b[1] {
-		return 0, fmt.Sprintf("must be between %s and %s", cfgFormatDuration(b[0]), cfgFormatDuration(b[1]))
+		return 0, fmt.Sprintf("must be between %s and %s", formatDuration(b[0]), formatDuration(b[1]))
 	}
 	return d, ""
 }
 
-// cfgFormatDuration prints 1s, 1h, 24h rather than 1h0m0s.
-func cfgFormatDuration(d time.Duration) string {
+// formatDuration prints 1s, 1h, 24h rather than 1h0m0s.
+func formatDuration(d time.Duration) string {
 	s := d.String()
 	s = strings.TrimSuffix(s, "0s")
 	return strings.TrimSuffix(s, "0m")
 }
 
-// cfgNameProblem checks a connection name: names appear in file names, on
+// nameProblem checks a connection name: names appear in file names, on
 // the command line ("tokentop token NAME") and in shell completion.
-func cfgNameProblem(name string) string {
+func nameProblem(name string) string {
 	switch {
-	case len(name) > cfgMaxNameLen:
-		return fmt.Sprintf("connection name is longer than %d characters", cfgMaxNameLen)
+	case len(name) > maxNameLen:
+		return fmt.Sprintf("connection name is longer than %d characters", maxNameLen)
 	case !utf8.ValidString(name):
 		return "connection name must be valid UTF-8"
 	case strings.ContainsFunc(name, unicode.IsSpace):
@@ -766,8 +770,8 @@ func cfgNameProblem(name string) string {
 	return ""
 }
 
-// cfgValidEnvName reports whether s is a portable environment variable name.
-func cfgValidEnvName(s string) bool {
+// validEnvName reports whether s is a portable environment variable name.
+func validEnvName(s string) bool {
 	if s == "" || '0' <= s[0] && s[0] <= '9' {
 		return false
 	}
@@ -780,9 +784,9 @@ func cfgValidEnvName(s string) bool {
 	return true
 }
 
-// cfgValidScope reports whether s is a scope-token: 1*NQCHAR, where NQCHAR
+// validScope reports whether s is a scope-token: 1*NQCHAR, where NQCHAR
 // is %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3).
-func cfgValidScope(s string) bool {
+func validScope(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -795,8 +799,8 @@ func cfgValidScope(s string) bool {
 	return true
 }
 
-// cfgValidHeaderName reports whether s is an HTTP token (RFC 9110 §5.6.2).
-func cfgValidHeaderName(s string) bool {
+// validHeaderName reports whether s is an HTTP token (RFC 9110 §5.6.2).
+func validHeaderName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -812,9 +816,9 @@ func cfgValidHeaderName(s string) bool {
 	return true
 }
 
-// cfgKnownKey reports whether k may appear in a connection table.
-func cfgKnownKey(k string) bool {
-	for _, known := range cfgConnKeys {
+// knownKey reports whether k may appear in a connection table.
+func knownKey(k string) bool {
+	for _, known := range connKeys {
 		if k == known {
 			return true
 		}
@@ -822,11 +826,11 @@ func cfgKnownKey(k string) bool {
 	return false
 }
 
-// cfgSuggestKey returns the known key that k likely misspells by case or
+// suggestKey returns the known key that k likely misspells by case or
 // by "-" for "_", or "".
-func cfgSuggestKey(k string) string {
+func suggestKey(k string) string {
 	norm := strings.ReplaceAll(strings.ToLower(k), "-", "_")
-	for _, known := range cfgConnKeys {
+	for _, known := range connKeys {
 		if norm == known {
 			return known
 		}
@@ -834,21 +838,21 @@ func cfgSuggestKey(k string) string {
 	return ""
 }
 
-// cfgProviderList is the providers as error messages list them.
-func cfgProviderList() string {
-	names := make([]string, len(cfgProviders))
-	for i, p := range cfgProviders {
+// providerList is the providers as error messages list them.
+func providerList() string {
+	names := make([]string, len(providers))
+	for i, p := range providers {
 		names[i] = string(p)
 	}
 	return strings.Join(names, ", ")
 }
 
-// cfgQuoteValue quotes a value from the file for a message: clipped, with
+// quoteValue quotes a value from the file for a message: clipped, with
 // anything unprintable escaped. Only non-secret values are ever quoted.
-func cfgQuoteValue(s string) string { return strconv.Quote(cfgClip(s, 40)) }
+func quoteValue(s string) string { return strconv.Quote(clip(s, 40)) }
 
-// cfgClip shortens s to at most n bytes on a rune boundary.
-func cfgClip(s string, n int) string {
+// clip shortens s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -858,8 +862,8 @@ func cfgClip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// cfgIsBareKey reports whether s can be written as a bare TOML key.
-func cfgIsBareKey(s string) bool {
+// isBareKey reports whether s can be written as a bare TOML key.
+func isBareKey(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -872,29 +876,29 @@ func cfgIsBareKey(s string) bool {
 	return true
 }
 
-// cfgQuoteKey writes one key part as TOML would, quoting it when it is not
+// quoteKey writes one key part as TOML would, quoting it when it is not
 // bare. Quoting uses Go's rules, which escape every unprintable rune, so a
 // name cannot smuggle terminal escapes into a message.
-func cfgQuoteKey(s string) string {
-	if cfgIsBareKey(s) {
+func quoteKey(s string) string {
+	if isBareKey(s) {
 		return s
 	}
-	return strconv.Quote(cfgClip(s, cfgMaxNameLen))
+	return strconv.Quote(clip(s, maxNameLen))
 }
 
-// cfgKeyString joins key parts in TOML dotted form.
-func cfgKeyString(parts ...string) string {
+// keyString joins key parts in TOML dotted form.
+func keyString(parts ...string) string {
 	q := make([]string, len(parts))
 	for i, s := range parts {
-		q[i] = cfgQuoteKey(s)
+		q[i] = quoteKey(s)
 	}
 	return strings.Join(q, ".")
 }
 
-// cfgSplitKey undoes cfgKeyString for keys whose parts hold no dot inside
+// splitKey undoes keyString for keys whose parts hold no dot inside
 // quotes, which is all the keys this package builds: a header name is a
 // token and may hold ".", so only the first dot splits.
-func cfgSplitKey(key string) []string {
+func splitKey(key string) []string {
 	first, rest, ok := strings.Cut(key, ".")
 	if !ok {
 		return []string{key}
@@ -905,8 +909,8 @@ func cfgSplitKey(key string) []string {
 	return []string{first, rest}
 }
 
-// cfgSortedKeys returns m's keys sorted, for deterministic messages.
-func cfgSortedKeys[V any](m map[string]V) []string {
+// sortedKeys returns m's keys sorted, for deterministic messages.
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -915,7 +919,7 @@ func cfgSortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// cfgLineIndex maps key paths (see cfgPathKey) to the line where each is
+// lineIndex maps key paths (see pathKey) to the line where each is
 // first written: a [table] header, a key, a part of a dotted key, or a key
 // of an inline table.
 //
@@ -924,43 +928,43 @@ func cfgSortedKeys[V any](m map[string]V) []string {
 // The index is built only from text the TOML parser has accepted; where it
 // is unsure it records nothing, and messages fall back to the connection's
 // line, or to none.
-type cfgLineIndex map[string]int
+type lineIndex map[string]int
 
-// cfgPathKey joins key parts into an index key; NUL cannot occur in a key
+// pathKey joins key parts into an index key; NUL cannot occur in a key
 // the parser accepted.
-func cfgPathKey(parts ...string) string { return strings.Join(parts, "\x00") }
+func pathKey(parts ...string) string { return strings.Join(parts, "\x00") }
 
 // line returns the line of the key path, or 0.
-func (x cfgLineIndex) line(parts ...string) int { return x[cfgPathKey(parts...)] }
+func (x lineIndex) line(parts ...string) int { return x[pathKey(parts...)] }
 
-// cfgMaxDepth bounds how deep a file may nest: the length of the path from
+// maxDepth bounds how deep a file may nest: the length of the path from
 // the top to a value, counting every table and key part ([a.b] c.d = 1 is 4
 // deep) and every array. A configuration needs 4 (connections.NAME.headers.X);
 // deeper files are valid TOML but not configurations, and toml v1.6.0 spends
 // time and memory quadratic in the depth (24 KB of nested inline tables cost
 // it a gigabyte, of dotted keys five), so they are refused before it runs.
-const cfgMaxDepth = 32
+const maxDepth = 32
 
-// cfgIndexer scans TOML text for cfgIndexLines.
-type cfgIndexer struct {
+// indexer scans TOML text for indexLines.
+type indexer struct {
 	s     string
 	i     int
 	line  int
 	depth int // the path length of the value being read
 	nest  int // arrays and inline tables open around it
-	deep  int // the line where depth or nest first passed cfgMaxDepth; 0 if none
-	idx   cfgLineIndex
+	deep  int // the line where depth or nest first passed maxDepth; 0 if none
+	idx   lineIndex
 }
 
-// cfgIndexLines indexes the lines of keys in valid TOML text. It also
+// indexLines indexes the lines of keys in valid TOML text. It also
 // serves as the pre-scan of any text: deep is the line where the nesting
-// passes cfgMaxDepth (the scan stops there), or 0. Strings and comments do
+// passes maxDepth (the scan stops there), or 0. Strings and comments do
 // not count, and the scan's cost is linear in the text.
-func cfgIndexLines(s string) (idx cfgLineIndex, deep int) {
+func indexLines(s string) (idx lineIndex, deep int) {
 	// A byte order mark is allowed before the first key (TOML 1.0,
 	// "Spec"); it is not part of it.
 	s = strings.TrimPrefix(s, "\ufeff")
-	x := &cfgIndexer{s: s, line: 1, idx: cfgLineIndex{}}
+	x := &indexer{s: s, line: 1, idx: lineIndex{}}
 	var table []string
 	for x.i < len(x.s) {
 		switch c := x.s[x.i]; c {
@@ -1008,8 +1012,8 @@ func cfgIndexLines(s string) (idx cfgLineIndex, deep int) {
 
 // within reports whether a path of depth n is allowed; when it is not, it
 // notes the line and ends the scan.
-func (x *cfgIndexer) within(n int) bool {
-	if n <= cfgMaxDepth && x.nest <= cfgMaxDepth {
+func (x *indexer) within(n int) bool {
+	if n <= maxDepth && x.nest <= maxDepth {
 		return true
 	}
 	if x.deep == 0 {
@@ -1020,35 +1024,35 @@ func (x *cfgIndexer) within(n int) bool {
 }
 
 // record notes the line of every prefix of prefix+key that has none yet.
-func (x *cfgIndexer) record(prefix, key []string) {
+func (x *indexer) record(prefix, key []string) {
 	full := append(append([]string(nil), prefix...), key...)
 	for n := len(prefix) + 1; n <= len(full); n++ {
-		id := cfgPathKey(full[:n]...)
+		id := pathKey(full[:n]...)
 		if _, ok := x.idx[id]; !ok {
 			x.idx[id] = x.line
 		}
 	}
 }
 
-func (x *cfgIndexer) skipSpace() {
+func (x *indexer) skipSpace() {
 	for x.i < len(x.s) && (x.s[x.i] == ' ' || x.s[x.i] == '\t') {
 		x.i++
 	}
 }
 
 // skipComment moves to the newline that ends a comment.
-func (x *cfgIndexer) skipComment() {
+func (x *indexer) skipComment() {
 	for x.i < len(x.s) && x.s[x.i] != '\n' {
 		x.i++
 	}
 }
 
 // skipLine moves to the end of the line (the rest of a header line).
-func (x *cfgIndexer) skipLine() { x.skipComment() }
+func (x *indexer) skipLine() { x.skipComment() }
 
 // skipBlank skips spaces, newlines and comments inside arrays and inline
 // tables.
-func (x *cfgIndexer) skipBlank() {
+func (x *indexer) skipBlank() {
 	for x.i < len(x.s) {
 		switch x.s[x.i] {
 		case ' ', '\t', '\r':
@@ -1065,7 +1069,7 @@ func (x *cfgIndexer) skipBlank() {
 }
 
 // key reads a possibly dotted key: bare, "basic" or 'literal' parts.
-func (x *cfgIndexer) key() []string {
+func (x *indexer) key() []string {
 	var parts []string
 	for {
 		x.skipSpace()
@@ -1083,7 +1087,7 @@ func (x *cfgIndexer) key() []string {
 				x.i++
 			}
 			end := min(x.i, len(x.s))
-			parts = append(parts, cfgUnescape(x.s[start:end]))
+			parts = append(parts, unescape(x.s[start:end]))
 			x.i = min(x.i+1, len(x.s))
 		case c == '\'':
 			x.i++
@@ -1093,16 +1097,16 @@ func (x *cfgIndexer) key() []string {
 			}
 			parts = append(parts, x.s[start:x.i])
 			x.i = min(x.i+1, len(x.s))
-		case cfgIsBareKey(string(c)):
+		case isBareKey(string(c)):
 			start := x.i
-			for x.i < len(x.s) && cfgIsBareKey(x.s[x.i:x.i+1]) {
+			for x.i < len(x.s) && isBareKey(x.s[x.i:x.i+1]) {
 				x.i++
 			}
 			parts = append(parts, x.s[start:x.i])
 		default:
 			return parts
 		}
-		if len(parts) > cfgMaxDepth {
+		if len(parts) > maxDepth {
 			return parts // too deep already: the caller ends the scan
 		}
 		x.skipSpace()
@@ -1115,7 +1119,7 @@ func (x *cfgIndexer) key() []string {
 
 // value skips one value; the keys of inline tables are recorded under path
 // (nil: do not record, as inside arrays).
-func (x *cfgIndexer) value(path []string) {
+func (x *indexer) value(path []string) {
 	x.skipSpace()
 	if x.i >= len(x.s) {
 		return
@@ -1225,7 +1229,7 @@ func (x *cfgIndexer) value(path []string) {
 // skipMultiline skips to the end of a multi-line string, counting lines. The
 // closing delimiter may be followed by up to two more quotes, which belong
 // to the content (TOML 1.0, "String").
-func (x *cfgIndexer) skipMultiline(delim string, escapes bool) {
+func (x *indexer) skipMultiline(delim string, escapes bool) {
 	for x.i < len(x.s) {
 		switch {
 		case strings.HasPrefix(x.s[x.i:], delim):
@@ -1251,10 +1255,10 @@ func (x *cfgIndexer) skipMultiline(delim string, escapes bool) {
 	}
 }
 
-// cfgUnescape decodes the escapes of a TOML basic string (TOML 1.0 and the
+// unescape decodes the escapes of a TOML basic string (TOML 1.0 and the
 // \e and \xHH of 1.1). An invalid escape is kept as written: the parser has
 // accepted the text, so this only happens on input the index gives up on.
-func cfgUnescape(s string) string {
+func unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

@@ -1,4 +1,4 @@
-package flows
+package config
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows"
 	"tokentop/flows/callback"
 	"tokentop/flows/secret"
 )
@@ -19,22 +20,22 @@ import (
 // fails the test when there is none.
 func parseErr(t *testing.T, text string) string {
 	t.Helper()
-	cfg, err := ParseConfig("/etc/tokentop/config.toml", []byte(text))
+	cfg, err := Parse("/etc/tokentop/config.toml", []byte(text))
 	if err == nil {
-		t.Fatalf("ParseConfig succeeded with %d connections, want an error", len(cfg.Connections))
+		t.Fatalf("Parse succeeded with %d connections, want an error", len(cfg.Connections))
 	}
 	if cfg != nil {
-		t.Errorf("ParseConfig returned a config with its error")
+		t.Errorf("Parse returned a config with its error")
 	}
 	return err.Error()
 }
 
 // mustParse parses text as config.toml and fails the test on an error.
-func mustParse(t *testing.T, text string) *Config {
+func mustParse(t *testing.T, text string) *flows.Config {
 	t.Helper()
-	cfg, err := ParseConfig("/etc/tokentop/config.toml", []byte(text))
+	cfg, err := Parse("/etc/tokentop/config.toml", []byte(text))
 	if err != nil {
-		t.Fatalf("ParseConfig: %v", err)
+		t.Fatalf("Parse: %v", err)
 	}
 	return cfg
 }
@@ -259,10 +260,10 @@ username = "u"
 provider = "aha"
 flow = "oauth"
 `
-	_, err := ParseConfig("config.toml", []byte(text))
-	var all ConfigErrors
+	_, err := Parse("config.toml", []byte(text))
+	var all Errors
 	if !errors.As(err, &all) {
-		t.Fatalf("error %T is not ConfigErrors", err)
+		t.Fatalf("error %T is not Errors", err)
 	}
 	var got []string
 	for _, e := range all.Errors() {
@@ -275,9 +276,9 @@ flow = "oauth"
 	if n := strings.Count(err.Error(), "\n"); n != 2 {
 		t.Errorf("Error() has %d lines, want 3:\n%s", n+1, err)
 	}
-	var first *ConfigError
+	var first *Error
 	if !errors.As(err, &first) || first.Key != "refresh_before" || first.File != "config.toml" {
-		t.Errorf("errors.As(*ConfigError) = %+v, want the first problem", first)
+		t.Errorf("errors.As(*Error) = %+v, want the first problem", first)
 	}
 }
 
@@ -295,15 +296,15 @@ func TestConfigErrorsErrorIsBounded(t *testing.T) {
 
 func TestConfigErrorFormat(t *testing.T) {
 	tests := []struct {
-		err  ConfigError
+		err  Error
 		want string
 	}{
-		{ConfigError{File: "config.toml", Line: 14, Conn: "aha", Msg: `unknown flow "oauth"`}, `config.toml:14: connections.aha: unknown flow "oauth"`},
-		{ConfigError{File: "config.toml", Line: 3, Conn: "aha", Key: "redirect_uri", Msg: "m"}, "config.toml:3: connections.aha.redirect_uri: m"},
-		{ConfigError{File: "config.toml", Line: 1, Key: "refresh_before", Msg: "m"}, "config.toml:1: refresh_before: m"},
-		{ConfigError{File: "config.toml", Msg: "m"}, "config.toml: m"},
-		{ConfigError{Msg: "m"}, "config: m"},
-		{ConfigError{File: "c.toml", Line: 2, Conn: "a b", Msg: "m"}, `c.toml:2: connections."a b": m`},
+		{Error{File: "config.toml", Line: 14, Conn: "aha", Msg: `unknown flow "oauth"`}, `config.toml:14: connections.aha: unknown flow "oauth"`},
+		{Error{File: "config.toml", Line: 3, Conn: "aha", Key: "redirect_uri", Msg: "m"}, "config.toml:3: connections.aha.redirect_uri: m"},
+		{Error{File: "config.toml", Line: 1, Key: "refresh_before", Msg: "m"}, "config.toml:1: refresh_before: m"},
+		{Error{File: "config.toml", Msg: "m"}, "config.toml: m"},
+		{Error{Msg: "m"}, "config: m"},
+		{Error{File: "c.toml", Line: 2, Conn: "a b", Msg: "m"}, `c.toml:2: connections."a b": m`},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -345,14 +346,14 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 }
 
 func TestParseConfigExample(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join("testdata", "config", "example.toml"))
+	cfg, err := Load(filepath.Join("testdata", "config", "example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := cfg.Names(), []string{"aikido", "aha", "aha-key", "aerion", "amino", "idp", "machines", "tv-device"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %q, want %q (file order)", got, want)
 	}
-	providers := map[Provider]bool{}
+	providers := map[flows.Provider]bool{}
 	for _, c := range cfg.Connections {
 		providers[c.Provider] = true
 	}
@@ -380,19 +381,19 @@ func TestParseConfigExample(t *testing.T) {
 }
 
 func TestParseConfigPresets(t *testing.T) {
-	const def = cfgDefaultRefreshBefore
+	const def = defaultRefreshBefore
 	tests := []struct {
 		name, text string
-		want       Connection
+		want       flows.Connection
 	}{
 		{"aikido", `
 [connections.c]
 provider = "aikido"
 client_id = "AIK_CLIENT_123"
 client_secret = "env:AIKIDO_CLIENT_SECRET"
-`, Connection{
-			Provider: Aikido, Flow: ClientCredentials,
-			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:AIKIDO_CLIENT_SECRET"), ClientAuth: ClientAuthBasic,
+`, flows.Connection{
+			Provider: flows.Aikido, Flow: flows.ClientCredentials,
+			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:AIKIDO_CLIENT_SECRET"), ClientAuth: flows.ClientAuthBasic,
 			AuthURL:  "https://app.aikido.dev/oauth/authorize",
 			TokenURL: "https://app.aikido.dev/api/oauth/token",
 		}},
@@ -403,9 +404,9 @@ flow = "authorization_code"
 client_id = "AIK_CLIENT_123"
 client_secret = "env:S"
 redirect_uri = "http://127.0.0.1:8766/callback"
-`, Connection{
-			Provider: Aikido, Flow: AuthorizationCode,
-			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:S"), ClientAuth: ClientAuthBasic,
+`, flows.Connection{
+			Provider: flows.Aikido, Flow: flows.AuthorizationCode,
+			ClientID: "AIK_CLIENT_123", ClientSecret: secret.New("env:S"), ClientAuth: flows.ClientAuthBasic,
 			AuthURL:     "https://app.aikido.dev/oauth/authorize",
 			TokenURL:    "https://app.aikido.dev/api/oauth/token",
 			RedirectURI: "http://127.0.0.1:8766/callback",
@@ -417,9 +418,9 @@ subdomain = "acme"
 client_id = "id"
 client_secret = "cmd:pass show aha/client"
 redirect_uri = "http://127.0.0.1:8766/callback"
-`, Connection{
-			Provider: Aha, Flow: AuthorizationCode,
-			ClientID: "id", ClientSecret: secret.New("cmd:pass show aha/client"), ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.Aha, Flow: flows.AuthorizationCode,
+			ClientID: "id", ClientSecret: secret.New("cmd:pass show aha/client"), ClientAuth: flows.ClientAuthBody,
 			Subdomain:   "acme",
 			BaseURL:     "https://{subdomain}.aha.io",
 			AuthURL:     "https://{subdomain}.aha.io/oauth/authorize",
@@ -435,8 +436,8 @@ flow = "implicit"
 client_id = "id"
 base_url = "http://127.0.0.1:1234/aha/{subdomain}/"
 redirect_uri = "http://localhost:8766/cb"
-`, Connection{
-			Provider: Aha, Flow: Implicit, ClientID: "id", ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.Aha, Flow: flows.Implicit, ClientID: "id", ClientAuth: flows.ClientAuthBody,
 			Subdomain:   "secure",
 			BaseURL:     "http://127.0.0.1:1234/aha/{subdomain}/",
 			AuthURL:     "http://127.0.0.1:1234/aha/{subdomain}/oauth/authorize",
@@ -450,8 +451,8 @@ provider = "aha"
 subdomain = "acme"
 flow = "api_key"
 api_key = "env:AHA_API_KEY"
-`, Connection{
-			Provider: Aha, Flow: APIKey, APIKey: secret.New("env:AHA_API_KEY"), ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.Aha, Flow: flows.APIKey, APIKey: secret.New("env:AHA_API_KEY"), ClientAuth: flows.ClientAuthBody,
 			Subdomain: "acme",
 			BaseURL:   "https://{subdomain}.aha.io",
 			AuthURL:   "https://{subdomain}.aha.io/oauth/authorize",
@@ -463,9 +464,9 @@ api_key = "env:AHA_API_KEY"
 provider = "aerion"
 company_url = "https://acme.aerion.app"
 username = "ops@acme.example"
-`, Connection{
-			Provider: Aerion, Flow: Password,
-			ClientID: "tokentop", ClientSecret: secret.New("tokentop"), ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.Aerion, Flow: flows.Password,
+			ClientID: "tokentop", ClientSecret: secret.New("tokentop"), ClientAuth: flows.ClientAuthBody,
 			Username: "ops@acme.example", CompanyURL: "https://acme.aerion.app",
 			TokenURL: "https://api.aerion.app/oauth2/token",
 		}},
@@ -475,9 +476,9 @@ provider = "aerion"
 username = "ops@acme.example"
 client_id = "my-app"
 headers = { Origin = "https://acme.aerion.app" }
-`, Connection{
-			Provider: Aerion, Flow: Password,
-			ClientID: "my-app", ClientSecret: secret.New("tokentop"), ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.Aerion, Flow: flows.Password,
+			ClientID: "my-app", ClientSecret: secret.New("tokentop"), ClientAuth: flows.ClientAuthBody,
 			Username: "ops@acme.example",
 			Headers:  map[string]string{"Origin": "https://acme.aerion.app"},
 			TokenURL: "https://api.aerion.app/oauth2/token",
@@ -487,8 +488,8 @@ headers = { Origin = "https://acme.aerion.app" }
 provider = "amino"
 base_url = "https://tv.example.com/"
 username = "ops@example.com"
-`, Connection{
-			Provider: Amino, Flow: Password, Username: "ops@example.com",
+`, flows.Connection{
+			Provider: flows.Amino, Flow: flows.Password, Username: "ops@example.com",
 			BaseURL:  "https://tv.example.com/",
 			TokenURL: "https://tv.example.com/api/auth/v1/access_tokens",
 		}},
@@ -502,8 +503,8 @@ scopes = ["openid", "offline_access"]
 pkce = false
 headers = { "X-Tenant" = "acme" }
 params = { audience = "api" }
-`, Connection{
-			Provider: OAuth2, Flow: AuthorizationCode, ClientID: "tokentop", ClientAuth: ClientAuthBasic,
+`, flows.Connection{
+			Provider: flows.OAuth2, Flow: flows.AuthorizationCode, ClientID: "tokentop", ClientAuth: flows.ClientAuthBasic,
 			Issuer:  "https://id.example.com",
 			Scopes:  []string{"openid", "offline_access"},
 			Headers: map[string]string{"X-Tenant": "acme"},
@@ -520,8 +521,8 @@ device_url = "{base_url}/device"
 token_url = "{base_url}/token"
 revoke_url = "{base_url}/revoke"
 check_url = "https://api.example.com/me"
-`, Connection{
-			Provider: OAuth2, Flow: DeviceCode, ClientID: "tv", ClientAuth: ClientAuthBody,
+`, flows.Connection{
+			Provider: flows.OAuth2, Flow: flows.DeviceCode, ClientID: "tv", ClientAuth: flows.ClientAuthBody,
 			BaseURL:   "https://id.example.com/realms/x",
 			DeviceURL: "https://id.example.com/realms/x/device",
 			TokenURL:  "https://id.example.com/realms/x/token",
@@ -535,10 +536,10 @@ check_url = "https://api.example.com/me"
 			got := *cfg.Connections[0]
 			want := tt.want
 			want.Name, want.Line = "c", 2
-			if want.Provider != OAuth2 || tt.name != "oauth2" {
+			if want.Provider != flows.OAuth2 || tt.name != "oauth2" {
 				want.PKCE = true
 			}
-			want.RefreshBefore, want.LoginTimeout = def, cfgDefaultLoginTimeout
+			want.RefreshBefore, want.LoginTimeout = def, defaultLoginTimeout
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("connection:\n got %+v\nwant %+v", got, want)
 			}
@@ -605,7 +606,7 @@ func TestParseConfigFileOrder(t *testing.T) {
 
 func TestLoadConfigMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope", "config.toml")
-	_, err := LoadConfig(path)
+	_, err := Load(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("error %v is not fs.ErrNotExist", err)
 	}
@@ -616,10 +617,10 @@ func TestLoadConfigMissing(t *testing.T) {
 
 func TestLoadConfigTooLarge(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(path, []byte("# "+strings.Repeat("x", cfgMaxSize)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("# "+strings.Repeat("x", maxSize)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadConfig(path)
+	_, err := Load(path)
 	if err == nil || err.Error() != "config.toml: the file is larger than 1 MiB" {
 		t.Errorf("error = %v", err)
 	}
@@ -641,7 +642,7 @@ func TestLoadConfigRedirectAsSignIn(t *testing.T) {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadConfig(path)
+		_, err := Load(path)
 		if want := "config.toml:7: connections.aha.redirect_uri: " + want; err == nil || err.Error() != want {
 			t.Errorf("%s: error %v, want %q", raw, err, want)
 		}
@@ -710,7 +711,7 @@ insecure_skip_verify = true
 			if err := os.Chmod(path, tt.mode); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := LoadConfig(path)
+			cfg, err := Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -757,7 +758,7 @@ func TestParseConfigSecretPaths(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	cfg, err := ParseConfig("/etc/tokentop/config.toml", []byte(`
+	cfg, err := Parse("/etc/tokentop/config.toml", []byte(`
 [connections.a]
 provider = "aikido"
 client_id = "c"
@@ -811,9 +812,9 @@ func TestDefaultConfigPath(t *testing.T) {
 			t.Setenv("USERPROFILE", home)
 			t.Setenv("TOKENTOP_CONFIG", tt.config)
 			t.Setenv("XDG_CONFIG_HOME", tt.xdg)
-			got, err := DefaultConfigPath()
+			got, err := DefaultPath()
 			if err != nil || got != tt.want {
-				t.Errorf("DefaultConfigPath() = %q, %v; want %q", got, err, tt.want)
+				t.Errorf("DefaultPath() = %q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}
@@ -845,7 +846,7 @@ n = 1
 [connections."b c"]
 esc = "\u0041"
 `
-	idx, deep := cfgIndexLines(text)
+	idx, deep := indexLines(text)
 	if deep != 0 {
 		t.Fatalf("nesting too deep at line %d", deep)
 	}
@@ -887,9 +888,9 @@ esc = "\u0041"
 	}
 }
 
-// cfgDeepDocs are files that nest too deep, each about 24 KB: the TOML
+// deepDocs are files that nest too deep, each about 24 KB: the TOML
 // parser would spend seconds and gigabytes on the first ones.
-func cfgDeepDocs() map[string]string {
+func deepDocs() map[string]string {
 	const n = 6000
 	return map[string]string{
 		"inline tables": "[connections.a]\nprovider = \"aha\"\nparams = " + strings.Repeat("{b = ", n/2) + "1" + strings.Repeat("}", n/2) + "\n",
@@ -906,7 +907,7 @@ func cfgDeepDocs() map[string]string {
 // the depth (an allocation bound, not a timing one).
 func TestParseConfigRefusesDeepNesting(t *testing.T) {
 	lines := map[string]int{"inline tables": 3, "dotted keys": 2, "table header": 3, "arrays": 3, "arrays, lines": 31, "braces": 1}
-	for name, doc := range cfgDeepDocs() {
+	for name, doc := range deepDocs() {
 		t.Run(name, func(t *testing.T) {
 			want := fmt.Sprintf("config.toml:%d: nesting deeper than 32 levels of tables, keys and arrays", lines[name])
 			if got := parseErr(t, doc); got != want {
@@ -917,7 +918,7 @@ func TestParseConfigRefusesDeepNesting(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			allocs := testing.AllocsPerRun(5, func() {
-				if _, err := ParseConfig("/etc/tokentop/config.toml", data); err == nil {
+				if _, err := Parse("/etc/tokentop/config.toml", data); err == nil {
 					t.Fatal("accepted")
 				}
 			})
@@ -935,14 +936,14 @@ func TestParseConfigRefusesDeepNesting(t *testing.T) {
 		"note = \"" + strings.Repeat("{[", 5000) + "\" # {{{{\n" +
 		"params.x = 'a = {b = [[['\n" +
 		"# " + strings.Repeat("[", 5000) + "\n"
-	if _, err := ParseConfig("config.toml", []byte(ok)); err != nil {
+	if _, err := Parse("config.toml", []byte(ok)); err != nil {
 		t.Fatalf("strings and comments counted as nesting: %v", err)
 	}
 	for depth, want := range map[int]bool{32: true, 33: false} {
 		// [connections.a] is 2, each key 1, each array 1.
 		arr := depth - 3
 		doc := "[connections.a]\nx = " + strings.Repeat("[", arr) + strings.Repeat("]", arr) + "\n"
-		_, deep := cfgIndexLines(doc)
+		_, deep := indexLines(doc)
 		if (deep == 0) != want {
 			t.Errorf("depth %d: deep = %d", depth, deep)
 		}
@@ -951,11 +952,11 @@ func TestParseConfigRefusesDeepNesting(t *testing.T) {
 
 // BenchmarkParseConfigDeep measures the refusal of a deeply nested file.
 func BenchmarkParseConfigDeep(b *testing.B) {
-	data := []byte(cfgDeepDocs()["dotted keys"])
+	data := []byte(deepDocs()["dotted keys"])
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := ParseConfig("config.toml", data); err == nil {
+		if _, err := Parse("config.toml", data); err == nil {
 			b.Fatal("accepted")
 		}
 	}
@@ -980,14 +981,14 @@ func TestCfgUnescape(t *testing.T) {
 		`\q`:               `\q`,
 		`\`:                `\`,
 	} {
-		if got := cfgUnescape(in); got != want {
-			t.Errorf("cfgUnescape(%q) = %q, want %q", in, got, want)
+		if got := unescape(in); got != want {
+			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-func ExampleParseConfig() {
-	cfg, err := ParseConfig("config.toml", []byte(`
+func ExampleParse() {
+	cfg, err := Parse("config.toml", []byte(`
 [connections.aikido]
 provider = "aikido"
 client_id = "AIK_CLIENT_123"
@@ -1000,7 +1001,7 @@ flow = "oauth"
 	fmt.Println(cfg == nil)
 	fmt.Println(err)
 
-	cfg, _ = ParseConfig("config.toml", []byte(`
+	cfg, _ = Parse("config.toml", []byte(`
 [connections.aikido]
 provider = "aikido"
 client_id = "AIK_CLIENT_123"

@@ -1,12 +1,13 @@
-package flows
+package config
 
 import (
 	"bytes"
 	"errors"
 	"strings"
+	"tokentop/flows"
 )
 
-// LoadConfigFor loads the configuration as LoadConfig does, but parses only
+// LoadFor loads the configuration as Load does, but parses only
 // the top-level keys and the tables of connection name, so that the script
 // path (tokentop token NAME) costs the same with one connection configured or
 // a thousand, and does no work for the others. Lines of other connections
@@ -14,25 +15,25 @@ import (
 // file:line. Whenever the file's layout is not one the line scan can read
 // with certainty (arrays of tables, multi-line strings, an inline-table
 // connection, a parse error, the connection not found), it falls back to
-// LoadConfig, whose result and errors are the reference.
-func LoadConfigFor(path, name string) (*Config, error) {
-	data, mode, err := cfgRead(path)
+// Load, whose result and errors are the reference.
+func LoadFor(path, name string) (*flows.Config, error) {
+	data, mode, err := read(path)
 	if err != nil {
 		return nil, err
 	}
-	if reduced, ok := cfgReduce(data, name); ok {
-		if cfg, err := cfgLoad(path, reduced, mode); err == nil && cfg.Connection(name) != nil && len(cfg.Connections) == 1 {
+	if reduced, ok := reduce(data, name); ok {
+		if cfg, err := load(path, reduced, mode); err == nil && cfg.Connection(name) != nil && len(cfg.Connections) == 1 {
 			return cfg, nil
 		}
 	}
-	return cfgLoad(path, data, mode)
+	return load(path, data, mode)
 }
 
-// cfgReduce blanks every line that belongs to a table other than the
+// reduce blanks every line that belongs to a table other than the
 // connection's own ([connections.NAME] and its sub-tables) or one of its
 // ancestors ([connections], which may hold dotted keys). ok is false when the
 // text holds something the scan cannot place with certainty.
-func cfgReduce(data []byte, name string) (reduced []byte, ok bool) {
+func reduce(data []byte, name string) (reduced []byte, ok bool) {
 	if bytes.Contains(data, []byte(`"""`)) || bytes.Contains(data, []byte(`'''`)) {
 		return nil, false // a multi-line string could hold a line like a header
 	}
@@ -47,7 +48,7 @@ func cfgReduce(data []byte, name string) (reduced []byte, ok bool) {
 			if bytes.HasPrefix(t, []byte("[[")) {
 				return nil, false
 			}
-			path, isHeader := cfgHeaderPath(string(t))
+			path, isHeader := headerPath(string(t))
 			if !isHeader {
 				// A line of a multi-line array, or something unexpected:
 				// only safe inside a kept table, where it stays as it is.
@@ -57,7 +58,7 @@ func cfgReduce(data []byte, name string) (reduced []byte, ok bool) {
 				out.Write(l)
 				continue
 			}
-			keep = cfgRelated(path, name)
+			keep = related(path, name)
 			if len(path) >= 2 && path[0] == "connections" && path[1] == name {
 				found = true
 			}
@@ -71,9 +72,9 @@ func cfgReduce(data []byte, name string) (reduced []byte, ok bool) {
 	return out.Bytes(), found
 }
 
-// cfgRelated reports whether a table at path can hold keys of connection
+// related reports whether a table at path can hold keys of connection
 // name: the table itself, its sub-tables, or its ancestors.
-func cfgRelated(path []string, name string) bool {
+func related(path []string, name string) bool {
 	want := []string{"connections", name}
 	n := min(len(path), len(want))
 	for i := range n {
@@ -84,9 +85,9 @@ func cfgRelated(path []string, name string) bool {
 	return true
 }
 
-// cfgHeaderPath reads a table header line such as `[connections."a b"]  #
+// headerPath reads a table header line such as `[connections."a b"]  #
 // note` into its key path. isHeader is false for anything else.
-func cfgHeaderPath(line string) (path []string, isHeader bool) {
+func headerPath(line string) (path []string, isHeader bool) {
 	if !strings.HasPrefix(line, "[") {
 		return nil, false
 	}
@@ -95,7 +96,7 @@ func cfgHeaderPath(line string) (path []string, isHeader bool) {
 		s = strings.TrimLeft(s, " \t")
 		var key string
 		var err error
-		key, s, err = cfgHeaderKey(s)
+		key, s, err = headerKey(s)
 		if err != nil {
 			return nil, false
 		}
@@ -117,21 +118,21 @@ func cfgHeaderPath(line string) (path []string, isHeader bool) {
 	}
 }
 
-var errCfgHeader = errors.New("not a header key")
+var errHeader = errors.New("not a header key")
 
-// cfgHeaderKey reads one bare, basic-quoted or literal-quoted key.
-func cfgHeaderKey(s string) (key, rest string, err error) {
+// headerKey reads one bare, basic-quoted or literal-quoted key.
+func headerKey(s string) (key, rest string, err error) {
 	switch {
 	case strings.HasPrefix(s, `"`):
 		end := strings.IndexByte(s[1:], '"')
 		if end < 0 || strings.ContainsRune(s[1:1+end], '\\') {
-			return "", "", errCfgHeader // escapes: leave it to the parser
+			return "", "", errHeader // escapes: leave it to the parser
 		}
 		return s[1 : 1+end], s[2+end:], nil
 	case strings.HasPrefix(s, "'"):
 		end := strings.IndexByte(s[1:], '\'')
 		if end < 0 {
-			return "", "", errCfgHeader
+			return "", "", errHeader
 		}
 		return s[1 : 1+end], s[2+end:], nil
 	}
@@ -145,7 +146,7 @@ func cfgHeaderKey(s string) (key, rest string, err error) {
 		break
 	}
 	if i == 0 {
-		return "", "", errCfgHeader
+		return "", "", errHeader
 	}
 	return s[:i], s[i:], nil
 }

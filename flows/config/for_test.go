@@ -1,4 +1,4 @@
-package flows
+package config
 
 import (
 	"os"
@@ -6,9 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"tokentop/flows"
 )
 
-// LoadConfigFor must give, for every connection, exactly what LoadConfig
+// LoadFor must give, for every connection, exactly what Load
 // gives: the same Connection, or the same error.
 func TestLoadConfigForMatchesLoadConfig(t *testing.T) {
 	files := map[string]string{}
@@ -83,14 +84,14 @@ x = 1
 			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			full, fullErr := LoadConfig(path)
+			full, fullErr := Load(path)
 			names := []string{"bad", "nope", "b"}
 			if full != nil {
 				names = append(names, full.Names()...)
 			}
 			for _, name := range names {
-				one, oneErr := LoadConfigFor(path, name)
-				var want *Connection
+				one, oneErr := LoadFor(path, name)
+				var want *flows.Connection
 				if full != nil {
 					want = full.Connection(name)
 				}
@@ -103,14 +104,14 @@ x = 1
 						if !strings.Contains(fullErr.Error(), "connections."+name+":") && one.Connection(name) != nil {
 							continue
 						}
-						t.Fatalf("%s: no error, LoadConfig says %v", name, fullErr)
+						t.Fatalf("%s: no error, Load says %v", name, fullErr)
 					}
 					if oneErr.Error() != fullErr.Error() && strings.Contains(fullErr.Error(), "connections."+name+":") {
-						t.Fatalf("%s: error %q, LoadConfig says %q", name, oneErr, fullErr)
+						t.Fatalf("%s: error %q, Load says %q", name, oneErr, fullErr)
 					}
 				case want == nil:
 					if one != nil && one.Connection(name) != nil {
-						t.Fatalf("%s: found a connection LoadConfig does not have", name)
+						t.Fatalf("%s: found a connection Load does not have", name)
 					}
 				default:
 					if oneErr != nil {
@@ -131,7 +132,7 @@ x = 1
 
 func TestConfigReduceBlanksOthers(t *testing.T) {
 	text := "refresh_before = \"30s\"\n[connections.a]\nprovider = \"x\"\n[connections.b]\nprovider = \"y\"\n[connections.a.headers]\nk = \"v\"\n"
-	got, ok := cfgReduce([]byte(text), "a")
+	got, ok := reduce([]byte(text), "a")
 	if !ok {
 		t.Fatal("reduce refused a plain file")
 	}

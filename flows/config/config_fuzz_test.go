@@ -1,4 +1,4 @@
-package flows
+package config
 
 import (
 	"fmt"
@@ -7,20 +7,21 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"tokentop/flows"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
 
-// cfgFuzzPlace is where FuzzParseConfig plants its secret: the value of a
+// fuzzPlace is where FuzzParseConfig plants its secret: the value of a
 // secret key, written @S@ in the corpus.
-var cfgFuzzPlace = regexp.MustCompile(`(client_secret|password|api_key)[ \t]*=[ \t]*@S@`)
+var fuzzPlace = regexp.MustCompile(`(client_secret|password|api_key)[ \t]*=[ \t]*@S@`)
 
-// cfgFuzzMark starts every planted secret. The fuzzed document may not
+// fuzzMark starts every planted secret. The fuzzed document may not
 // contain it, so any occurrence in a message comes from a planted value.
-const cfgFuzzMark = "Zq9_"
+const fuzzMark = "Zq9_"
 
-// FuzzParseConfig checks that ParseConfig never panics, returns either a
+// FuzzParseConfig checks that Parse never panics, returns either a
 // config or an error, and never shows a secret: the fuzzed secret is
 // planted, properly quoted, as the value of every "client_secret = @S@",
 // "password = @S@" and "api_key = @S@" of the fuzzed document.
@@ -31,24 +32,24 @@ func FuzzParseConfig(f *testing.F) {
 	}
 	f.Add(string(example), "hunter2")
 	f.Fuzz(func(t *testing.T, doc, secret string) {
-		if len(doc) > 64<<10 || len(secret) > 1<<10 || strings.Contains(doc, cfgFuzzMark[:3]) {
+		if len(doc) > 64<<10 || len(secret) > 1<<10 || strings.Contains(doc, fuzzMark[:3]) {
 			return
 		}
-		planted := cfgFuzzMark + secret
-		lit := cfgFuzzQuote(planted)
-		text := cfgFuzzPlace.ReplaceAllStringFunc(doc, func(m string) string {
+		planted := fuzzMark + secret
+		lit := fuzzQuote(planted)
+		text := fuzzPlace.ReplaceAllStringFunc(doc, func(m string) string {
 			return m[:len(m)-len("@S@")] + lit
 		})
-		cfg, err := ParseConfig("fuzz.toml", []byte(text))
+		cfg, err := Parse("fuzz.toml", []byte(text))
 		if (cfg == nil) == (err == nil) {
-			t.Fatalf("ParseConfig returned config %v and error %v", cfg != nil, err)
+			t.Fatalf("Parse returned config %v and error %v", cfg != nil, err)
 		}
 		var msgs []string
 		if err != nil {
 			msgs = append(msgs, err.Error())
 		} else {
 			msgs = append(msgs, cfg.Warnings...)
-			cfgFuzzCheckConfig(t, cfg)
+			fuzzCheckConfig(t, cfg)
 		}
 		if text == doc {
 			return
@@ -57,32 +58,32 @@ func FuzzParseConfig(f *testing.F) {
 		// string that spans the placeholder's line, say), where showing
 		// it is fair.
 		var raw map[string]any
-		if _, err := toml.Decode(text, &raw); err == nil && cfgFuzzElsewhere(raw, false) {
+		if _, err := toml.Decode(text, &raw); err == nil && fuzzElsewhere(raw, false) {
 			return
 		}
 		for _, m := range msgs {
-			if strings.Contains(m, cfgFuzzMark[:3]) {
+			if strings.Contains(m, fuzzMark[:3]) {
 				t.Fatalf("a message shows the planted secret:\n%s\n--- document:\n%s", m, text)
 			}
 		}
 	})
 }
 
-// cfgFuzzCheckConfig checks what a successful parse promises.
-func cfgFuzzCheckConfig(t *testing.T, cfg *Config) {
+// fuzzCheckConfig checks what a successful parse promises.
+func fuzzCheckConfig(t *testing.T, cfg *flows.Config) {
 	for _, c := range cfg.Connections {
-		if cfgNameProblem(c.Name) != "" || c.Name == "" {
+		if nameProblem(c.Name) != "" || c.Name == "" {
 			t.Fatalf("connection name %q accepted", c.Name)
 		}
-		if !cfgOffers(c.Provider, c.Flow) {
+		if !offers(c.Provider, c.Flow) {
 			t.Fatalf("%s: provider %q with flow %q accepted", c.Name, c.Provider, c.Flow)
 		}
-		for _, f := range cfgURLFields(c) {
+		for _, f := range uRLFields(c) {
 			if *f.val == "" {
 				continue
 			}
-			if u := c.ExpandURL(*f.val, "acme"); u == "" || cfgURLProblem(u) != "" {
-				t.Fatalf("%s.%s: accepted %q, expands to %q: %s", c.Name, f.key, *f.val, u, cfgURLProblem(u))
+			if u := c.ExpandURL(*f.val, "acme"); u == "" || uRLProblem(u) != "" {
+				t.Fatalf("%s.%s: accepted %q, expands to %q: %s", c.Name, f.key, *f.val, u, uRLProblem(u))
 			}
 		}
 		if c.RefreshBefore <= 0 || c.LoginTimeout <= 0 {
@@ -91,38 +92,38 @@ func cfgFuzzCheckConfig(t *testing.T, cfg *Config) {
 	}
 }
 
-// cfgFuzzElsewhere reports whether the mark appears in a key or in a value
+// fuzzElsewhere reports whether the mark appears in a key or in a value
 // that is not a secret key's.
-func cfgFuzzElsewhere(v any, secretValue bool) bool {
+func fuzzElsewhere(v any, secretValue bool) bool {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, e := range v {
-			if strings.Contains(k, cfgFuzzMark[:3]) || cfgFuzzElsewhere(e, cfgSecretKeys[k]) {
+			if strings.Contains(k, fuzzMark[:3]) || fuzzElsewhere(e, secretKeys[k]) {
 				return true
 			}
 		}
 	case []map[string]any:
 		for _, e := range v {
-			if cfgFuzzElsewhere(e, false) {
+			if fuzzElsewhere(e, false) {
 				return true
 			}
 		}
 	case []any:
 		for _, e := range v {
-			if cfgFuzzElsewhere(e, false) {
+			if fuzzElsewhere(e, false) {
 				return true
 			}
 		}
 	case string:
-		return !secretValue && strings.Contains(v, cfgFuzzMark[:3])
+		return !secretValue && strings.Contains(v, fuzzMark[:3])
 	default:
-		return strings.Contains(fmt.Sprint(v), cfgFuzzMark[:3])
+		return strings.Contains(fmt.Sprint(v), fuzzMark[:3])
 	}
 	return false
 }
 
-// cfgFuzzQuote writes s as a TOML basic string.
-func cfgFuzzQuote(s string) string {
+// fuzzQuote writes s as a TOML basic string.
+func fuzzQuote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range strings.ToValidUTF8(s, string(utf8.RuneError)) {
@@ -159,7 +160,7 @@ func FuzzConfigNesting(f *testing.F) {
 		if len(doc) > 4<<10 {
 			return
 		}
-		_, deep := cfgIndexLines(doc)
+		_, deep := indexLines(doc)
 		if deep != 0 {
 			return
 		}
@@ -167,27 +168,27 @@ func FuzzConfigNesting(f *testing.F) {
 		if _, err := toml.Decode(doc, &raw); err != nil {
 			return
 		}
-		if d := cfgFuzzDepth(raw); d > 2*cfgMaxDepth {
+		if d := fuzzDepth(raw); d > 2*maxDepth {
 			t.Fatalf("the pre-scan let through a document %d deep:\n%s", d, doc)
 		}
 	})
 }
 
-// cfgFuzzDepth is the length of the longest path from v to a value.
-func cfgFuzzDepth(v any) int {
+// fuzzDepth is the length of the longest path from v to a value.
+func fuzzDepth(v any) int {
 	d := 0
 	switch v := v.(type) {
 	case map[string]any:
 		for _, e := range v {
-			d = max(d, 1+cfgFuzzDepth(e))
+			d = max(d, 1+fuzzDepth(e))
 		}
 	case []map[string]any:
 		for _, e := range v {
-			d = max(d, 1+cfgFuzzDepth(e))
+			d = max(d, 1+fuzzDepth(e))
 		}
 	case []any:
 		for _, e := range v {
-			d = max(d, 1+cfgFuzzDepth(e))
+			d = max(d, 1+fuzzDepth(e))
 		}
 	}
 	return d

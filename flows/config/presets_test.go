@@ -1,24 +1,25 @@
-package flows
+package config
 
 import (
 	"strings"
 	"testing"
+	"tokentop/flows"
 )
 
 // TestPresetsAreValid checks every preset endpoint against the rules the
 // file's own URLs must follow.
 func TestPresetsAreValid(t *testing.T) {
-	for p, pre := range cfgPresets {
-		base := strings.ReplaceAll(pre.baseURL, cfgBaseURLPlaceholder, "")
+	for p, pre := range presets {
+		base := strings.ReplaceAll(pre.baseURL, flows.BaseURLPlaceholder, "")
 		for _, u := range []string{pre.baseURL, pre.authURL, pre.tokenURL, pre.revokeURL, pre.deviceURL, pre.checkURL} {
 			if u == "" {
 				continue
 			}
-			u = strings.ReplaceAll(u, cfgBaseURLPlaceholder, "https://base.example")
+			u = strings.ReplaceAll(u, flows.BaseURLPlaceholder, "https://base.example")
 			if base != "" {
 				u = strings.ReplaceAll(u, "https://base.example", base)
 			}
-			if msg := cfgURLProblem(u); msg != "" {
+			if msg := uRLProblem(u); msg != "" {
 				t.Errorf("%s preset %s: %s", p, u, msg)
 			}
 		}
@@ -26,24 +27,24 @@ func TestPresetsAreValid(t *testing.T) {
 			t.Errorf("%s offers no flow", p)
 		}
 	}
-	if len(cfgPresets) != len(cfgProviders) {
-		t.Errorf("%d presets for %d providers", len(cfgPresets), len(cfgProviders))
+	if len(presets) != len(providers) {
+		t.Errorf("%d presets for %d providers", len(presets), len(providers))
 	}
 }
 
 func TestFlowsOffered(t *testing.T) {
 	tests := []struct {
-		p    Provider
+		p    flows.Provider
 		want string
 	}{
-		{Aikido, "client_credentials, authorization_code"},
-		{Aha, "authorization_code, implicit, api_key"},
-		{Aerion, "password"},
-		{Amino, "password"},
-		{OAuth2, "client_credentials, authorization_code, implicit, password, device_code, api_key"},
+		{flows.Aikido, "client_credentials, authorization_code"},
+		{flows.Aha, "authorization_code, implicit, api_key"},
+		{flows.Aerion, "password"},
+		{flows.Amino, "password"},
+		{flows.OAuth2, "client_credentials, authorization_code, implicit, password, device_code, api_key"},
 	}
 	for _, tt := range tests {
-		if got := cfgFlowList(tt.p); got != tt.want {
+		if got := flowList(tt.p); got != tt.want {
 			t.Errorf("%s offers %s, want %s", tt.p, got, tt.want)
 		}
 	}
@@ -57,11 +58,11 @@ func TestHasTenantHeader(t *testing.T) {
 		"Referrer":   false,
 		"X-Tenant":   false,
 	} {
-		if got := cfgHasTenantHeader(map[string]string{headers: "https://acme.aerion.app"}); got != want {
-			t.Errorf("cfgHasTenantHeader(%s) = %v, want %v", headers, got, want)
+		if got := hasTenantHeader(map[string]string{headers: "https://acme.aerion.app"}); got != want {
+			t.Errorf("hasTenantHeader(%s) = %v, want %v", headers, got, want)
 		}
 	}
-	if cfgHasTenantHeader(map[string]string{"origin": ""}) {
+	if hasTenantHeader(map[string]string{"origin": ""}) {
 		t.Error("an empty origin header names no tenant")
 	}
 }

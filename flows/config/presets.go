@@ -1,18 +1,19 @@
-package flows
+package config
 
 import (
 	"strings"
+	"tokentop/flows"
 	"tokentop/flows/secret"
 )
 
-// cfgPreset is what a provider's document fixes for every connection to it:
+// preset is what a provider's document fixes for every connection to it:
 // the flows it offers, where its endpoints are and how it wants the client
 // authenticated. Values in the configuration file win over the preset, so a
 // test or the demo can point a connection at a fake server.
-type cfgPreset struct {
+type preset struct {
 	// flows the provider offers; the first is the default.
-	flows      []Flow
-	clientAuth ClientAuth
+	flows      []flows.Flow
+	clientAuth flows.ClientAuth
 
 	// Endpoint templates; {base_url} is expanded at load time and
 	// {subdomain} at run time (see Connection.ExpandURL).
@@ -22,19 +23,19 @@ type cfgPreset struct {
 	clientID, clientSecret string
 }
 
-// cfgProviders lists the providers in the order error messages name them.
-var cfgProviders = []Provider{Aikido, Aha, Aerion, Amino, OAuth2}
+// providers lists the providers in the order error messages name them.
+var providers = []flows.Provider{flows.Aikido, flows.Aha, flows.Aerion, flows.Amino, flows.OAuth2}
 
-// cfgPresets holds the endpoints each provider document gives.
-var cfgPresets = map[Provider]cfgPreset{
+// presets holds the endpoints each provider document gives.
+var presets = map[flows.Provider]preset{
 	// Aikido document: client credentials "via a basic authorization
 	// header" to https://app.aikido.dev/api/oauth/token; third-party apps
 	// send users to https://app.aikido.dev/oauth/authorize and exchange the
 	// code at the same token endpoint, again with Basic auth. No revocation
 	// or "me" endpoint is documented.
-	Aikido: {
-		flows:      []Flow{ClientCredentials, AuthorizationCode},
-		clientAuth: ClientAuthBasic,
+	flows.Aikido: {
+		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode},
+		clientAuth: flows.ClientAuthBasic,
 		authURL:    "https://app.aikido.dev/oauth/authorize",
 		tokenURL:   "https://app.aikido.dev/api/oauth/token",
 	},
@@ -43,9 +44,9 @@ var cfgPresets = map[Provider]cfgPreset{
 	// the code is exchanged at https://<subdomain>.aha.io/oauth/token with
 	// client_id and client_secret as form parameters. /api/v1/me is the
 	// standard Aha! API's current-user endpoint.
-	Aha: {
-		flows:      []Flow{AuthorizationCode, Implicit, APIKey},
-		clientAuth: ClientAuthBody,
+	flows.Aha: {
+		flows:      []flows.Flow{flows.AuthorizationCode, flows.Implicit, flows.APIKey},
+		clientAuth: flows.ClientAuthBody,
 		baseURL:    "https://{subdomain}.aha.io",
 		authURL:    "{base_url}/oauth/authorize",
 		tokenURL:   "{base_url}/oauth/token",
@@ -56,9 +57,9 @@ var cfgPresets = map[Provider]cfgPreset{
 	// need to be registered and are not validated ..., however they must be
 	// present". The path of the "me" endpoint was lost in the capture, so
 	// there is no check_url preset.
-	Aerion: {
-		flows:        []Flow{Password},
-		clientAuth:   ClientAuthBody,
+	flows.Aerion: {
+		flows:        []flows.Flow{flows.Password},
+		clientAuth:   flows.ClientAuthBody,
 		tokenURL:     "https://api.aerion.app/oauth2/token",
 		clientID:     "tokentop",
 		clientSecret: "tokentop",
@@ -66,36 +67,36 @@ var cfgPresets = map[Provider]cfgPreset{
 	// Amino document: POST '*/api/auth/v1/access_tokens' with username and
 	// password on the operator's own host; "there is no need or means to
 	// revoke the session or the tokens".
-	Amino: {
-		flows:    []Flow{Password},
+	flows.Amino: {
+		flows:    []flows.Flow{flows.Password},
 		tokenURL: "{base_url}/api/auth/v1/access_tokens",
 	},
 	// Any OAuth 2.0 server: RFC 6749 §2.3.1 makes HTTP Basic the method
 	// every server must support, so it is the default.
-	OAuth2: {
-		// No default flow: the file must say which one (see cfgNeedsFlow).
-		flows:      []Flow{ClientCredentials, AuthorizationCode, Implicit, Password, DeviceCode, APIKey},
-		clientAuth: ClientAuthBasic,
+	flows.OAuth2: {
+		// No default flow: the file must say which one (see needsFlow).
+		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode, flows.Implicit, flows.Password, flows.DeviceCode, flows.APIKey},
+		clientAuth: flows.ClientAuthBasic,
 	},
 }
 
-// cfgProblem is one thing wrong with a connection: key names the offending
+// problem is one thing wrong with a connection: key names the offending
 // key, or is empty when the problem is the connection as a whole.
-type cfgProblem struct {
+type problem struct {
 	key string
 	msg string
 }
 
-// cfgApplyPreset fills what the file left empty from the provider's preset
+// applyPreset fills what the file left empty from the provider's preset
 // and expands {base_url}. c.Provider and c.Flow must already be valid.
-func cfgApplyPreset(c *Connection) []cfgProblem {
-	p := cfgPresets[c.Provider]
-	cfgDefault(&c.BaseURL, p.baseURL)
-	cfgDefault(&c.AuthURL, p.authURL)
-	cfgDefault(&c.TokenURL, p.tokenURL)
-	cfgDefault(&c.RevokeURL, p.revokeURL)
-	cfgDefault(&c.DeviceURL, p.deviceURL)
-	cfgDefault(&c.CheckURL, p.checkURL)
+func applyPreset(c *flows.Connection) []problem {
+	p := presets[c.Provider]
+	setDefault(&c.BaseURL, p.baseURL)
+	setDefault(&c.AuthURL, p.authURL)
+	setDefault(&c.TokenURL, p.tokenURL)
+	setDefault(&c.RevokeURL, p.revokeURL)
+	setDefault(&c.DeviceURL, p.deviceURL)
+	setDefault(&c.CheckURL, p.checkURL)
 	if c.ClientAuth == "" {
 		c.ClientAuth = p.clientAuth
 	}
@@ -106,31 +107,31 @@ func cfgApplyPreset(c *Connection) []cfgProblem {
 		c.ClientSecret = secret.New(p.clientSecret)
 	}
 
-	var probs []cfgProblem
-	if strings.Contains(c.BaseURL, cfgBaseURLPlaceholder) {
-		probs = append(probs, cfgProblem{"base_url", "cannot refer to {base_url}"})
+	var probs []problem
+	if strings.Contains(c.BaseURL, flows.BaseURLPlaceholder) {
+		probs = append(probs, problem{"base_url", "cannot refer to {base_url}"})
 	}
 	base := strings.TrimRight(c.BaseURL, "/")
-	for _, f := range cfgURLFields(c) {
-		if f.key == "base_url" || !strings.Contains(*f.val, cfgBaseURLPlaceholder) {
+	for _, f := range uRLFields(c) {
+		if f.key == "base_url" || !strings.Contains(*f.val, flows.BaseURLPlaceholder) {
 			continue
 		}
 		if base == "" {
-			if *f.val == cfgPresetURL(p, f.key) {
-				// The preset needs base_url: cfgPresetProblems says so once.
+			if *f.val == presetURL(p, f.key) {
+				// The preset needs base_url: presetProblems says so once.
 				*f.val = ""
 				continue
 			}
-			probs = append(probs, cfgProblem{f.key, "uses {base_url} but base_url is not set"})
+			probs = append(probs, problem{f.key, "uses {base_url} but base_url is not set"})
 			continue
 		}
-		*f.val = strings.ReplaceAll(*f.val, cfgBaseURLPlaceholder, base)
+		*f.val = strings.ReplaceAll(*f.val, flows.BaseURLPlaceholder, base)
 	}
 	return probs
 }
 
-// cfgPresetURL returns the preset's template for an endpoint key.
-func cfgPresetURL(p cfgPreset, key string) string {
+// presetURL returns the preset's template for an endpoint key.
+func presetURL(p preset, key string) string {
 	switch key {
 	case "auth_url":
 		return p.authURL
@@ -146,27 +147,27 @@ func cfgPresetURL(p cfgPreset, key string) string {
 	return ""
 }
 
-// cfgNeedsFlow reports whether the file must name the flow: a generic
+// needsFlow reports whether the file must name the flow: a generic
 // OAuth 2.0 server has no flow that is more likely than the others.
-func cfgNeedsFlow(p Provider) bool { return p == OAuth2 }
+func needsFlow(p flows.Provider) bool { return p == flows.OAuth2 }
 
-// cfgDefault sets *field to def when it is empty.
-func cfgDefault(field *string, def string) {
+// setDefault sets *field to def when it is empty.
+func setDefault(field *string, def string) {
 	if *field == "" {
 		*field = def
 	}
 }
 
-// cfgURLField is one endpoint field of a connection, with its key.
-type cfgURLField struct {
+// uRLField is one endpoint field of a connection, with its key.
+type uRLField struct {
 	key string
 	val *string
 }
 
-// cfgURLFields returns the connection's endpoint fields in the order the
+// uRLFields returns the connection's endpoint fields in the order the
 // configuration documents them.
-func cfgURLFields(c *Connection) []cfgURLField {
-	return []cfgURLField{
+func uRLFields(c *flows.Connection) []uRLField {
+	return []uRLField{
 		{"base_url", &c.BaseURL},
 		{"issuer", &c.Issuer},
 		{"auth_url", &c.AuthURL},
@@ -177,76 +178,76 @@ func cfgURLFields(c *Connection) []cfgURLField {
 	}
 }
 
-// cfgPresetProblems checks that the connection has what its provider and
+// presetProblems checks that the connection has what its provider and
 // flow need, after the preset was applied.
-func cfgPresetProblems(c *Connection) []cfgProblem {
-	var probs []cfgProblem
+func presetProblems(c *flows.Connection) []problem {
+	var probs []problem
 	need := func(ok bool, key, why string) {
 		if !ok {
-			probs = append(probs, cfgProblem{"", "missing " + key + " (" + why + ")"})
+			probs = append(probs, problem{"", "missing " + key + " (" + why + ")"})
 		}
 	}
 	flow := string(c.Flow)
 	switch c.Provider {
-	case Aikido:
+	case flows.Aikido:
 		// Both flows authenticate the client with Basic auth at the token
 		// endpoint (Aikido document).
 		need(c.ClientID != "", "client_id", "Aikido authenticates the client on every token request")
 		need(!c.ClientSecret.IsZero(), "client_secret", "Aikido authenticates the client on every token request")
-		if c.Flow == AuthorizationCode {
+		if c.Flow == flows.AuthorizationCode {
 			// Aikido redirects "to the Redirect URI you specified in the
 			// integration page": tokentop must listen exactly there.
 			need(c.RedirectURI != "", "redirect_uri", "Aikido redirects to the URI registered for the app")
 		}
-	case Aha:
+	case flows.Aha:
 		need(c.Subdomain != "", "subdomain", `the Aha! account, or "secure" to pick it at sign-in`)
 		switch c.Flow {
-		case AuthorizationCode, Implicit:
+		case flows.AuthorizationCode, flows.Implicit:
 			// Aha! document: client_id and redirect_uri are required, and
 			// redirect_uri "must be the same as the redirect URL provided
 			// when the application was registered".
 			need(c.ClientID != "", "client_id", "required by the Aha! "+flow+" flow")
 			need(c.RedirectURI != "", "redirect_uri", "Aha! requires the registered redirect URL")
-			if c.Flow == AuthorizationCode {
+			if c.Flow == flows.AuthorizationCode {
 				need(!c.ClientSecret.IsZero(), "client_secret", "Aha! requires it to exchange the code")
 			}
-		case APIKey:
+		case flows.APIKey:
 			need(!c.APIKey.IsZero(), "api_key", "required by the api_key flow")
 		}
-	case Aerion:
+	case flows.Aerion:
 		need(c.Username != "", "username", "required by the password flow")
-		need(c.CompanyURL != "" || cfgHasTenantHeader(c.Headers), "company_url",
+		need(c.CompanyURL != "" || hasTenantHeader(c.Headers), "company_url",
 			"Aerion needs the tenant: set company_url, or an origin, referer or companyurl header")
-	case Amino:
+	case flows.Amino:
 		need(c.BaseURL != "", "base_url", "Amino runs on the operator's own host")
 		need(c.Username != "", "username", "required by the password flow")
-	case OAuth2:
-		if c.Flow != APIKey {
+	case flows.OAuth2:
+		if c.Flow != flows.APIKey {
 			need(c.Issuer != "" || c.TokenURL != "", "token_url", "or issuer, for OpenID Connect discovery")
 		}
 		switch c.Flow {
-		case AuthorizationCode, Implicit:
+		case flows.AuthorizationCode, flows.Implicit:
 			need(c.Issuer != "" || c.AuthURL != "", "auth_url", "or issuer, for the "+flow+" flow")
 			need(c.ClientID != "", "client_id", "required by the "+flow+" flow")
-		case DeviceCode:
+		case flows.DeviceCode:
 			need(c.Issuer != "" || c.DeviceURL != "", "device_url", "or issuer, for the device_code flow")
 			need(c.ClientID != "", "client_id", "required by the device_code flow")
-		case ClientCredentials:
+		case flows.ClientCredentials:
 			need(c.ClientID != "", "client_id", "required by the client_credentials flow")
 			need(!c.ClientSecret.IsZero(), "client_secret", "required by the client_credentials flow")
-		case Password:
+		case flows.Password:
 			need(c.Username != "", "username", "required by the password flow")
-		case APIKey:
+		case flows.APIKey:
 			need(!c.APIKey.IsZero(), "api_key", "required by the api_key flow")
 		}
 	}
 	return probs
 }
 
-// cfgHasTenantHeader reports whether headers name an Aerion tenant: the
+// hasTenantHeader reports whether headers name an Aerion tenant: the
 // Aerion document accepts an origin, referrer (HTTP spells it Referer) or
 // companyurl header.
-func cfgHasTenantHeader(headers map[string]string) bool {
+func hasTenantHeader(headers map[string]string) bool {
 	for k, v := range headers {
 		switch strings.ToLower(k) {
 		case "origin", "referer", "companyurl":
@@ -258,9 +259,9 @@ func cfgHasTenantHeader(headers map[string]string) bool {
 	return false
 }
 
-// cfgOffers reports whether the provider offers the flow.
-func cfgOffers(p Provider, f Flow) bool {
-	for _, g := range cfgPresets[p].flows {
+// offers reports whether the provider offers the flow.
+func offers(p flows.Provider, f flows.Flow) bool {
+	for _, g := range presets[p].flows {
 		if g == f {
 			return true
 		}
@@ -268,10 +269,10 @@ func cfgOffers(p Provider, f Flow) bool {
 	return false
 }
 
-// cfgFlowList is the provider's flows as error messages list them.
-func cfgFlowList(p Provider) string {
-	names := make([]string, len(cfgPresets[p].flows))
-	for i, f := range cfgPresets[p].flows {
+// flowList is the provider's flows as error messages list them.
+func flowList(p flows.Provider) string {
+	names := make([]string, len(presets[p].flows))
+	for i, f := range presets[p].flows {
 		names[i] = string(f)
 	}
 	return strings.Join(names, ", ")
