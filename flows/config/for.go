@@ -2,8 +2,6 @@ package config
 
 import (
 	"bytes"
-	"errors"
-	"strings"
 	"tokentop/flows"
 )
 
@@ -31,35 +29,28 @@ func LoadFor(path, name string) (*flows.Config, error) {
 
 // reduce blanks every line that belongs to a table other than the
 // connection's own ([connections.NAME] and its sub-tables) or one of its
-// ancestors ([connections], which may hold dotted keys). ok is false when the
-// text holds something the scan cannot place with certainty.
+// ancestors ([connections], which may hold dotted keys). The headers come
+// from the package's one scanner (tableHeaders), which knows strings and
+// comments. ok is false when the text holds something reduce does not place
+// with certainty: arrays of tables, nesting too deep, or no such connection.
 func reduce(data []byte, name string) (reduced []byte, ok bool) {
-	if bytes.Contains(data, []byte(`"""`)) || bytes.Contains(data, []byte(`'''`)) {
-		return nil, false // a multi-line string could hold a line like a header
+	headers, deep := tableHeaders(string(data))
+	if deep != 0 {
+		return nil, false
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
 	keep := true // top-level keys come before the first header
 	found := false
 	var out bytes.Buffer
 	out.Grow(len(data))
-	for _, l := range lines {
-		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] == '[' {
-			if bytes.HasPrefix(t, []byte("[[")) {
+	for n, l := range bytes.SplitAfter(data, []byte("\n")) {
+		for len(headers) > 0 && headers[0].line == n+1 {
+			h := headers[0]
+			headers = headers[1:]
+			if h.array {
 				return nil, false
 			}
-			path, isHeader := headerPath(string(t))
-			if !isHeader {
-				// A line of a multi-line array, or something unexpected:
-				// only safe inside a kept table, where it stays as it is.
-				if !keep {
-					return nil, false
-				}
-				out.Write(l)
-				continue
-			}
-			keep = related(path, name)
-			if len(path) >= 2 && path[0] == "connections" && path[1] == name {
+			keep = related(h.path, name)
+			if len(h.path) >= 2 && h.path[0] == "connections" && h.path[1] == name {
 				found = true
 			}
 		}
@@ -83,70 +74,4 @@ func related(path []string, name string) bool {
 		}
 	}
 	return true
-}
-
-// headerPath reads a table header line such as `[connections."a b"]  #
-// note` into its key path. isHeader is false for anything else.
-func headerPath(line string) (path []string, isHeader bool) {
-	if !strings.HasPrefix(line, "[") {
-		return nil, false
-	}
-	s := line[1:]
-	for {
-		s = strings.TrimLeft(s, " \t")
-		var key string
-		var err error
-		key, s, err = headerKey(s)
-		if err != nil {
-			return nil, false
-		}
-		path = append(path, key)
-		s = strings.TrimLeft(s, " \t")
-		switch {
-		case strings.HasPrefix(s, "."):
-			s = s[1:]
-			continue
-		case strings.HasPrefix(s, "]"):
-			rest := strings.TrimSpace(s[1:])
-			if rest != "" && !strings.HasPrefix(rest, "#") {
-				return nil, false
-			}
-			return path, true
-		default:
-			return nil, false
-		}
-	}
-}
-
-var errHeader = errors.New("not a header key")
-
-// headerKey reads one bare, basic-quoted or literal-quoted key.
-func headerKey(s string) (key, rest string, err error) {
-	switch {
-	case strings.HasPrefix(s, `"`):
-		end := strings.IndexByte(s[1:], '"')
-		if end < 0 || strings.ContainsRune(s[1:1+end], '\\') {
-			return "", "", errHeader // escapes: leave it to the parser
-		}
-		return s[1 : 1+end], s[2+end:], nil
-	case strings.HasPrefix(s, "'"):
-		end := strings.IndexByte(s[1:], '\'')
-		if end < 0 {
-			return "", "", errHeader
-		}
-		return s[1 : 1+end], s[2+end:], nil
-	}
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' {
-			i++
-			continue
-		}
-		break
-	}
-	if i == 0 {
-		return "", "", errHeader
-	}
-	return s[:i], s[i:], nil
 }

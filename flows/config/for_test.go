@@ -141,3 +141,17 @@ func TestConfigReduceBlanksOthers(t *testing.T) {
 		t.Fatalf("reduced:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestConfigReduceReadsStrings: the one scanner knows strings, so a line
+// inside a multi-line string that looks like a header is not taken for one.
+func TestConfigReduceReadsStrings(t *testing.T) {
+	text := "[connections.a]\nprovider = \"x\"\nnote = \"\"\"\n[connections.b]\nkept\"\"\"\n[connections.b]\nprovider = \"y\"\n"
+	got, ok := reduce([]byte(text), "a")
+	if !ok {
+		t.Fatal("reduce refused a multi-line string")
+	}
+	want := "[connections.a]\nprovider = \"x\"\nnote = \"\"\"\n[connections.b]\nkept\"\"\"\n\n\n"
+	if string(got) != want {
+		t.Fatalf("reduced:\n%q\nwant:\n%q", got, want)
+	}
+}
