@@ -32,6 +32,24 @@ type Client interface {
 	Revoke(ctx context.Context, tok *Token) error
 	// Check runs the health check with tok as the bearer.
 	Check(ctx context.Context, tok *Token) (*Check, error)
+	// ListenRedirect starts the loopback listener of a browser sign-in at
+	// the connection's redirect_uri, expecting state; fragment says the
+	// answer comes in the URL fragment (the implicit grant). A refusal
+	// (error=access_denied) ends its Wait with ErrAccessDenied.
+	ListenRedirect(state string, fragment bool) (Redirect, error)
+}
+
+// Redirect is a loopback listener waiting for the browser to come back from
+// a sign-in (RFC 8252 §7.3); package flows/callback provides it.
+type Redirect interface {
+	// RedirectURI is the redirect_uri to send, with the port chosen.
+	RedirectURI() string
+	// Wait returns the redirect's parameters once one is accepted.
+	Wait(ctx context.Context) (url.Values, error)
+	// Paste takes a redirect URL that a person copied from a browser on
+	// another machine.
+	Paste(raw string) error
+	Close() error
 }
 
 // ClientOptions are what a Client gets from the Service.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-
-	"tokentop/flows/callback"
 )
 
 // BeginLogin starts a sign-in of connection name and returns what the person
@@ -231,7 +229,7 @@ func (p *passwordLogin) Wait(ctx context.Context) (*Token, error) {
 // ErrAccessDenied means the person refused the authorization request of a
 // browser sign-in (RFC 6749 §4.1.2.1); Pending.Wait returns an error that
 // wraps it.
-var ErrAccessDenied = callback.ErrAccessDenied
+var ErrAccessDenied = errors.New("you declined access")
 
 // browserLogin is the authorization code or implicit grant: the browser
 // visits the authorize URL and comes back to a loopback listener.
@@ -240,24 +238,24 @@ type browserLogin struct {
 	s        *Service
 	c        *Connection
 	e        Client
-	cb       *callback.Server
+	cb       Redirect
 	url      string
 	verifier string
 	state    string
 }
 
 func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
-	state := callback.NewState()
-	mode, responseType := callback.Code, "code"
+	state := newState()
+	fragment, responseType := false, "code"
 	if c.Flow == Implicit {
-		mode, responseType = callback.Fragment, "token"
+		fragment, responseType = true, "token"
 	}
 	verifier := ""
 	if c.PKCE && c.Flow == AuthorizationCode {
 		verifier = newVerifier()
 	}
 	s.red.Add(state, verifier)
-	cb, err := callback.Listen(c.RedirectURI, state, mode)
+	cb, err := e.ListenRedirect(state, fragment)
 	if err != nil {
 		return nil, &ConnError{c.Name, fmt.Errorf("%w (connections.%s.redirect_uri)", err, c.Name)}
 	}
