@@ -223,12 +223,32 @@ func (s *Service) load(name string) (State, error) {
 func signInReason(c *Connection, st State) error {
 	switch {
 	case st.NeedsSignIn && st.LastError != "":
-		return fmt.Errorf("%w: %s: run tokentop login %s", ErrSignInRequired, st.LastError, c.Name)
+		return fmt.Errorf("%w (%s)", ErrSignInRequired, st.LastError)
 	case st.Token == nil:
-		return fmt.Errorf("%w: run tokentop login %s", ErrSignInRequired, c.Name)
+		return ErrSignInRequired
 	default:
-		return fmt.Errorf("%w: the token expired and cannot be renewed without a person: run tokentop login %s", ErrSignInRequired, c.Name)
+		return fmt.Errorf("%w (the token expired and cannot be renewed without a person)", ErrSignInRequired)
 	}
+}
+
+// inConn ties err to connection name, unless a lower layer already did:
+// the name is added once ("cc: invalid_client: …", never "cc: cc: …").
+func inConn(name string, err error) error {
+	var ce *ConnError
+	if errors.As(err, &ce) && ce.Conn == name {
+		return err
+	}
+	return &ConnError{name, err}
+}
+
+// bare is err without its connection name, for what is stored per
+// connection (a check's error, a failure's message).
+func bare(err error) error {
+	var ce *ConnError
+	if errors.As(err, &ce) {
+		return ce.Err
+	}
+	return err
 }
 
 // obtain asks the provider for a new token without a person.
@@ -316,12 +336,12 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 	if chk == nil {
 		chk = &Check{At: s.now()}
 		if err != nil {
-			chk.Err = s.red.Redact(err.Error())
+			chk.Err = s.red.Redact(bare(err).Error())
 		}
 	}
 	s.recordCheck(name, chk)
 	if err != nil {
-		return chk, &ConnError{name, err}
+		return chk, inConn(name, err)
 	}
 	return chk, nil
 }
