@@ -6,16 +6,17 @@ import (
 	"strings"
 )
 
+// The paths of the Aerion fake.
+const (
+	aerionTokenPath = "/aerion/oauth2/token"
+	aerionCheckPath = "/aerion/api/v1/me"
+)
+
 // AerionTokenURL is Aerion's token endpoint (seeds/002: oauth2/token).
-func (s *Server) AerionTokenURL() string { return s.URL + "/aerion/oauth2/token" }
+func (s *Server) AerionTokenURL() string { return s.URL + aerionTokenPath }
 
 // AerionCheckURL is Aerion's bearer-protected "me" endpoint.
-func (s *Server) AerionCheckURL() string { return s.URL + "/aerion/api/v1/me" }
-
-func (s *Server) aerionRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /aerion/oauth2/token", s.aerionToken)
-	mux.HandleFunc("GET /aerion/api/v1/me", s.aerionMe)
-}
+func (s *Server) AerionCheckURL() string { return s.URL + aerionCheckPath }
 
 // tenantKey reduces a tenant URL (or bare host) to its lower-case host.
 func tenantKey(raw string) string {
@@ -54,8 +55,7 @@ func (s *Server) aerionTenant(r *http.Request) string {
 // with client_id and client_secret mandatory in the form (their values are
 // not checked) and the tenant header mandatory on both.
 func (s *Server) aerionToken(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !isForm(r) {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
+	if !parseForm(w, r) {
 		return
 	}
 	tenant := s.aerionTenant(r)
@@ -71,37 +71,29 @@ func (s *Server) aerionToken(w http.ResponseWriter, r *http.Request) {
 	var (
 		g           grant
 		withRefresh = true
-		err         error
+		ok          bool
 	)
 	switch gt := f.Get("grant_type"); gt {
 	case "password":
-		user := f.Get("username")
-		if want, ok := s.aerionUsers[user]; !ok || user == "" || want != f.Get("password") {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "wrong username or password")
+		user, ok := passwordGrant(w, s.aerionUsers, f)
+		if !ok {
 			return
 		}
 		g = grant{provider: Aerion, user: user, tenant: tenant}
 	case "refresh_token":
 		// Client ids are not validated, so a refresh token is not bound to one.
-		if g, withRefresh, err = s.useRefresh(Aerion, "", f.Get("refresh_token")); err != nil {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
+		if g, withRefresh, ok = s.refreshGrant(w, Aerion, "", f); !ok {
 			return
 		}
 		if g.tenant != tenant {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "refresh token belongs to another tenant")
 			return
 		}
-	case "":
-		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only the password and refresh_token grants are supported")
+		refuseGrantType(w, gt, "only the password and refresh_token grants are supported")
 		return
 	}
-	s.mu.Lock()
-	at, rt, life := s.issueLocked(g, withRefresh)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: at, TokenType: "bearer", ExpiresIn: seconds(life), RefreshToken: rt})
+	s.answerTokens(w, g, withRefresh, "bearer")
 }
 
 func (s *Server) aerionMe(w http.ResponseWriter, r *http.Request) {

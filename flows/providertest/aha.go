@@ -6,32 +6,24 @@ import (
 	"strings"
 )
 
-// AhaSubdomainPlaceholder is the literal placeholder in AhaBaseURL that
+// ahaSubdomainPlaceholder is the literal placeholder in ahaBaseURL that
 // tokentop replaces with the connection's subdomain.
-const AhaSubdomainPlaceholder = "{subdomain}"
+const ahaSubdomainPlaceholder = "{subdomain}"
 
-// AhaBaseURL is the Aha! template "<URL>/aha/{subdomain}", the fake's
-// counterpart of https://<subdomain>.aha.io. The placeholder is literal.
-func (s *Server) AhaBaseURL() string { return s.URL + "/aha/" + AhaSubdomainPlaceholder }
+// The paths of an Aha! account, below /aha/{subdomain}, the fake's
+// counterpart of https://<subdomain>.aha.io.
+const (
+	ahaAuthPath  = "/oauth/authorize"
+	ahaTokenPath = "/oauth/token"
+	ahaCheckPath = "/api/v1/me"
+)
 
-// AhaURL is AhaBaseURL with the placeholder replaced by subdomain.
-func (s *Server) AhaURL(subdomain string) string { return s.URL + "/aha/" + subdomain }
+// ahaBaseURL is the Aha! template "<URL>/aha/{subdomain}". The placeholder
+// is literal.
+func (s *Server) ahaBaseURL() string { return s.ahaURL(ahaSubdomainPlaceholder) }
 
-// AhaAuthURL is the authorize endpoint template (with the placeholder).
-func (s *Server) AhaAuthURL() string { return s.AhaBaseURL() + "/oauth/authorize" }
-
-// AhaTokenURL is the token endpoint template (with the placeholder).
-func (s *Server) AhaTokenURL() string { return s.AhaBaseURL() + "/oauth/token" }
-
-// AhaCheckURL is the bearer-protected "me" endpoint template (with the
-// placeholder); it accepts OAuth tokens and API keys.
-func (s *Server) AhaCheckURL() string { return s.AhaBaseURL() + "/api/v1/me" }
-
-func (s *Server) ahaRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /aha/{sub}/oauth/authorize", s.ahaAuthorize)
-	mux.HandleFunc("POST /aha/{sub}/oauth/token", s.ahaToken)
-	mux.HandleFunc("GET /aha/{sub}/api/v1/me", s.ahaMe)
-}
+// ahaURL is ahaBaseURL with the placeholder replaced by subdomain.
+func (s *Server) ahaURL(subdomain string) string { return s.URL + "/aha/" + subdomain }
 
 // ahaAuthorize approves at once (seeds/001). At "secure" the redirect also
 // names the account (account_subdomain) and the code is bound to it.
@@ -42,18 +34,8 @@ func (s *Server) ahaAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	client := q.Get("client_id")
-	if _, ok := s.ahaClients[client]; !ok {
-		page(w, http.StatusBadRequest, "Unknown application", "client_id "+client+" is not registered")
-		return
-	}
-	redirect := q.Get("redirect_uri")
-	if redirect == "" {
-		page(w, http.StatusBadRequest, "No redirect URI", "redirect_uri is required")
-		return
-	}
-	if reg := s.opts.AhaRedirectURI; reg != "" && redirect != reg {
-		page(w, http.StatusBadRequest, "Redirect URI mismatch", "redirect_uri must be the registered "+reg)
+	client, _, redirect, ok := authorizeRequest(w, q, s.ahaClients, s.opts.ahaRedirectURI, false)
+	if !ok {
 		return
 	}
 	state := q.Get("state")
@@ -81,14 +63,14 @@ func (s *Server) ahaAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if implicit {
 		s.mu.Lock()
-		at, _, _ := s.issueLocked(grant{provider: Aha, client: client, user: AhaUserEmail, account: s.ahaAccount}, false)
+		at, _, _ := s.issueLocked(grant{provider: Aha, client: client, user: ahaUserEmail, account: s.ahaAccount}, false)
 		s.mu.Unlock()
 		params.Set("access_token", at)
 		params.Set("token_type", "bearer")
 		redirectTo(w, redirect, params, true)
 		return
 	}
-	code := s.newCode(authCode{provider: Aha, client: client, redirect: redirect, account: s.ahaAccount, user: AhaUserEmail})
+	code := s.newCode(authCode{provider: Aha, client: client, redirect: redirect, account: s.ahaAccount, user: ahaUserEmail})
 	params.Set("code", code)
 	redirectTo(w, redirect, params, false)
 }
@@ -101,8 +83,7 @@ func (s *Server) ahaToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "there is no Aha! account at " + sub})
 		return
 	}
-	if err := r.ParseForm(); err != nil || !isForm(r) {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
+	if !parseForm(w, r) {
 		return
 	}
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "basic ") {
@@ -131,17 +112,12 @@ func (s *Server) ahaToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "the code is only valid at the account's subdomain (account_subdomain)")
 		return
 	}
-	c, err := s.redeemCode(Aha, client, f.Get("code"))
-	if err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
-		return
-	}
-	if c.redirect != f.Get("redirect_uri") {
-		oauthError(w, http.StatusBadRequest, "invalid_grant", "redirect_uri differs from the authorization request's")
+	g, ok := s.codeGrant(w, Aha, client, f, false)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
-	at, _, _ := s.issueLocked(grant{provider: Aha, client: client, user: c.user, account: c.account, family: c.family}, false)
+	at, _, _ := s.issueLocked(g, false)
 	s.mu.Unlock()
 	// Exactly the document's answer: no expires_in, no refresh_token.
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -171,7 +147,7 @@ func (s *Server) ahaMe(w http.ResponseWriter, r *http.Request) {
 
 func ahaUser(via string) map[string]any {
 	return map[string]any{"user": map[string]any{
-		"id": "6776823452012312345", "name": "Pat Manager", "email": AhaUserEmail,
+		"id": "6776823452012312345", "name": "Pat Manager", "email": ahaUserEmail,
 		"account": AhaAccount, "authenticated_with": via,
 	}}
 }

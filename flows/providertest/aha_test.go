@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,17 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 )
-
-func ahaAuthorize(t *testing.T, s *Server, sub, responseType, redirect string) *url.URL {
-	t.Helper()
-	q := url.Values{"client_id": {AhaClientID}, "redirect_uri": {redirect}, "response_type": {responseType}, "state": {"st"}}
-	return location(t, get(t, s.AhaURL(sub)+"/oauth/authorize?"+q.Encode()))
-}
-
-func ahaExchange(code, redirect string) url.Values {
-	return url.Values{"client_id": {AhaClientID}, "client_secret": {AhaClientSecret}, "code": {code}, "grant_type": {"authorization_code"}, "redirect_uri": {redirect}}
-}
 
 func TestAhaCodeFlow(t *testing.T) {
 	s, _ := newTest(t, Options{})
@@ -26,7 +19,7 @@ func TestAhaCodeFlow(t *testing.T) {
 	if loc.Query().Has("account_subdomain") || loc.Query().Get("state") != "st" {
 		t.Fatalf("redirect %s", loc)
 	}
-	a := post(t, s.AhaURL(AhaAccount)+"/oauth/token", ahaExchange(loc.Query().Get("code"), loopback))
+	a := post(t, s.ahaURL(AhaAccount)+"/oauth/token", ahaExchange(loc.Query().Get("code"), loopback))
 	if a.Status != 200 {
 		t.Fatalf("exchange: %d %s", a.Status, a.Body)
 	}
@@ -39,10 +32,10 @@ func TestAhaCodeFlow(t *testing.T) {
 	if !slices.Equal(keys, []string{"access_token", "token_type"}) || a.str("token_type") != "bearer" {
 		t.Fatalf("answer %s", a.Body)
 	}
-	if me := bearerGet(t, s.AhaURL(AhaAccount)+"/api/v1/me", a.str("access_token")); me.Status != 200 {
+	if me := bearerGet(t, s.ahaURL(AhaAccount)+"/api/v1/me", a.str("access_token")); me.Status != 200 {
 		t.Fatalf("me: %d %s", me.Status, me.Body)
 	}
-	if me := bearerGet(t, s.AhaURL("other")+"/api/v1/me", a.str("access_token")); me.Status != 404 {
+	if me := bearerGet(t, s.ahaURL("other")+"/api/v1/me", a.str("access_token")); me.Status != 404 {
 		t.Fatalf("me at another subdomain: %d", me.Status)
 	}
 }
@@ -54,15 +47,15 @@ func TestAhaSecureSwitchesSubdomain(t *testing.T) {
 		t.Fatalf("account_subdomain = %q in %s", got, loc)
 	}
 	form := ahaExchange(loc.Query().Get("code"), loopback)
-	wantOAuthError(t, post(t, s.AhaURL("secure")+"/oauth/token", form), 400, "invalid_grant")
-	if a := post(t, s.AhaURL(AhaAccount)+"/oauth/token", form); a.Status != 200 {
+	wantOAuthError(t, post(t, s.ahaURL("secure")+"/oauth/token", form), 400, "invalid_grant")
+	if a := post(t, s.ahaURL(AhaAccount)+"/oauth/token", form); a.Status != 200 {
 		t.Fatalf("exchange at the account: %d %s", a.Status, a.Body)
 	}
 }
 
 func TestAhaTokenRefusals(t *testing.T) {
 	s, _ := newTest(t, Options{})
-	tokenURL := s.AhaURL(AhaAccount) + "/oauth/token"
+	tokenURL := s.ahaURL(AhaAccount) + "/oauth/token"
 	tests := map[string]struct {
 		form   func(code string) url.Values
 		header []string
@@ -116,8 +109,8 @@ func TestAhaTokenRefusals(t *testing.T) {
 }
 
 func TestAhaAuthorizeRefusals(t *testing.T) {
-	s, _ := newTest(t, Options{AhaRedirectURI: loopback})
-	base := s.AhaURL(AhaAccount) + "/oauth/authorize?"
+	s, _ := newTest(t, Options{ahaRedirectURI: loopback})
+	base := s.ahaURL(AhaAccount) + "/oauth/authorize?"
 	tests := map[string]struct {
 		url    string
 		status int
@@ -125,7 +118,7 @@ func TestAhaAuthorizeRefusals(t *testing.T) {
 		"no redirect_uri":   {base + url.Values{"client_id": {AhaClientID}, "response_type": {"code"}}.Encode(), 400},
 		"other redirect":    {base + url.Values{"client_id": {AhaClientID}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1:2/cb"}}.Encode(), 400},
 		"unknown client":    {base + url.Values{"client_id": {"x"}, "response_type": {"code"}, "redirect_uri": {loopback}}.Encode(), 400},
-		"unknown subdomain": {s.AhaURL("nope") + "/oauth/authorize?" + url.Values{"client_id": {AhaClientID}, "response_type": {"code"}, "redirect_uri": {loopback}}.Encode(), 404},
+		"unknown subdomain": {s.ahaURL("nope") + "/oauth/authorize?" + url.Values{"client_id": {AhaClientID}, "response_type": {"code"}, "redirect_uri": {loopback}}.Encode(), 404},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -157,7 +150,7 @@ func TestAhaImplicit(t *testing.T) {
 			if want := map[bool]string{true: AhaAccount}[sub == "secure"]; f.Get("account_subdomain") != want {
 				t.Fatalf("account_subdomain %q, want %q", f.Get("account_subdomain"), want)
 			}
-			if me := bearerGet(t, s.AhaURL(AhaAccount)+"/api/v1/me", f.Get("access_token")); me.Status != 200 {
+			if me := bearerGet(t, s.ahaURL(AhaAccount)+"/api/v1/me", f.Get("access_token")); me.Status != 200 {
 				t.Fatalf("me: %d", me.Status)
 			}
 		})
@@ -166,12 +159,12 @@ func TestAhaImplicit(t *testing.T) {
 
 func TestAhaAPIKeysAndSilentExpiry(t *testing.T) {
 	s, clk := newTest(t, Options{})
-	me := s.AhaURL(AhaAccount) + "/api/v1/me"
+	me := s.ahaURL(AhaAccount) + "/api/v1/me"
 	a := bearerGet(t, me, AhaAPIKey)
 	var body struct {
 		User struct{ Email string } `json:"user"`
 	}
-	if err := json.Unmarshal([]byte(a.Body), &body); a.Status != 200 || err != nil || body.User.Email != AhaUserEmail {
+	if err := json.Unmarshal([]byte(a.Body), &body); a.Status != 200 || err != nil || body.User.Email != ahaUserEmail {
 		t.Fatalf("API key: %d %s", a.Status, a.Body)
 	}
 	a = bearerGet(t, me, "not-a-key")
@@ -184,12 +177,34 @@ func TestAhaAPIKeysAndSilentExpiry(t *testing.T) {
 
 	s.SetLifetime(Aha, time.Hour)
 	code := ahaAuthorize(t, s, AhaAccount, "code", loopback).Query().Get("code")
-	tok := post(t, s.AhaURL(AhaAccount)+"/oauth/token", ahaExchange(code, loopback))
+	tok := post(t, s.ahaURL(AhaAccount)+"/oauth/token", ahaExchange(code, loopback))
 	if _, ok := tok.JSON["expires_in"]; ok {
 		t.Fatalf("expires_in announced: %s", tok.Body)
 	}
 	clk.Add(time.Hour)
 	if a := bearerGet(t, me, tok.str("access_token")); a.Status != http.StatusUnauthorized {
 		t.Fatalf("after the silent lifetime: %d", a.Status)
+	}
+}
+
+// TestInteropAha checks the fake against golang.org/x/oauth2 as a client:
+// it sends the secret in the body and exchanges at the account_subdomain.
+func TestInteropAha(t *testing.T) {
+	s, _ := newTest(t, Options{})
+	ctx := context.Background()
+	redirect, codes := codeCatcher(t)
+	cfg := oauth2.Config{ClientID: AhaClientID, ClientSecret: AhaClientSecret, RedirectURL: redirect,
+		Endpoint: oauth2.Endpoint{AuthURL: s.ahaURL("secure") + "/oauth/authorize", TokenURL: s.ahaURL("secure") + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}
+	if err := Browse(ctx, cfg.AuthCodeURL("st")); err != nil {
+		t.Fatal(err)
+	}
+	q := <-codes
+	cfg.Endpoint.TokenURL = s.ahaURL(q.Get("account_subdomain")) + "/oauth/token"
+	tok, err := cfg.Exchange(ctx, q.Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tok.Expiry.IsZero() || tok.RefreshToken != "" {
+		t.Errorf("token %+v", tok)
 	}
 }

@@ -1,11 +1,15 @@
 package providertest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 func TestAikidoClientAuth(t *testing.T) {
@@ -114,7 +118,7 @@ func TestAikidoAuthorizationCode(t *testing.T) {
 }
 
 func TestAikidoRegisteredRedirect(t *testing.T) {
-	s, _ := newTest(t, Options{AikidoRedirectURI: loopback})
+	s, _ := newTest(t, Options{aikidoRedirectURI: loopback})
 	// The document's authorize URL has only client_id and state.
 	loc := location(t, get(t, s.AikidoAuthURL()+"?client_id="+url.QueryEscape(AikidoClientID)+"&state=xy"))
 	if !strings.HasPrefix(loc.String(), loopback+"?") {
@@ -128,7 +132,7 @@ func TestAikidoRegisteredRedirect(t *testing.T) {
 
 func TestAikidoRotationOff(t *testing.T) {
 	s, _ := newTest(t, Options{})
-	s.SetRotation(Aikido, false)
+	s.setRotation(Aikido, false)
 	rt := s.SeedRefreshToken(Aikido, "someone")
 	auth := []string{"Authorization", basicHeader(AikidoClientID, AikidoClientSecret)}
 	for i := range 2 {
@@ -139,5 +143,24 @@ func TestAikidoRotationOff(t *testing.T) {
 		if _, ok := a.JSON["refresh_token"]; ok {
 			t.Fatalf("refresh %d: a refresh_token without rotation: %s", i, a.Body)
 		}
+	}
+}
+
+// TestInteropAikidoClientCredentials checks the fake against
+// golang.org/x/oauth2's clientcredentials: Basic credentials encoded as RFC
+// 6749 §2.3.1 says are taken, the same credentials in the body refused.
+func TestInteropAikidoClientCredentials(t *testing.T) {
+	s, _ := newTest(t, Options{})
+	cfg := clientcredentials.Config{ClientID: AikidoClientID, ClientSecret: AikidoClientSecret, TokenURL: s.AikidoTokenURL(), AuthStyle: oauth2.AuthStyleInHeader}
+	tok, err := cfg.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.RefreshToken != "" || tok.Expiry.IsZero() {
+		t.Errorf("token %+v", tok)
+	}
+	cfg.AuthStyle = oauth2.AuthStyleInParams
+	if _, err := cfg.Token(context.Background()); err == nil {
+		t.Error("credentials in the body were accepted")
 	}
 }

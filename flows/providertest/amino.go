@@ -7,24 +7,17 @@ import (
 	"strconv"
 )
 
-// AminoBaseURL is where the Amino fake lives, "<URL>/amino".
-func (s *Server) AminoBaseURL() string { return s.URL + "/amino" }
-
-// AminoTokenURL is Amino's access_tokens endpoint (seeds/003:
-// */api/auth/v1/access_tokens).
-func (s *Server) AminoTokenURL() string { return s.URL + "/amino/api/auth/v1/access_tokens" }
-
-// AminoCheckURL is Amino's bearer-protected "me" endpoint.
-func (s *Server) AminoCheckURL() string { return s.URL + "/amino/api/v1/me" }
-
 // AminoContentType is the JSON:API media type of Amino's requests and
 // answers.
 const AminoContentType = "application/vnd.api+json"
 
-func (s *Server) aminoRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /amino/api/auth/v1/access_tokens", s.aminoToken)
-	mux.HandleFunc("GET /amino/api/v1/me", s.aminoMe)
-}
+// The paths of the Amino fake; seeds/003 names the access_tokens endpoint
+// */api/auth/v1/access_tokens.
+const (
+	aminoBasePath  = "/amino"
+	aminoTokenPath = aminoBasePath + "/api/auth/v1/access_tokens"
+	aminoCheckPath = aminoBasePath + "/api/v1/me"
+)
 
 // aminoRequest is the request shape this package chose (see the package
 // documentation).
@@ -84,7 +77,7 @@ func (s *Server) aminoToken(w http.ResponseWriter, r *http.Request) {
 	var g grant
 	switch a.GrantType {
 	case "", "password":
-		if want, ok := s.aminoUsers[a.Username]; !ok || a.Username == "" || want != a.Password {
+		if !passwordOK(s.aminoUsers, a.Username, a.Password) {
 			aminoError(w, http.StatusUnauthorized, "invalid_grant", "Authentication failed", "wrong username or password")
 			return
 		}
@@ -110,7 +103,7 @@ func (s *Server) aminoToken(w http.ResponseWriter, r *http.Request) {
 	res := aminoResource{Type: "AuthenticationTokens", ID: newUUID(), Attributes: aminoAttributes{
 		LoginTimestamp:     g.login.Unix(),
 		UserID:             AminoUserID,
-		UserProfileID:      AminoUserProfileID,
+		UserProfileID:      aminoUserProfileID,
 		AccessToken:        at,
 		ExpiresAtTimestamp: s.now().Add(life).Unix(),
 		RefreshToken:       rt,
@@ -129,6 +122,6 @@ func (s *Server) aminoMe(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", AminoContentType)
 	_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
 		"type": "Users", "id": strconv.Itoa(AminoUserID),
-		"attributes": map[string]any{"username": t.user, "user_profile_id": AminoUserProfileID},
+		"attributes": map[string]any{"username": t.user, "user_profile_id": aminoUserProfileID},
 	}})
 }

@@ -3,7 +3,10 @@ package providertest
 import (
 	"cmp"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // DemoConfig returns the configuration file of `tokentop --demo` for s: one
@@ -15,130 +18,82 @@ import (
 // amino (password, configured), idp-device (device_code), idp-app
 // (authorization_code with PKCE) and idp-service (client_credentials).
 //
-// Aikido and Aha! connections get the redirect_uri registered with s
-// (Options.AikidoRedirectURI, Options.AhaRedirectURI, as NewDemo sets them);
-// when s has none, a free loopback port is picked once per server. The
-// OAuth 2.0 connections leave redirect_uri out: an ephemeral port.
+// Aikido and Aha! connections get the redirect_uri registered with s (the
+// Options of NewDemo register one each); when s has none, a free loopback
+// port is picked once per server. The OAuth 2.0 connections leave
+// redirect_uri out: an ephemeral port.
 func DemoConfig(s *Server) string {
 	aikidoRedirect, ahaRedirect := s.demoRedirects()
 	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	kv := func(key, value string) { w("%s = %s\n", key, tomlString(value)) }
+	fmt.Fprintf(&b, "# tokentop --demo: every connection talks to the loopback fakes at %s.\n", s.URL)
+	b.WriteString("# Nothing here is a real secret.\nrefresh_before = \"20s\"\n")
+	// table writes one connection: its provider and flow, then the pairs of
+	// keys and values of each group in turn.
+	type pairs = []any
+	table := func(name, provider, flow string, groups ...pairs) {
+		fmt.Fprintf(&b, "\n[connections.%s]\nprovider = %s\nflow = %s\n", name, tomlString(provider), tomlString(flow))
+		for _, g := range groups {
+			for i := 0; i+1 < len(g); i += 2 {
+				fmt.Fprintf(&b, "%s = %s\n", g[i], tomlValue(g[i+1]))
+			}
+		}
+	}
 
-	w("# tokentop --demo: every connection talks to the loopback fakes at %s.\n", s.URL)
-	w("# Nothing here is a real secret.\n")
-	w("refresh_before = \"20s\"\n")
+	// Both Aikido connections name every endpoint: auth_url is unused by
+	// client credentials but keeps the real host out of the demo.
+	aikido := pairs{"client_id", AikidoClientID, "client_secret", AikidoClientSecret, "client_auth", "basic",
+		"auth_url", s.AikidoAuthURL(), "token_url", s.AikidoTokenURL(), "check_url", s.AikidoCheckURL()}
+	table("aikido", Aikido, "client_credentials", aikido,
+		pairs{"note", "Aikido workspace API: client credentials in HTTP Basic, renewed without you."})
+	table("aikido-app", Aikido, "authorization_code", aikido, pairs{"redirect_uri", aikidoRedirect,
+		"note", "Aikido as a third-party app: the fake approves the browser sign-in at once."})
 
-	w("\n[connections.aikido]\n")
-	kv("provider", Aikido)
-	kv("flow", "client_credentials")
-	kv("client_id", AikidoClientID)
-	kv("client_secret", AikidoClientSecret)
-	kv("client_auth", "basic")
-	kv("auth_url", s.AikidoAuthURL()) // unused by this flow: keeps the real host out of the demo
-	kv("token_url", s.AikidoTokenURL())
-	kv("check_url", s.AikidoCheckURL())
-	kv("note", "Aikido workspace API: client credentials in HTTP Basic, renewed without you.")
+	aha := pairs{"base_url", s.ahaBaseURL(), "check_url", s.ahaBaseURL() + ahaCheckPath}
+	table("aha", Aha, "authorization_code", pairs{"client_id", AhaClientID, "client_secret", AhaClientSecret,
+		"client_auth", "body", "subdomain", "secure"}, aha, pairs{"auth_url", s.ahaBaseURL() + ahaAuthPath,
+		"token_url", s.ahaBaseURL() + ahaTokenPath, "redirect_uri", ahaRedirect,
+		"note", "Aha! sign-in starting at secure: the redirect names the account (" + AhaAccount + "); tokens never expire."})
+	table("aha-implicit", Aha, "implicit", pairs{"client_id", AhaClientID, "subdomain", AhaAccount}, aha,
+		pairs{"auth_url", s.ahaBaseURL() + ahaAuthPath, "redirect_uri", ahaRedirect,
+			"note", "Aha! implicit grant: the token comes back in the URL fragment."})
+	table("aha-key", Aha, "api_key", pairs{"api_key", AhaAPIKey, "subdomain", AhaAccount}, aha,
+		pairs{"note", "Aha! user API key: nothing to renew, only checked."})
 
-	w("\n[connections.aikido-app]\n")
-	kv("provider", Aikido)
-	kv("flow", "authorization_code")
-	kv("client_id", AikidoClientID)
-	kv("client_secret", AikidoClientSecret)
-	kv("client_auth", "basic")
-	kv("auth_url", s.AikidoAuthURL())
-	kv("token_url", s.AikidoTokenURL())
-	kv("redirect_uri", aikidoRedirect)
-	kv("check_url", s.AikidoCheckURL())
-	kv("note", "Aikido as a third-party app: the fake approves the browser sign-in at once.")
+	table("aerion", Aerion, "password", pairs{"client_id", "tokentop-demo", "client_secret", "any value",
+		"username", AerionUser, "company_url", AerionTenant,
+		"token_url", s.AerionTokenURL(), "check_url", s.AerionCheckURL(), "note", "demo password: " + AerionPassword})
+	table("amino", Amino, "password", pairs{"username", AminoUser, "password", AminoPassword,
+		"base_url", s.URL + aminoBasePath, "token_url", s.URL + aminoTokenPath, "check_url", s.URL + aminoCheckPath,
+		"note", "demo password: " + AminoPassword + " (configured, so sign-in needs nobody)"})
 
-	w("\n[connections.aha]\n")
-	kv("provider", Aha)
-	kv("flow", "authorization_code")
-	kv("client_id", AhaClientID)
-	kv("client_secret", AhaClientSecret)
-	kv("client_auth", "body")
-	kv("subdomain", "secure")
-	kv("base_url", s.AhaBaseURL())
-	kv("auth_url", s.AhaAuthURL())
-	kv("token_url", s.AhaTokenURL())
-	kv("check_url", s.AhaCheckURL())
-	kv("redirect_uri", ahaRedirect)
-	kv("note", "Aha! sign-in starting at secure: the redirect names the account ("+AhaAccount+"); tokens never expire.")
-
-	w("\n[connections.aha-implicit]\n")
-	kv("provider", Aha)
-	kv("flow", "implicit")
-	kv("client_id", AhaClientID)
-	kv("subdomain", AhaAccount)
-	kv("base_url", s.AhaBaseURL())
-	kv("auth_url", s.AhaAuthURL())
-	kv("check_url", s.AhaCheckURL())
-	kv("redirect_uri", ahaRedirect)
-	kv("note", "Aha! implicit grant: the token comes back in the URL fragment.")
-
-	w("\n[connections.aha-key]\n")
-	kv("provider", Aha)
-	kv("flow", "api_key")
-	kv("api_key", AhaAPIKey)
-	kv("subdomain", AhaAccount)
-	kv("base_url", s.AhaBaseURL())
-	kv("check_url", s.AhaCheckURL())
-	kv("note", "Aha! user API key: nothing to renew, only checked.")
-
-	w("\n[connections.aerion]\n")
-	kv("provider", Aerion)
-	kv("flow", "password")
-	kv("client_id", "tokentop-demo")
-	kv("client_secret", "any value")
-	kv("username", AerionUser)
-	kv("company_url", AerionTenant)
-	kv("token_url", s.AerionTokenURL())
-	kv("check_url", s.AerionCheckURL())
-	kv("note", "demo password: "+AerionPassword)
-
-	w("\n[connections.amino]\n")
-	kv("provider", Amino)
-	kv("flow", "password")
-	kv("username", AminoUser)
-	kv("password", AminoPassword)
-	kv("base_url", s.AminoBaseURL())
-	kv("token_url", s.AminoTokenURL())
-	kv("check_url", s.AminoCheckURL())
-	kv("note", "demo password: "+AminoPassword+" (configured, so sign-in needs nobody)")
-
-	w("\n[connections.idp-device]\n")
-	kv("provider", OAuth2)
-	kv("flow", "device_code")
-	kv("client_id", OAuth2PublicClientID)
-	kv("client_auth", "body")
-	kv("issuer", s.OAuth2Issuer())
-	w("scopes = [\"openid\", \"profile\", \"offline_access\"]\n")
-	kv("check_url", s.OAuth2CheckURL())
-	kv("note", "Device sign-in: open the code's page, or just wait; the fake approves after a few polls.")
-
-	w("\n[connections.idp-app]\n")
-	kv("provider", OAuth2)
-	kv("flow", "authorization_code")
-	kv("client_id", OAuth2ClientID)
-	kv("client_secret", OAuth2ClientSecret)
-	kv("client_auth", "basic")
-	kv("issuer", s.OAuth2Issuer())
-	w("pkce = true\n")
-	w("scopes = [\"openid\", \"email\", \"offline_access\"]\n")
-	kv("check_url", s.OAuth2CheckURL())
-	kv("note", "OpenID Connect sign-in in the browser, with PKCE (S256).")
-
-	w("\n[connections.idp-service]\n")
-	kv("provider", OAuth2)
-	kv("flow", "client_credentials")
-	kv("client_id", OAuth2ClientID)
-	kv("client_secret", OAuth2ClientSecret)
-	kv("client_auth", "body")
-	kv("issuer", s.OAuth2Issuer())
-	kv("check_url", s.OAuth2CheckURL())
-	kv("note", "Service account of the OpenID Connect server, client secret in the form body.")
+	idp := pairs{"issuer", s.URL + oauth2IssuerPath, "check_url", s.URL + oauth2UserInfoPath}
+	table("idp-device", OAuth2, "device_code", idp, pairs{"client_id", OAuth2PublicClientID, "client_auth", "body",
+		"scopes", []string{"openid", "profile", "offline_access"},
+		"note", "Device sign-in: open the code's page, or just wait; the fake approves after a few polls."})
+	table("idp-app", OAuth2, "authorization_code", idp, pairs{"client_id", OAuth2ClientID, "client_secret", oauth2ClientSecret,
+		"client_auth", "basic", "pkce", true, "scopes", []string{"openid", "email", "offline_access"},
+		"note", "OpenID Connect sign-in in the browser, with PKCE (S256)."})
+	table("idp-service", OAuth2, "client_credentials", idp, pairs{"client_id", OAuth2ClientID, "client_secret", oauth2ClientSecret,
+		"client_auth", "body", "note", "Service account of the OpenID Connect server, client secret in the form body."})
 	return b.String()
+}
+
+// tomlValue writes v, a string, a list of strings or a boolean, as a TOML
+// value.
+func tomlValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return tomlString(v)
+	case []string:
+		quoted := make([]string, len(v))
+		for i, e := range v {
+			quoted[i] = tomlString(e)
+		}
+		return "[" + strings.Join(quoted, ", ") + "]"
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	panic(fmt.Sprintf("providertest: no TOML form for %T", v))
 }
 
 // tomlString quotes s as a TOML basic string.
@@ -166,10 +121,46 @@ func (s *Server) demoRedirects() (aikido, aha string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.demoAikido == "" {
-		s.demoAikido = cmp.Or(s.opts.AikidoRedirectURI, freeLoopbackRedirect())
+		s.demoAikido = cmp.Or(s.opts.aikidoRedirectURI, freeLoopbackRedirect())
 	}
 	if s.demoAha == "" {
-		s.demoAha = cmp.Or(s.opts.AhaRedirectURI, freeLoopbackRedirect())
+		s.demoAha = cmp.Or(s.opts.ahaRedirectURI, freeLoopbackRedirect())
 	}
 	return s.demoAikido, s.demoAha
+}
+
+// NewDemo returns the Options of `tokentop --demo`: every provider's tokens
+// live between one and two minutes, so countdowns and automatic renewal are
+// visible in the dashboard, and device sign-ins wait for two polls.
+//
+// Aikido and Aha! redirect only to a registered URI, so NewDemo registers
+// one loopback redirect URI for each, http://127.0.0.1:PORT/callback on a
+// port that was free a moment ago (it listens briefly to find out), and
+// DemoConfig writes them as the connections' redirect_uri.
+func NewDemo() Options {
+	return Options{
+		aikidoRedirectURI: freeLoopbackRedirect(),
+		ahaRedirectURI:    freeLoopbackRedirect(),
+		lifetime: map[string]time.Duration{
+			Aikido: 90 * time.Second,
+			Aerion: 2 * time.Minute,
+			Amino:  75 * time.Second,
+			OAuth2: time.Minute,
+		},
+		refreshLifetime: map[string]time.Duration{Amino: time.Hour},
+		DevicePending:   2,
+		deviceInterval:  2 * time.Second,
+		logLimit:        1000,
+	}
+}
+
+// freeLoopbackRedirect returns a callback URI on a loopback port that is
+// free now, or "" when none could be found.
+func freeLoopbackRedirect() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer l.Close()
+	return "http://" + l.Addr().String() + "/callback"
 }

@@ -56,8 +56,8 @@
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri
-// must come back at the token endpoint, refresh tokens rotate unless
-// SetRotation turns that off, bearer endpoints answer 401 with
+// must come back at the token endpoint, refresh tokens rotate (a used one
+// is invalid_grant afterwards), bearer endpoints answer 401 with
 // WWW-Authenticate: Bearer error="invalid_token" to unknown, expired and
 // revoked tokens, expiry follows Options.Now, and so does the Date header.
 //

@@ -67,9 +67,8 @@ func ExampleBrowse() {
 	}))
 	defer cb.Close()
 
-	authorize := s.OAuth2AuthURL() + "?" + url.Values{
-		"client_id": {providertest.OAuth2ClientID}, "response_type": {"code"},
-		"redirect_uri": {cb.URL}, "state": {"xyz"},
+	authorize := s.AikidoAuthURL() + "?" + url.Values{
+		"client_id": {providertest.AikidoClientID}, "redirect_uri": {cb.URL}, "state": {"xyz"},
 	}.Encode()
 	if err := providertest.Browse(context.Background(), authorize); err != nil {
 		fmt.Println(err)

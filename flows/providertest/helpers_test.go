@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -132,3 +133,139 @@ func wantOAuthError(t *testing.T, a answer, status int, code string) {
 const loopback = "http://127.0.0.1:45678/callback"
 
 func verifier() string { return strings.Repeat("a1-_", 11) }
+
+// callback is a stand-in for tokentop's loopback listener, including the
+// implicit-grant relay.
+type callback struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []string // "METHOD path?query body content-type"
+}
+
+func newCallback(t *testing.T) *callback {
+	c := &callback{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		c.mu.Lock()
+		c.reqs = append(c.reqs, r.Method+" "+r.URL.RequestURI()+" "+string(b)+" "+r.Header.Get("Content-Type"))
+		c.mu.Unlock()
+		if r.URL.Query().Get("error") != "" {
+			http.Error(w, "sign-in refused", http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, "<script>relay</script>")
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *callback) got() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.reqs...)
+}
+
+// codeCatcher is a loopback redirect target that hands over the query.
+func codeCatcher(t *testing.T) (string, <-chan url.Values) {
+	ch := make(chan url.Values, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case ch <- r.URL.Query():
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/callback", ch
+}
+
+func ahaAuthorize(t *testing.T, s *Server, sub, responseType, redirect string) *url.URL {
+	t.Helper()
+	q := url.Values{"client_id": {AhaClientID}, "redirect_uri": {redirect}, "response_type": {responseType}, "state": {"st"}}
+	return location(t, get(t, s.ahaURL(sub)+"/oauth/authorize?"+q.Encode()))
+}
+
+func ahaExchange(code, redirect string) url.Values {
+	return url.Values{"client_id": {AhaClientID}, "client_secret": {AhaClientSecret}, "code": {code}, "grant_type": {"authorization_code"}, "redirect_uri": {redirect}}
+}
+
+func aerionPassword() url.Values {
+	return url.Values{"grant_type": {"password"}, "username": {AerionUser}, "password": {AerionPassword}, "client_id": {"my-app"}, "client_secret": {"anything"}}
+}
+
+func aminoPost(t *testing.T, s *Server, contentType, body string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+aminoTokenPath, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	return do(t, req)
+}
+
+func aminoSignIn(user, password string) string {
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"type": "AuthenticationTokens", "attributes": map[string]string{"username": user, "password": password}}})
+	return string(b)
+}
+
+func aminoRenew(rt string) string {
+	b, _ := json.Marshal(map[string]any{"data": map[string]any{"type": "AuthenticationTokens", "attributes": map[string]string{"grant_type": "refresh_token", "refresh_token": rt}}})
+	return string(b)
+}
+
+type aminoAnswer struct {
+	Data []struct {
+		Type       string
+		ID         string
+		Attributes map[string]any
+	}
+	Errors []map[string]string
+}
+
+func decodeAmino(t *testing.T, a answer) aminoAnswer {
+	t.Helper()
+	var out aminoAnswer
+	if err := json.Unmarshal([]byte(a.Body), &out); err != nil {
+		t.Fatalf("%v: %s", err, a.Body)
+	}
+	if ct := a.Header.Get("Content-Type"); ct != AminoContentType {
+		t.Errorf("Content-Type %q", ct)
+	}
+	return out
+}
+
+func oauth2Authorize(t *testing.T, s *Server, client string, extra url.Values) answer {
+	t.Helper()
+	q := url.Values{"client_id": {client}, "redirect_uri": {loopback}, "response_type": {"code"}, "state": {"st"}, "scope": {"openid"}}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return get(t, s.URL+oauth2AuthPath+"?"+q.Encode())
+}
+
+func deviceStart(t *testing.T, s *Server) answer {
+	t.Helper()
+	a := post(t, s.URL+oauth2DevicePath, url.Values{"client_id": {OAuth2PublicClientID}, "scope": {"openid"}})
+	if a.Status != 200 {
+		t.Fatalf("device: %d %s", a.Status, a.Body)
+	}
+	for _, k := range []string{"device_code", "user_code", "verification_uri", "verification_uri_complete"} {
+		if a.str(k) == "" {
+			t.Fatalf("%s missing: %s", k, a.Body)
+		}
+	}
+	if a.JSON["expires_in"] != 600.0 || a.JSON["interval"] == nil {
+		t.Fatalf("device answer %s", a.Body)
+	}
+	return a
+}
+
+func poll(t *testing.T, s *Server, deviceCode string) answer {
+	t.Helper()
+	return post(t, s.URL+oauth2TokenPath, url.Values{"grant_type": {DeviceCodeGrant}, "device_code": {deviceCode}, "client_id": {OAuth2PublicClientID}})
+}
+
+// forbiddenImport reports whether the package must not import path: it is
+// shared with the demo binary, so no testing and no Bubble Tea, and it knows
+// nothing of tokentop's own packages (which would make a cycle with the
+// tests of flows), as doc.go promises.
+func forbiddenImport(path string) bool {
+	return path == "testing" || path == "tokentop" || strings.HasPrefix(path, "tokentop/") ||
+		strings.Contains(path, "bubbletea") || strings.Contains(path, "charm")
+}

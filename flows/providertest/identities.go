@@ -14,47 +14,52 @@ import (
 // values contain ':', '%', '+' and spaces on purpose: a client that does not
 // form-encode HTTP Basic credentials (RFC 6749 §2.3.1) is refused.
 const (
-	// AikidoClientID and AikidoClientSecret are the Aikido client, for both
-	// client credentials and the authorization code flow.
-	AikidoClientID     = "AIK_CLIENT_tokentop:demo"
+	// AikidoClientID is the Aikido client, for both client credentials and
+	// the authorization code flow.
+	AikidoClientID = "AIK_CLIENT_tokentop:demo"
+	// AikidoClientSecret is the secret of AikidoClientID.
 	AikidoClientSecret = "aik s3cret+%/demo"
 
-	// AhaClientID and AhaClientSecret are the registered Aha! application.
-	AhaClientID     = "a73bbb264c7432421b9abc05fae6bf9379b9fb49bbefdf84ab036487fd5b"
+	// AhaClientID is the registered Aha! application.
+	AhaClientID = "a73bbb264c7432421b9abc05fae6bf9379b9fb49bbefdf84ab036487fd5b"
+	// AhaClientSecret is the secret of AhaClientID.
 	AhaClientSecret = "467b9a301fedac887a46a23d3f29d76afdff30ac9bbf6c8c"
 	// AhaAccount is the account subdomain that sign-ins starting at
 	// "secure" end up in (account_subdomain).
 	AhaAccount = "acme"
 	// AhaAPIKey is a valid Aha! user API key.
 	AhaAPIKey = "aha_key_2f7d0c1e9b8a4d6f8e3c5b1a0d9e7f6c"
-	// AhaUserEmail is the user behind AhaAPIKey and every Aha! sign-in.
-	AhaUserEmail = "pm@acme.example"
+	// ahaUserEmail is the user behind AhaAPIKey and every Aha! sign-in.
+	ahaUserEmail = "pm@acme.example"
 
-	// AerionUser and AerionPassword sign in to Aerion.
-	AerionUser     = "ops@acme.example"
+	// AerionUser is the Aerion user.
+	AerionUser = "ops@acme.example"
+	// AerionPassword is the password of AerionUser.
 	AerionPassword = "aerion-demo-pass"
 	// AerionTenant is the known Aerion tenant, to send as companyurl.
 	AerionTenant = "https://acme.aerion.app"
 
-	// AminoUser and AminoPassword sign in to Amino.
-	AminoUser     = "viewer@amino.example"
+	// AminoUser is the Amino user.
+	AminoUser = "viewer@amino.example"
+	// AminoPassword is the password of AminoUser.
 	AminoPassword = "amino-demo-pass"
-	// AminoUserID and AminoUserProfileID are the account's ids in Amino's
-	// answers.
-	AminoUserID        = 1234
-	AminoUserProfileID = "84eb61a9-75d4-42c7-8c15-84c3d7776227"
+	// AminoUserID is the account's user_id in Amino's answers.
+	AminoUserID = 1234
+	// aminoUserProfileID is the account's user_profile_id.
+	aminoUserProfileID = "84eb61a9-75d4-42c7-8c15-84c3d7776227"
 
-	// OAuth2ClientID and OAuth2ClientSecret are the confidential client of
-	// the OAuth 2.0 server; it may use Basic or the form body.
-	OAuth2ClientID     = "tokentop-app"
-	OAuth2ClientSecret = "idp s3cret:+%"
+	// OAuth2ClientID is the confidential client of the OAuth 2.0 server; it
+	// may use Basic or the form body.
+	OAuth2ClientID = "tokentop-app"
+	// oauth2ClientSecret is the secret of OAuth2ClientID.
+	oauth2ClientSecret = "idp s3cret:+%"
 	// OAuth2PublicClientID is a public client (no secret), for the device
 	// flow and PKCE sign-ins.
 	OAuth2PublicClientID = "tokentop-cli"
-	// OAuth2User and OAuth2Password are the OAuth 2.0 server's user, for the
+	// oauth2User and oauth2Password are the OAuth 2.0 server's user, for the
 	// password grant; browser and device sign-ins approve as this user.
-	OAuth2User     = "dev@idp.example"
-	OAuth2Password = "idp-demo-pass"
+	oauth2User     = "dev@idp.example"
+	oauth2Password = "idp-demo-pass"
 )
 
 func randHex(n int) string {
@@ -89,7 +94,7 @@ func aminoJWT(g grant, typ string, now time.Time) string {
 		"exp":        now.AddDate(10, 0, 0).Unix(),
 		"aud":        "www.amino.example",
 		"sub":        g.user,
-		"profile_id": AminoUserProfileID,
+		"profile_id": aminoUserProfileID,
 		"type":       typ,
 		"jti":        randHex(8),
 	})

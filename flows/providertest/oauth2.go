@@ -1,54 +1,35 @@
 package providertest
 
 import (
-	"crypto/rand"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 )
 
 // DeviceCodeGrant is the grant_type of RFC 8628 device-code polls.
 const DeviceCodeGrant = "urn:ietf:params:oauth:grant-type:device_code"
 
-// OAuth2Issuer is the OpenID Connect issuer of the standard server,
-// "<URL>/oauth2"; discovery is at <issuer>/.well-known/openid-configuration.
-func (s *Server) OAuth2Issuer() string { return s.URL + "/oauth2" }
-
-// OAuth2AuthURL is the standard server's authorize endpoint.
-func (s *Server) OAuth2AuthURL() string { return s.URL + "/oauth2/authorize" }
-
-// OAuth2TokenURL is the standard server's token endpoint.
-func (s *Server) OAuth2TokenURL() string { return s.URL + "/oauth2/token" }
-
-// OAuth2RevokeURL is the standard server's RFC 7009 revocation endpoint.
-func (s *Server) OAuth2RevokeURL() string { return s.URL + "/oauth2/revoke" }
-
-// OAuth2DeviceURL is the standard server's RFC 8628 device authorization
-// endpoint.
-func (s *Server) OAuth2DeviceURL() string { return s.URL + "/oauth2/device" }
-
-// OAuth2CheckURL is the standard server's userinfo endpoint (bearer).
-func (s *Server) OAuth2CheckURL() string { return s.URL + "/oauth2/userinfo" }
-
-func (s *Server) oauth2Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /oauth2/.well-known/openid-configuration", s.oauth2Discovery)
-	mux.HandleFunc("GET /oauth2/authorize", s.oauth2Authorize)
-	mux.HandleFunc("POST /oauth2/token", s.oauth2Token)
-	mux.HandleFunc("POST /oauth2/revoke", s.oauth2Revoke)
-	mux.HandleFunc("POST /oauth2/device", s.oauth2Device)
-	mux.HandleFunc("GET /oauth2/activate", s.oauth2Activate)
-	mux.HandleFunc("GET /oauth2/userinfo", s.oauth2UserInfo)
-}
+// The paths of the standard server. Its issuer is <URL>/oauth2, so
+// discovery is at <issuer>/.well-known/openid-configuration (OpenID Connect
+// Discovery 1.0 §4).
+const (
+	oauth2IssuerPath    = "/oauth2"
+	oauth2DiscoveryPath = oauth2IssuerPath + "/.well-known/openid-configuration"
+	oauth2AuthPath      = oauth2IssuerPath + "/authorize"
+	oauth2TokenPath     = oauth2IssuerPath + "/token"
+	oauth2RevokePath    = oauth2IssuerPath + "/revoke"   // RFC 7009
+	oauth2DevicePath    = oauth2IssuerPath + "/device"   // RFC 8628 §3.1
+	oauth2ActivatePath  = oauth2IssuerPath + "/activate" // the device verification page
+	oauth2UserInfoPath  = oauth2IssuerPath + "/userinfo" // the bearer check
+)
 
 func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                s.OAuth2Issuer(),
-		"authorization_endpoint":                s.OAuth2AuthURL(),
-		"token_endpoint":                        s.OAuth2TokenURL(),
-		"revocation_endpoint":                   s.OAuth2RevokeURL(),
-		"device_authorization_endpoint":         s.OAuth2DeviceURL(),
-		"userinfo_endpoint":                     s.OAuth2CheckURL(),
+		"issuer":                                s.URL + oauth2IssuerPath,
+		"authorization_endpoint":                s.URL + oauth2AuthPath,
+		"token_endpoint":                        s.URL + oauth2TokenPath,
+		"revocation_endpoint":                   s.URL + oauth2RevokePath,
+		"device_authorization_endpoint":         s.URL + oauth2DevicePath,
+		"userinfo_endpoint":                     s.URL + oauth2UserInfoPath,
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},
@@ -58,23 +39,12 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// oauth2Authorize approves at once as OAuth2User. Errors about the client or
+// oauth2Authorize approves at once as oauth2User. Errors about the client or
 // the redirect URI are shown as a page, never redirected (RFC 6749 §4.1.2.1).
 func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	client := q.Get("client_id")
-	secret, ok := s.oauthClients[client]
+	client, secret, redirect, ok := authorizeRequest(w, q, s.oauthClients, s.opts.oauth2RedirectURI, false)
 	if !ok {
-		page(w, http.StatusBadRequest, "Unknown client", "client_id "+client+" is not registered")
-		return
-	}
-	redirect := q.Get("redirect_uri")
-	if redirect == "" {
-		page(w, http.StatusBadRequest, "No redirect URI", "redirect_uri is required")
-		return
-	}
-	if reg := s.opts.OAuth2RedirectURI; reg != "" && redirect != reg {
-		page(w, http.StatusBadRequest, "Redirect URI mismatch", "redirect_uri must be the registered "+reg)
 		return
 	}
 	state := q.Get("state")
@@ -102,14 +72,18 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		fail(code, "")
 		return
 	}
-	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), user: OAuth2User})
-	redirectTo(w, redirect, url.Values{"code": {code}, "state": {state}, "iss": {s.OAuth2Issuer()}}, false)
+	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), user: oauth2User})
+	redirectTo(w, redirect, url.Values{"code": {code}, "state": {state}, "iss": {s.URL + oauth2IssuerPath}}, false)
 }
 
-// oauth2Client authenticates the client of a token, revoke or device request:
-// HTTP Basic (RFC 6749 §2.3.1 encoding) or client_id/client_secret in the
-// body, never both (§2.3). Public clients send client_id alone.
+// oauth2Client parses the form of a token, revoke or device request and
+// authenticates its client: HTTP Basic (RFC 6749 §2.3.1 encoding) or
+// client_id/client_secret in the body, never both (§2.3). Public clients
+// send client_id alone.
 func (s *Server) oauth2Client(w http.ResponseWriter, r *http.Request) (client string, public, ok bool) {
+	if !parseForm(w, r) {
+		return "", false, false
+	}
 	f := r.PostForm
 	_, _, hasBasic := r.BasicAuth()
 	var secret string
@@ -146,10 +120,6 @@ func basicUser(r *http.Request) string {
 }
 
 func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !isForm(r) {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
-		return
-	}
 	client, public, ok := s.oauth2Client(w, r)
 	if !ok {
 		return
@@ -158,7 +128,6 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 	var (
 		g           grant
 		withRefresh = true
-		err         error
 	)
 	switch gt := f.Get("grant_type"); gt {
 	case "client_credentials":
@@ -169,59 +138,29 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 		g = grant{provider: OAuth2, client: client, user: "service:" + client, scope: f.Get("scope")}
 		withRefresh = false
 	case "password":
-		user := f.Get("username")
-		if want, ok := s.oauthUsers[user]; !ok || user == "" || want != f.Get("password") {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "wrong username or password")
+		user, ok := passwordGrant(w, s.oauthUsers, f)
+		if !ok {
 			return
 		}
 		g = grant{provider: OAuth2, client: client, user: user, scope: f.Get("scope")}
-	case "authorization_code":
-		c, err := s.redeemCode(OAuth2, client, f.Get("code"))
-		if err != nil {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
-			return
-		}
-		if f.Get("redirect_uri") != c.redirect {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "redirect_uri differs from the authorization request's")
-			return
-		}
-		if err := checkVerifier(c.challenge, f.Get("code_verifier")); err != nil {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
-			return
-		}
-		g = grant{provider: OAuth2, client: client, user: c.user, scope: c.scope, family: c.family}
-	case "refresh_token":
-		if g, withRefresh, err = s.useRefresh(OAuth2, client, f.Get("refresh_token")); err != nil {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
-			return
-		}
 	case DeviceCodeGrant:
 		var code, desc string
 		if g, code, desc = s.pollDevice(client, f.Get("device_code")); code != "" {
 			oauthError(w, http.StatusBadRequest, code, desc)
 			return
 		}
-	case "":
-		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+gt+" is not supported")
-		return
+		if g, withRefresh, ok = s.codeOrRefreshGrant(w, OAuth2, client, f); !ok {
+			return
+		}
 	}
-	s.mu.Lock()
-	at, rt, life := s.issueLocked(g, withRefresh)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: seconds(life), RefreshToken: rt, Scope: g.scope})
+	s.answerTokens(w, g, withRefresh, "Bearer")
 }
 
 // oauth2Revoke is RFC 7009: it answers 200 for unknown tokens too (§2.2).
 // Revoking a refresh token also revokes the access tokens of its grant
 // (§2.1).
 func (s *Server) oauth2Revoke(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !isForm(r) {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
-		return
-	}
 	client, _, ok := s.oauth2Client(w, r)
 	if !ok {
 		return
@@ -241,117 +180,10 @@ func (s *Server) oauth2Revoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-type device struct {
-	code     string
-	userCode string
-	client   string
-	scope    string
-	expires  time.Time
-	pending  int // polls still to answer authorization_pending
-	approved bool
-	used     bool
-}
-
-// oauth2Device starts an RFC 8628 §3.1 device authorization.
-func (s *Server) oauth2Device(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !isForm(r) {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
-		return
-	}
-	client, _, ok := s.oauth2Client(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	d := &device{
-		code: randHex(20), userCode: userCode(), client: client, scope: r.PostForm.Get("scope"),
-		expires: s.now().Add(DeviceCodeLifetime), pending: s.pending,
-	}
-	s.devices[d.code] = d
-	s.userCodes[d.userCode] = d
-	interval := s.interval
-	s.mu.Unlock()
-	verify := s.URL + "/oauth2/activate"
-	writeJSON(w, http.StatusOK, map[string]any{
-		"device_code":               d.code,
-		"user_code":                 d.userCode,
-		"verification_uri":          verify,
-		"verification_uri_complete": verify + "?user_code=" + url.QueryEscape(d.userCode),
-		"expires_in":                seconds(DeviceCodeLifetime),
-		"interval":                  seconds(interval),
-	})
-}
-
-// pollDevice answers a device-code poll: an OAuth error code, or the grant
-// to issue tokens for.
-func (s *Server) pollDevice(client, code string) (grant, string, string) {
-	if c := s.takeDenial(OAuth2); c != "" {
-		return grant{}, c, "the user refused"
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.devices[code]
-	switch {
-	case d == nil || d.client != client:
-		return grant{}, "invalid_grant", "unknown device_code"
-	case d.used:
-		return grant{}, "invalid_grant", "device_code was already used"
-	case !s.now().Before(d.expires):
-		return grant{}, "expired_token", "device_code expired"
-	case s.slowDown > 0:
-		s.slowDown--
-		return grant{}, "slow_down", "polling too fast: add 5 seconds to the interval"
-	case !d.approved && d.pending > 0:
-		d.pending--
-		return grant{}, "authorization_pending", "the user has not approved yet"
-	}
-	d.used = true
-	return grant{provider: OAuth2, client: client, user: OAuth2User, scope: d.scope}, "", ""
-}
-
-// oauth2Activate is the verification page. With a known user_code it
-// approves that device at once; otherwise it shows a form.
-func (s *Server) oauth2Activate(w http.ResponseWriter, r *http.Request) {
-	uc := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("user_code")))
-	if uc == "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><title>Activate a device</title><form><label>Code <input name="user_code"></label><button>Approve</button></form>` + "\n"))
-		return
-	}
-	s.mu.Lock()
-	d := s.userCodes[uc]
-	found := d != nil && s.now().Before(d.expires)
-	if found {
-		d.approved = true
-	}
-	s.mu.Unlock()
-	if !found {
-		page(w, http.StatusNotFound, "Unknown code", "no device sign-in waits for "+uc)
-		return
-	}
-	page(w, http.StatusOK, "Device approved", "You can return to tokentop.")
-}
-
 func (s *Server) oauth2UserInfo(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.bearer(w, r, OAuth2)
 	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sub": t.user, "email": t.user, "name": "Dev Eloper"})
-}
-
-// userCode makes an RFC 8628 §6.1 user code: eight consonants, no vowels,
-// shown as XXXX-XXXX.
-func userCode() string {
-	const alphabet = "BCDFGHJKLMNPQRSTVWXZ"
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	out := make([]byte, 0, 9)
-	for i, c := range b {
-		if i == 4 {
-			out = append(out, '-')
-		}
-		out = append(out, alphabet[int(c)%len(alphabet)])
-	}
-	return string(out)
 }

@@ -23,11 +23,3 @@ func FuzzBasicCredentials(f *testing.F) {
 		}
 	})
 }
-
-// FuzzTenantKey checks that no tenant header panics the fake.
-func FuzzTenantKey(f *testing.F) {
-	f.Add("https://acme.aerion.app/")
-	f.Add("acme.aerion.app")
-	f.Add("://")
-	f.Fuzz(func(t *testing.T, raw string) { _ = tenantKey(raw) })
-}
