@@ -52,7 +52,7 @@ func (s *Service) join(name string, fn func(context.Context) (*Token, error)) *f
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
-	ctx = WithCommit(ctx, func() {
+	ctx = withCommit(ctx, func() {
 		fl.mu.Lock()
 		f.committed = true
 		fl.mu.Unlock()

@@ -4,8 +4,8 @@ import (
 	"time"
 )
 
-// MaxEvents is how many events a connection's log keeps; older ones are dropped.
-const MaxEvents = 100
+// maxEvents is how many events a connection's log keeps; older ones are dropped.
+const maxEvents = 100
 
 // State is everything tokentop remembers about one connection between runs.
 // It never holds a password or a client secret.
@@ -32,7 +32,7 @@ type State struct {
 	// says an earlier renewal ended without saving what it got.
 	InFlight  *InFlight
 	LastCheck *Check
-	// Events is the connection's history, oldest first, at most MaxEvents.
+	// Events is the connection's history, oldest first, at most maxEvents.
 	Events []Event
 	// Rev is the store's revision of this state; it grows on every write.
 	Rev uint64
@@ -75,11 +75,11 @@ type Event struct {
 	Detail string // safe to print
 }
 
-// Record appends an event, keeping at most MaxEvents.
+// Record appends an event, keeping at most maxEvents.
 func (s *State) Record(at time.Time, kind EventKind, detail string) {
 	s.Events = append(s.Events, Event{At: at, Kind: kind, Detail: detail})
-	if n := len(s.Events); n > MaxEvents {
-		s.Events = append([]Event(nil), s.Events[n-MaxEvents:]...)
+	if n := len(s.Events); n > maxEvents {
+		s.Events = append([]Event(nil), s.Events[n-maxEvents:]...)
 	}
 }
 

@@ -55,14 +55,14 @@ func isCancel(err error) bool { return errors.Is(err, context.Canceled) }
 // connection, after which it can no longer be taken back (see finish).
 type commitKey struct{}
 
-// WithCommit returns ctx with fn, which a token request sent under it calls
+// withCommit returns ctx with fn, which a token request sent under it calls
 // once it has a connection: from then on the caller's cancellation no
 // longer stops it (see Committed).
-func WithCommit(ctx context.Context, fn func()) context.Context {
+func withCommit(ctx context.Context, fn func()) context.Context {
 	return context.WithValue(ctx, commitKey{}, fn)
 }
 
-// Committed returns the function WithCommit put in ctx, or nil.
+// Committed returns the function withCommit put in ctx, or nil.
 func Committed(ctx context.Context) func() {
 	fn, _ := ctx.Value(commitKey{}).(func())
 	return fn
