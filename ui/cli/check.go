@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"tokentop/flows"
+	"tokentop/flows/redact"
+)
+
+// CheckOptions are the inputs of tokentop check.
+type CheckOptions struct {
+	Service *flows.Service
+	// Names are the connections to check; none means all of them.
+	Names []string
+	Out   io.Writer
+}
+
+// RunCheck runs the health checks and prints a line for each: the HTTP
+// status and latency, or why it failed. When any failed it returns an
+// *Error of kind Attention with nothing more to print.
+func RunCheck(ctx context.Context, opts CheckOptions) error {
+	svc := opts.Service
+	names := opts.Names
+	if len(names) == 0 {
+		names = svc.Config().Names()
+	}
+	for _, n := range names {
+		if svc.Config().Connection(n) == nil {
+			return usageErr(fmt.Errorf("%s: %w", n, flows.ErrUnknownConnection))
+		}
+	}
+	failures := 0
+	for _, r := range svc.CheckAll(ctx, names) {
+		if !r.OK() {
+			failures++
+		}
+		printCheck(opts.Out, r)
+	}
+	if failures > 0 {
+		return &Error{Kind: Attention}
+	}
+	return nil
+}
+
+// printCheck writes one result: "aikido: HTTP 200 · 41 ms", with the
+// failure after it when the answer was not a success.
+func printCheck(w io.Writer, r flows.CheckResult) {
+	switch {
+	case r.Err != nil:
+		fmt.Fprintln(w, redact.Sanitize(forPeople(r.Err, r.Name).Error()))
+	case !r.Check.OK():
+		fmt.Fprintf(w, "%s: HTTP %d · %d ms %s\n", r.Name, r.Check.Status, r.Check.Latency.Milliseconds(), redact.Sanitize(r.Check.Err))
+	default:
+		fmt.Fprintf(w, "%s: HTTP %d · %d ms\n", r.Name, r.Check.Status, r.Check.Latency.Milliseconds())
+	}
+}
+
+// ConfigCheckOptions are the inputs of tokentop config check.
+type ConfigCheckOptions struct {
+	// Config is the file as loaded: loading it was the check.
+	Config *flows.Config
+	Out    io.Writer
+}
+
+// RunConfigCheck says that the config file is valid and how many
+// connections it holds.
+func RunConfigCheck(opts ConfigCheckOptions) error {
+	fmt.Fprintf(opts.Out, "%s: %d connections, ok\n", opts.Config.Path, len(opts.Config.Connections))
+	return nil
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"tokentop/flows"
+	"tokentop/flows/redact"
+)
+
+// StatusOptions are the inputs of tokentop status, and of tokentop without
+// a command when its output is not a terminal.
+type StatusOptions struct {
+	Service *flows.Service
+	Out     io.Writer
+	// JSON prints the rows as a JSON array instead of a table.
+	JSON bool
+	// Check runs every connection's health check first.
+	Check bool
+}
+
+// RunStatus prints every connection's state. When any needs a person it
+// returns an *Error of kind Attention with nothing more to print.
+func RunStatus(ctx context.Context, opts StatusOptions) error {
+	svc := opts.Service
+	if opts.Check {
+		svc.CheckAll(ctx, svc.Config().Names())
+	}
+	rows, attention, err := statusRows(svc)
+	if err != nil {
+		return attentionErr(err)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return err
+		}
+	} else {
+		printStatus(opts.Out, rows)
+	}
+	if attention {
+		return &Error{Kind: Attention}
+	}
+	return nil
+}
+
+// statusRow is one line of tokentop status, and its JSON form.
+type statusRow struct {
+	Name      string     `json:"name"`
+	Provider  string     `json:"provider"`
+	Flow      string     `json:"flow"`
+	State     string     `json:"state"`
+	Attention bool       `json:"needs_attention"`
+	Reason    string     `json:"reason,omitempty"`
+	Left      string     `json:"time_left"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	LastCheck string     `json:"last_check,omitempty"`
+
+	condition flows.Condition // State is its word
+}
+
+func statusRows(svc *flows.Service) ([]statusRow, bool, error) {
+	states, _, err := svc.Changed(0)
+	if err != nil {
+		return nil, false, err
+	}
+	now := svc.Now()
+	attention := false
+	rows := make([]statusRow, 0, len(svc.Config().Connections))
+	for _, c := range svc.Config().Connections {
+		st := states[c.Name]
+		as := flows.Assess(c, st, now)
+		r := statusRow{
+			Name: c.Name, Provider: string(c.Provider), Flow: string(c.Flow),
+			State: as.Condition.String(), Attention: as.Condition.NeedsAttention(),
+			Reason: redact.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
+			condition: as.Condition,
+		}
+		if st.Token == nil && c.Renewable(st) {
+			r.Left = "no token yet"
+		}
+		if st.Token != nil && st.Token.HasExpiry() {
+			e := st.Token.Expiry
+			r.ExpiresAt = &e
+		}
+		if lc := st.LastCheck; lc != nil {
+			r.LastCheck = describeCheck(lc, now)
+		}
+		attention = attention || r.Attention
+		rows = append(rows, r)
+	}
+	return rows, attention, nil
+}
+
+// describeCheck is the LAST CHECK column: "200 · 41 ms · 3m 05s ago".
+func describeCheck(c *flows.Check, now time.Time) string {
+	ago := flows.Countdown(now.Sub(c.At)) + " ago"
+	if c.Status == 0 {
+		return "failed · " + ago
+	}
+	return fmt.Sprintf("%d · %d ms · %s", c.Status, c.Latency.Milliseconds(), ago)
+}
+
+func printStatus(w io.Writer, rows []statusRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPROVIDER\tFLOW\tSTATE\tTIME LEFT\tLAST CHECK")
+	for _, r := range rows {
+		lc := r.LastCheck
+		if lc == "" {
+			lc = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, r.Flow, stateColumn(r), r.Left, lc)
+	}
+	tw.Flush()
+}
+
+// stateColumn is a row's STATE: the condition, then why it needs
+// attention, and for a connection only a person can sign in, what to run.
+func stateColumn(r statusRow) string {
+	switch {
+	case r.condition == flows.SignedOut:
+		// The domain's reason ("no token") says nothing "signed out" does
+		// not: say what to do instead.
+		return r.State + ": " + signInHint("", r.Name)
+	case r.condition == flows.SignInRequired:
+		return r.State + ": " + signInHint(r.Reason, r.Name)
+	case r.Attention && r.Reason != "":
+		return r.State + ": " + r.Reason
+	}
+	return r.State
+}
