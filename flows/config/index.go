@@ -271,26 +271,7 @@ func (x *indexer) value(path []string) {
 		if !x.within(x.depth) {
 			return
 		}
-		x.i++
-		for x.i < len(x.s) {
-			x.skipBlank()
-			if x.i >= len(x.s) {
-				return
-			}
-			switch x.s[x.i] {
-			case ']':
-				x.i++
-				return
-			case ',':
-				x.i++
-				continue
-			}
-			start := x.i
-			x.value(nil)
-			if x.i == start {
-				x.i++
-			}
-		}
+		x.items(']', func() bool { x.value(nil); return true })
 	case rest[0] == '{':
 		// An inline table's keys are its levels of the path; it is one
 		// of the recursion, which "{{{" without keys would not bound.
@@ -299,24 +280,10 @@ func (x *indexer) value(path []string) {
 		if !x.within(x.depth) {
 			return
 		}
-		x.i++
-		for x.i < len(x.s) {
-			x.skipBlank()
-			if x.i >= len(x.s) {
-				return
-			}
-			switch x.s[x.i] {
-			case '}':
-				x.i++
-				return
-			case ',':
-				x.i++
-				continue
-			}
-			start := x.i
+		x.items('}', func() bool {
 			key := x.key()
 			if !x.within(x.depth + len(key)) {
-				return
+				return false
 			}
 			var sub []string
 			if path != nil && len(key) > 0 {
@@ -330,13 +297,39 @@ func (x *indexer) value(path []string) {
 			x.depth += len(key)
 			x.value(sub)
 			x.depth -= len(key)
-			if x.i == start {
-				x.i++
-			}
-		}
+			return true
+		})
 	default:
 		// A number, boolean or date: up to the next delimiter.
 		for x.i < len(x.s) && !strings.ContainsRune(",]}\n#", rune(x.s[x.i])) {
+			x.i++
+		}
+	}
+}
+
+// items reads the items of an array or inline table, from its opening
+// bracket to close, calling item at the start of each; item returns false to
+// end the scan (the nesting limit was passed).
+func (x *indexer) items(close byte, item func() bool) {
+	x.i++
+	for x.i < len(x.s) {
+		x.skipBlank()
+		if x.i >= len(x.s) {
+			return
+		}
+		switch x.s[x.i] {
+		case close:
+			x.i++
+			return
+		case ',':
+			x.i++
+			continue
+		}
+		start := x.i
+		if !item() {
+			return
+		}
+		if x.i == start {
 			x.i++
 		}
 	}
