@@ -22,7 +22,7 @@ redirect_uri = "http://127.0.0.1:0/callback"
 		t.Fatal(err)
 	}
 	browsed := make(chan error, 1)
-	go func() { browsed <- providertest.Browse(e.ctx, p.URL()) }()
+	go func() { browsed <- providertest.Browse(e.ctx, p.(flows.BrowserSignIn).URL()) }()
 	tok, err := p.Wait(e.ctx)
 	<-browsed
 	if tok != nil || !errors.Is(err, flows.ErrAccessDenied) || !strings.Contains(err.Error(), "you declined access") {

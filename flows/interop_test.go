@@ -168,10 +168,11 @@ func TestInteropGoOAuth2Server(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Kind() != flows.LoginPassword || p.Username() != interopUser {
-			t.Fatalf("pending: kind %v user %q", p.Kind(), p.Username())
+		pw, ok := p.(flows.PasswordSignIn)
+		if !ok || pw.Username() != interopUser {
+			t.Fatalf("sign-in %T, want a password sign-in for %s", p, interopUser)
 		}
-		if err := p.SubmitPassword(interopPassword); err != nil {
+		if err := pw.SubmitPassword(interopPassword); err != nil {
 			t.Fatal(err)
 		}
 		first, err := p.Wait(ctx)
@@ -204,7 +205,7 @@ func TestInteropGoOAuth2Server(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := url.Parse(p.URL())
+		u, err := url.Parse(p.(flows.BrowserSignIn).URL())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +213,7 @@ func TestInteropGoOAuth2Server(t *testing.T) {
 		if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
 			t.Fatalf("authorize URL lacks a PKCE S256 challenge: %v", strings.Join([]string{q.Get("code_challenge_method")}, ""))
 		}
-		go browse(t, p.URL())
+		go browse(t, p.(flows.BrowserSignIn).URL())
 		tok, err := p.Wait(ctx)
 		if err != nil {
 			t.Fatalf("authorization code sign-in: %v", err)

@@ -105,21 +105,11 @@ func withLoginTimeout(ctx context.Context, c *Connection) (context.Context, cont
 	return context.WithCancel(ctx)
 }
 
-// loginBase implements the parts of Pending that a kind does not use.
+// loginBase is what every kind of sign-in shares: its cancellation.
 type loginBase struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	closed bool
-}
-
-func (*loginBase) URL() string      { return "" }
-func (*loginBase) UserCode() string { return "" }
-func (*loginBase) Username() string { return "" }
-func (*loginBase) Paste(string) error {
-	return errors.New("this sign-in does not take a pasted URL")
-}
-func (*loginBase) SubmitPassword(string) error {
-	return errors.New("this sign-in does not take a password")
 }
 
 // start derives Wait's context and remembers how to cancel it.
@@ -166,8 +156,6 @@ func (s *Service) directLogin(c *Connection, run func(context.Context) (*Token, 
 	return &directLogin{s: s, c: c, run: run}
 }
 
-func (d *directLogin) Kind() LoginKind { return LoginDirect }
-
 func (d *directLogin) Wait(ctx context.Context) (*Token, error) {
 	ctx, cancel, err := d.start(ctx, d.c)
 	if err != nil {
@@ -191,7 +179,6 @@ type passwordLogin struct {
 	once sync.Once
 }
 
-func (p *passwordLogin) Kind() LoginKind  { return LoginPassword }
 func (p *passwordLogin) Username() string { return p.c.Username }
 
 func (p *passwordLogin) SubmitPassword(pw string) error {
@@ -269,7 +256,6 @@ func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
 	return &browserLogin{s: s, c: c, e: e, cb: cb, url: u, verifier: verifier, state: state}, nil
 }
 
-func (b *browserLogin) Kind() LoginKind { return LoginBrowser }
 func (b *browserLogin) URL() string     { return b.url }
 
 func (b *browserLogin) Paste(raw string) error {
@@ -343,7 +329,6 @@ type deviceLogin struct {
 	da *DeviceAuth
 }
 
-func (d *deviceLogin) Kind() LoginKind  { return LoginDevice }
 func (d *deviceLogin) UserCode() string { return d.da.UserCode }
 func (d *deviceLogin) URL() string {
 	if d.da.VerificationURIComplete != "" {

@@ -84,11 +84,12 @@ func (e *env) signInBrowser(name string) *flows.Token {
 	if err != nil {
 		e.t.Fatalf("begin: %v", err)
 	}
-	if p.Kind() != flows.LoginBrowser {
-		e.t.Fatalf("kind = %v, want browser", p.Kind())
+	b, ok := p.(flows.BrowserSignIn)
+	if !ok {
+		e.t.Fatalf("sign-in %T, want a browser sign-in", p)
 	}
 	browsed := make(chan error, 1)
-	go func() { browsed <- providertest.Browse(e.ctx, p.URL()) }()
+	go func() { browsed <- providertest.Browse(e.ctx, b.URL()) }()
 	tok, err := p.Wait(e.ctx)
 	if err != nil {
 		e.t.Fatalf("wait: %v", err)
@@ -105,10 +106,11 @@ func (e *env) signInPassword(name, password string) *flows.Token {
 	if err != nil {
 		e.t.Fatalf("begin: %v", err)
 	}
-	if p.Kind() != flows.LoginPassword {
-		e.t.Fatalf("kind = %v, want password", p.Kind())
+	pw, ok := p.(flows.PasswordSignIn)
+	if !ok {
+		e.t.Fatalf("sign-in %T, want a password sign-in", p)
 	}
-	if err := p.SubmitPassword(password); err != nil {
+	if err := pw.SubmitPassword(password); err != nil {
 		e.t.Fatal(err)
 	}
 	tok, err := p.Wait(e.ctx)
@@ -475,8 +477,9 @@ func TestOAuth2DeviceCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Kind() != flows.LoginDevice || p.UserCode() == "" || p.URL() == "" {
-		t.Fatalf("device pending: %v %q %q", p.Kind(), p.UserCode(), p.URL())
+	d, ok := p.(flows.DeviceSignIn)
+	if !ok || d.UserCode() == "" || d.URL() == "" {
+		t.Fatalf("device sign-in: %T", p)
 	}
 	tok, err := p.Wait(e.ctx)
 	if err != nil {

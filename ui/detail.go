@@ -241,8 +241,8 @@ func (m *Model) signInLines(name string, w int) []string {
 	var lines []string
 	title := m.st.PaneTitle.Render("sign in to " + name)
 	hint := func(s string) { lines = append(lines, wrapStyled(s, w, m.st.Muted.Render)...) }
-	switch p.Kind() {
-	case flows.LoginBrowser:
+	switch p := p.(type) {
+	case flows.BrowserSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · in the browser"))
 		if j.opened {
 			lines = append(lines, "The browser was opened on this address; sign in there:")
@@ -259,13 +259,13 @@ func (m *Model) signInLines(name string, w int) []string {
 			lines = append(lines, wrapStyled("refused: "+j.pasteErr, w, m.st.Danger.Render)...)
 		}
 		hint("c copies the address · esc cancels the sign-in")
-	case flows.LoginDevice:
+	case flows.DeviceSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · on another device"))
 		lines = append(lines, "Enter this code: "+m.st.Code.Render(safeText(p.UserCode())))
 		lines = append(lines, "at:")
 		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
 		hint("c copies the code · esc cancels the sign-in")
-	case flows.LoginPassword:
+	case flows.PasswordSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · with a password"))
 		lines = append(lines, m.st.Label.Render(fit("username", 10))+safeText(p.Username())+m.st.Muted.Render(" (from the config)"))
 		// The connection's note (the demo's passwords are there).

@@ -593,7 +593,7 @@ func TestE2ESharedStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SubmitPassword(providertest.AerionPassword); err != nil {
+	if err := p.(flows.PasswordSignIn).SubmitPassword(providertest.AerionPassword); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Wait(e.ctx); err != nil {
@@ -701,7 +701,7 @@ func TestE2EStateFileReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SubmitPassword(providertest.AerionPassword); err != nil {
+	if err := p.(flows.PasswordSignIn).SubmitPassword(providertest.AerionPassword); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := p.Wait(e.ctx)

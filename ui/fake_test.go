@@ -204,13 +204,13 @@ func (f *fakeBackend) BeginLogin(ctx context.Context, name string) (flows.Pendin
 		return nil, errors.New(name + ": no sign-in planted")
 	}
 	p.b, p.name = f, name
-	return p, nil
+	return p.asKind(), nil
 }
 
 // fakePending is a sign-in the test drives: it ends when a good paste or
 // password arrives, when the test calls finish, or when it is cancelled.
 type fakePending struct {
-	kind            flows.LoginKind
+	kind            loginKind
 	url, code, user string
 
 	b    *fakeBackend
@@ -225,7 +225,7 @@ type fakePending struct {
 	once      sync.Once
 }
 
-func newPending(kind flows.LoginKind) *fakePending {
+func newPending(kind loginKind) *fakePending {
 	return &fakePending{
 		kind:      kind,
 		url:       "https://auth.example/authorize?client_id=abc&state=xyz",
@@ -236,10 +236,45 @@ func newPending(kind flows.LoginKind) *fakePending {
 	}
 }
 
-func (p *fakePending) Kind() flows.LoginKind { return p.kind }
-func (p *fakePending) URL() string           { return p.url }
-func (p *fakePending) UserCode() string      { return p.code }
-func (p *fakePending) Username() string      { return p.user }
+// loginKind is what a planted sign-in needs, as the real ones tell it by
+// their type.
+type loginKind int
+
+const (
+	kindDirect loginKind = iota
+	kindBrowser
+	kindPassword
+	kindDevice
+)
+
+// asKind is the sign-in as the dashboard sees it: a value of the kind's
+// type only, as flows' sign-ins are, so the dashboard's type switches pick
+// the kind.
+func (p *fakePending) asKind() flows.Pending {
+	switch p.kind {
+	case kindBrowser:
+		return fakeBrowser{fakeDirect{p}}
+	case kindPassword:
+		return fakePassword{fakeDirect{p}}
+	case kindDevice:
+		return fakeDevice{fakeDirect{p}}
+	}
+	return fakeDirect{p}
+}
+
+type fakeDirect struct{ p *fakePending }
+type fakeBrowser struct{ fakeDirect }
+type fakePassword struct{ fakeDirect }
+type fakeDevice struct{ fakeDirect }
+
+func (d fakeDirect) Wait(ctx context.Context) (*flows.Token, error) { return d.p.Wait(ctx) }
+func (d fakeDirect) Cancel()                                        { d.p.Cancel() }
+func (b fakeBrowser) URL() string                                   { return b.p.url }
+func (b fakeBrowser) Paste(raw string) error                        { return b.p.Paste(raw) }
+func (w fakePassword) Username() string                             { return w.p.user }
+func (w fakePassword) SubmitPassword(pw string) error               { return w.p.SubmitPassword(pw) }
+func (d fakeDevice) URL() string                                    { return d.p.url }
+func (d fakeDevice) UserCode() string                               { return d.p.code }
 
 func (p *fakePending) Paste(raw string) error {
 	p.mu.Lock()

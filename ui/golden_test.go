@@ -11,8 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-
-	"tokentop/flows"
 )
 
 // TestGolden compares whole frames, stripped of styling, with the files in
@@ -40,7 +38,7 @@ func TestGolden(t *testing.T) {
 		},
 		"password": func(t *testing.T, w, h int) *Model {
 			hs := newHarness(t, w, h)
-			hs.b.logins["aerion"] = newPending(flows.LoginPassword)
+			hs.b.logins["aerion"] = newPending(kindPassword)
 			hs.selectRow("aerion")
 			hs.send(await[loginBegunMsg](t, run(hs.press("l"))))
 			hs.typeText("hunter2")
@@ -48,7 +46,7 @@ func TestGolden(t *testing.T) {
 		},
 		"browser": func(t *testing.T, w, h int) *Model {
 			hs := newHarness(t, w, h)
-			p := newPending(flows.LoginBrowser)
+			p := newPending(kindBrowser)
 			p.url = "https://acme.aha.io/oauth/authorize?client_id=aha-client&redirect_uri=http%3A%2F%2F127.0.0.1%3A53682%2Fcallback&response_type=code&state=xyz"
 			hs.b.logins["aha"] = p
 			hs.selectRow("aha")
@@ -94,7 +92,7 @@ func TestGolden(t *testing.T) {
 func TestTinyWindows(t *testing.T) {
 	for _, sz := range [][2]int{{1, 1}, {10, 3}, {20, 5}, {40, 10}, {60, 15}, {79, 23}} {
 		h := newHarness(t, sz[0], sz[1])
-		h.b.logins["aha"] = newPending(flows.LoginBrowser)
+		h.b.logins["aha"] = newPending(kindBrowser)
 		frames := []string{h.frame()}
 		h.press("enter")
 		frames = append(frames, h.frame())

@@ -164,7 +164,7 @@ func (m *Model) onPaste(msg tea.PasteMsg) tea.Cmd {
 		m.paste, cmd = m.paste.Update(msg)
 	case modeNormal:
 		name := m.selectedName()
-		if _, p := m.pendingOf(name); p != nil && p.Kind() == flows.LoginBrowser {
+		if _, p := m.pendingOf(name); isBrowser(p) {
 			return m.openPaste(name, msg.Content)
 		}
 	}
@@ -175,7 +175,7 @@ func (m *Model) onPaste(msg tea.PasteMsg) tea.Cmd {
 // password form of one already waiting for it.
 func (m *Model) signIn(name string) tea.Cmd {
 	if j, p := m.pendingOf(name); j != nil {
-		if p.Kind() == flows.LoginPassword {
+		if isPassword(p) {
 			return m.openPassword(name)
 		}
 		return nil
@@ -188,10 +188,10 @@ func (m *Model) signIn(name string) tea.Cmd {
 // while it signs in, and otherwise a fresh token.
 func (m *Model) copySelected(name string, header bool) tea.Cmd {
 	if _, p := m.pendingOf(name); p != nil && !header {
-		switch p.Kind() {
-		case flows.LoginBrowser:
+		switch p := p.(type) {
+		case flows.BrowserSignIn:
 			return m.copyCmd(p.URL(), name+" sign-in URL", "")
-		case flows.LoginDevice:
+		case flows.DeviceSignIn:
 			return m.copyCmd(p.UserCode(), name+" device code", "")
 		}
 	}
@@ -256,23 +256,23 @@ func (m *Model) syncKeys() {
 		k.Details.SetHelp("enter", "details")
 	}
 
-	k.SignIn.SetEnabled(normal && (idle || (p != nil && p.Kind() == flows.LoginPassword)))
+	k.SignIn.SetEnabled(normal && (idle || isPassword(p)))
 	if p != nil {
 		k.SignIn.SetHelp("l", "enter password")
 	} else {
 		k.SignIn.SetHelp("l", "sign in")
 	}
-	k.Paste.SetEnabled(normal && p != nil && p.Kind() == flows.LoginBrowser)
+	k.Paste.SetEnabled(normal && isBrowser(p))
 
 	k.Renew.SetEnabled(normal && idle && r.renewable)
 	k.RenewAll.SetEnabled(normal && m.renewables > 0)
 
 	canToken := idle && (r.renewable || (hasToken && !r.st.NeedsSignIn && r.st.Token.ValidFor(m.clock, 0)))
 	switch {
-	case normal && p != nil && p.Kind() == flows.LoginBrowser:
+	case normal && isBrowser(p):
 		k.Copy.SetEnabled(true)
 		k.Copy.SetHelp("c", "copy URL")
-	case normal && p != nil && p.Kind() == flows.LoginDevice:
+	case normal && isDevice(p):
 		k.Copy.SetEnabled(true)
 		k.Copy.SetHelp("c", "copy code")
 	default:

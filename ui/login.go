@@ -101,7 +101,7 @@ type pasteRefusedMsg struct {
 }
 
 // pasteCmd hands a redirect URL to a browser sign-in.
-func pasteCmd(ref jobRef, p flows.Pending, url string) tea.Cmd {
+func pasteCmd(ref jobRef, p flows.BrowserSignIn, url string) tea.Cmd {
 	return func() tea.Msg {
 		if err := p.Paste(url); err != nil {
 			return pasteRefusedMsg{ref, err}
@@ -118,7 +118,7 @@ type passwordRefusedMsg struct {
 
 // submitPasswordCmd hands the password to a password sign-in. The password
 // lives only in this closure; the model has already dropped it.
-func submitPasswordCmd(ref jobRef, p flows.Pending, password string) tea.Cmd {
+func submitPasswordCmd(ref jobRef, p flows.PasswordSignIn, password string) tea.Cmd {
 	return func() tea.Msg {
 		if err := p.SubmitPassword(password); err != nil {
 			return passwordRefusedMsg{ref, err}
@@ -136,23 +136,23 @@ func (m *Model) onLoginBegun(msg loginBegunMsg) tea.Cmd {
 	}
 	j.pending = msg.p
 	cmds := []tea.Cmd{waitCmd(j.ctx, msg.jobRef, msg.p)}
-	switch msg.p.Kind() {
-	case flows.LoginBrowser:
-		cmds = append(cmds, openURLCmd(m.openURL, msg.jobRef, msg.p.URL()))
+	switch p := msg.p.(type) {
+	case flows.BrowserSignIn:
+		cmds = append(cmds, openURLCmd(m.openURL, msg.jobRef, p.URL()))
 		m.setStatus(levelInfo, fmt.Sprintf("%s: sign in in the browser; c copies the URL, i pastes the redirect URL", msg.name))
-	case flows.LoginPassword:
+	case flows.PasswordSignIn:
 		if m.mode == modeNormal {
 			cmds = append(cmds, m.openPassword(msg.name))
 		} else {
 			m.setStatus(levelWarn, fmt.Sprintf("%s: password needed — select it and press l", msg.name))
 		}
-	case flows.LoginDevice:
+	case flows.DeviceSignIn:
 		// The code goes to the clipboard at once, ready to paste on the
 		// verification page, which opens too; the pane keeps showing both.
 		m.setStatus(levelInfo, fmt.Sprintf("%s: enter code %s at %s (c copies the code)",
-			msg.name, redact.Sanitize(msg.p.UserCode()), redact.Sanitize(msg.p.URL())))
-		cmds = append(cmds, m.copyCmd(msg.p.UserCode(), msg.name+" device code", ""),
-			openURLCmd(m.openURL, msg.jobRef, msg.p.URL()))
+			msg.name, redact.Sanitize(p.UserCode()), redact.Sanitize(p.URL())))
+		cmds = append(cmds, m.copyCmd(p.UserCode(), msg.name+" device code", ""),
+			openURLCmd(m.openURL, msg.jobRef, p.URL()))
 	default:
 		m.setStatus(levelInfo, msg.name+": signing in…")
 	}
@@ -220,11 +220,15 @@ func (m *Model) submitPassword() tea.Cmd {
 	password := m.pwd.Value()
 	m.closeInput()
 	j := m.busy[name]
-	if j == nil || j.pending == nil {
+	if j == nil {
+		return nil
+	}
+	p, ok := j.pending.(flows.PasswordSignIn)
+	if !ok {
 		return nil
 	}
 	m.setStatus(levelInfo, name+": signing in…")
-	return submitPasswordCmd(jobRef{name, j.id}, j.pending, password)
+	return submitPasswordCmd(jobRef{name, j.id}, p, password)
 }
 
 // submitPaste sends the pasted redirect URL.
@@ -233,10 +237,14 @@ func (m *Model) submitPaste() tea.Cmd {
 	url := m.paste.Value()
 	m.closeInput()
 	j := m.busy[name]
-	if j == nil || j.pending == nil || url == "" {
+	if j == nil || url == "" {
 		return nil
 	}
-	return pasteCmd(jobRef{name, j.id}, j.pending, url)
+	p, ok := j.pending.(flows.BrowserSignIn)
+	if !ok {
+		return nil
+	}
+	return pasteCmd(jobRef{name, j.id}, p, url)
 }
 
 // pendingOf returns the selected connection's sign-in, if one is waiting

@@ -321,7 +321,7 @@ token_url = "`+echo.URL+`/token"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SubmitPassword(aerionPass); err != nil {
+	if err := p.(flows.PasswordSignIn).SubmitPassword(aerionPass); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Wait(h.ctx); err != nil {

@@ -334,7 +334,7 @@ func TestLogoutConfirmation(t *testing.T) {
 
 func TestBrowserSignIn(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	p := newPending(flows.LoginBrowser)
+	p := newPending(kindBrowser)
 	h.b.logins["aha"] = p
 	h.selectRow("aha")
 	begun := await[loginBegunMsg](t, run(h.press("l")))
@@ -392,7 +392,7 @@ func TestBrowserSignIn(t *testing.T) {
 
 func TestPasswordSignIn(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	p := newPending(flows.LoginPassword)
+	p := newPending(kindPassword)
 	h.b.logins["aerion"] = p
 	h.selectRow("aerion")
 	r := run(h.send(await[loginBegunMsg](t, run(h.press("l")))))
@@ -430,7 +430,7 @@ func TestPasswordSignIn(t *testing.T) {
 
 func TestDeviceSignIn(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	p := newPending(flows.LoginDevice)
+	p := newPending(kindDevice)
 	h.b.logins["okta"] = p
 	h.selectRow("okta")
 	begun := run(h.send(await[loginBegunMsg](t, run(h.press("l")))))
@@ -471,7 +471,7 @@ func TestDeviceSignIn(t *testing.T) {
 
 func TestCancelSignIn(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	p := newPending(flows.LoginPassword)
+	p := newPending(kindPassword)
 	h.b.logins["aerion"] = p
 	h.selectRow("aerion")
 	begun := await[loginBegunMsg](t, run(h.press("l")))
@@ -498,7 +498,7 @@ func TestCancelSignIn(t *testing.T) {
 
 func TestCancelWhileStarting(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	p := newPending(flows.LoginBrowser)
+	p := newPending(kindBrowser)
 	h.b.logins["aha"] = p
 	h.selectRow("aha")
 	begun := await[loginBegunMsg](t, run(h.press("l")))
@@ -515,7 +515,7 @@ func TestCancelWhileStarting(t *testing.T) {
 
 func TestConcurrentSignIns(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	pa, pb := newPending(flows.LoginBrowser), newPending(flows.LoginPassword)
+	pa, pb := newPending(kindBrowser), newPending(kindPassword)
 	h.b.logins["aha"], h.b.logins["aerion"] = pa, pb
 	h.selectRow("aha")
 	ra := run(h.send(await[loginBegunMsg](t, run(h.press("l")))))
@@ -557,7 +557,7 @@ func TestSignInFailure(t *testing.T) {
 
 func TestQuitCancelsEverything(t *testing.T) {
 	h := newHarness(t, 120, 35)
-	p := newPending(flows.LoginBrowser)
+	p := newPending(kindBrowser)
 	h.b.logins["aha"] = p
 	h.selectRow("aha")
 	h.send(await[loginBegunMsg](t, run(h.press("l"))))

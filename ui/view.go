@@ -45,7 +45,7 @@ func (m *Model) paneFor() (pane, string) {
 		return paneSignIn, m.pwdFor
 	}
 	name := m.selectedName()
-	if _, p := m.pendingOf(name); p != nil && p.Kind() != flows.LoginDirect {
+	if _, p := m.pendingOf(name); needsPerson(p) {
 		return paneSignIn, name
 	}
 	if m.detail && name != "" {

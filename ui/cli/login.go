@@ -75,8 +75,8 @@ func RunLogin(ctx context.Context, opts LoginOptions) error {
 // browser), a password prompt without echo, or the device code.
 func present(opts LoginOptions, p flows.Pending) error {
 	name := opts.Name
-	switch p.Kind() {
-	case flows.LoginBrowser:
+	switch p := p.(type) {
+	case flows.BrowserSignIn:
 		fmt.Fprintf(opts.ErrOut, "%s: open this URL to sign in:\n\n  %s\n\n", name, p.URL())
 		if !opts.NoBrowser {
 			if err := opts.OpenURL(p.URL()); err != nil {
@@ -85,7 +85,7 @@ func present(opts LoginOptions, p flows.Pending) error {
 		}
 		fmt.Fprintln(opts.ErrOut, "Waiting for the browser to come back. If it runs on another machine, paste the URL it ends on here and press enter.")
 		go readPastes(opts.In, opts.ErrOut, p)
-	case flows.LoginPassword:
+	case flows.PasswordSignIn:
 		pw, err := readPassword(opts, p.Username())
 		if err != nil {
 			return usageErr(err)
@@ -93,7 +93,7 @@ func present(opts LoginOptions, p flows.Pending) error {
 		if err := p.SubmitPassword(pw); err != nil {
 			return usageErr(fmt.Errorf("%s: %w", name, err))
 		}
-	case flows.LoginDevice:
+	case flows.DeviceSignIn:
 		fmt.Fprintf(opts.ErrOut, "%s: enter the code %s at %s\n", name, p.UserCode(), p.URL())
 		if !opts.NoBrowser {
 			_ = opts.OpenURL(p.URL())
@@ -104,7 +104,7 @@ func present(opts LoginOptions, p flows.Pending) error {
 
 // readPastes hands every line of in to the sign-in as a pasted redirect
 // URL; a refused one is explained on errOut and the wait goes on.
-func readPastes(in io.Reader, errOut io.Writer, p flows.Pending) {
+func readPastes(in io.Reader, errOut io.Writer, p flows.BrowserSignIn) {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
 	for sc.Scan() {
