@@ -15,7 +15,7 @@ import (
 	"tokentop/flows/oauth"
 )
 
-// TestServiceRefreshTimesOutTwice (issue #11): a refresh that gets no answer
+// TestServiceRefreshTimesOutTwice: a refresh that gets no answer
 // is sent once more, then the connection needs a person: at most two
 // requests, state "sign-in required", and the next flows.Token sends nothing.
 func TestServiceRefreshTimesOutTwice(t *testing.T) {

@@ -1,153 +1,18 @@
 package flows_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"tokentop/flows"
-	"tokentop/flows/config"
-	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
-	"tokentop/store"
 )
-
-// clock is a settable clock shared by the fakes and the service, so expiry
-// is tested without waiting.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// testRenewalDeadline bounds the renewals of the tests' services: a request
-// left hanging by a test's server ends this long after it was sent.
-const testRenewalDeadline = 3 * time.Second
-
-// env is one test's fakes, config, store and service.
-type env struct {
-	t     *testing.T
-	fake  *providertest.Server
-	clock *clock
-	db    *store.DB
-	svc   *flows.Service
-	ctx   context.Context
-}
-
-// newEnv starts the fakes with opts and a service over the connections in
-// conf, a TOML text in which {URL} stands for the fakes' base URL.
-func newEnv(t *testing.T, opts providertest.Options, conf string) *env {
-	t.Helper()
-	clk := newClock()
-	opts.Now = clk.Now
-	fake := providertest.New(opts)
-	t.Cleanup(fake.Close)
-	conf = strings.ReplaceAll(conf, "{URL}", fake.URL)
-	cfg, err := config.Parse("test.toml", []byte(conf))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return &env{t: t, fake: fake, clock: clk, db: db, ctx: ctx,
-		svc: flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db, Now: clk.Now, RenewalDeadline: testRenewalDeadline})}
-}
-
-// signInBrowser runs a browser sign-in with the fake browser.
-func (e *env) signInBrowser(name string) *flows.Token {
-	e.t.Helper()
-	p, err := e.svc.BeginLogin(e.ctx, name)
-	if err != nil {
-		e.t.Fatalf("begin: %v", err)
-	}
-	b, ok := p.(flows.BrowserSignIn)
-	if !ok {
-		e.t.Fatalf("sign-in %T, want a browser sign-in", p)
-	}
-	browsed := make(chan error, 1)
-	go func() { browsed <- providertest.Browse(e.ctx, b.URL()) }()
-	tok, err := p.Wait(e.ctx)
-	if err != nil {
-		e.t.Fatalf("wait: %v", err)
-	}
-	if err := <-browsed; err != nil {
-		e.t.Fatalf("browser: %v", err)
-	}
-	return tok
-}
-
-func (e *env) signInPassword(name, password string) *flows.Token {
-	e.t.Helper()
-	p, err := e.svc.BeginLogin(e.ctx, name)
-	if err != nil {
-		e.t.Fatalf("begin: %v", err)
-	}
-	pw, ok := p.(flows.PasswordSignIn)
-	if !ok {
-		e.t.Fatalf("sign-in %T, want a password sign-in", p)
-	}
-	if err := pw.SubmitPassword(password); err != nil {
-		e.t.Fatal(err)
-	}
-	tok, err := p.Wait(e.ctx)
-	if err != nil {
-		e.t.Fatalf("wait: %v", err)
-	}
-	return tok
-}
-
-func (e *env) lastRequest(provider, grant string) providertest.Recorded {
-	e.t.Helper()
-	reqs := e.fake.Requests(provider)
-	for i := len(reqs) - 1; i >= 0; i-- {
-		if reqs[i].Grant == grant {
-			return reqs[i]
-		}
-	}
-	e.t.Fatalf("no %s request with grant %q", provider, grant)
-	return providertest.Recorded{}
-}
-
-func (e *env) state(name string) flows.State {
-	e.t.Helper()
-	st, err := e.db.Load(name)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return st
-}
-
-func (e *env) mustCheck(name string) {
-	e.t.Helper()
-	chk, err := e.svc.Check(e.ctx, name)
-	if err != nil || !chk.OK() {
-		e.t.Fatalf("check %s: %v %+v", name, err, chk)
-	}
-}
 
 const aikidoConf = `
 [connections.aikido]

@@ -115,7 +115,7 @@ func (h *svcHarness) selectRow(name string) {
 	h.t.Fatalf("no visible row %q", name)
 }
 
-// TestHangingRenewalStaysResponsive (issue #8): while a token request hangs
+// TestHangingRenewalStaysResponsive: while a token request hangs
 // on a server that does not answer yet, every key is handled at once, esc
 // cancels the job and its late result is dropped from the screen; but the
 // request already sent goes on, and the answer that finally comes is saved.
@@ -228,7 +228,7 @@ func (l *lockWatch) Lock(ctx context.Context, name string) (func(), error) {
 
 func (h *svcHarness) selectedName() string { return h.m.selectedName() }
 
-// TestRenewedButNotSavedOnScreen (issue #14): with a real Service on a store
+// TestRenewedButNotSavedOnScreen: with a real Service on a store
 // that cannot write, a renewal shows "renewed but not saved" as a warning,
 // the row keeps the new token, and the next poll saves it once the store
 // works again.
@@ -268,7 +268,7 @@ check_url = "{URL}/aikido/api/public/v1/workspace"
 	}
 }
 
-// TestNoSecretOnScreen (issue #27): the dashboard on a real Service, through
+// TestNoSecretOnScreen: the dashboard on a real Service, through
 // renewals, checks, details, a 500 that echoes the request and a refused
 // refresh, never shows a secret.
 func TestNoSecretOnScreen(t *testing.T) {
@@ -397,7 +397,7 @@ token_url = "`+echo.URL+`/token"
 	}
 }
 
-// TestInsecureSkipVerifyOnScreen (issue #32): a connection that skips
+// TestInsecureSkipVerifyOnScreen: a connection that skips
 // certificate verification is named in the status line at start, and its
 // details say so.
 func TestInsecureSkipVerifyOnScreen(t *testing.T) {

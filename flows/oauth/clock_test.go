@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TestClockSkew (issue #15): the local clock is 10 minutes ahead of the
+// TestClockSkew: the local clock is 10 minutes ahead of the
 // server's Date. expires_in counts from the local send time, whatever the
 // Date says; Amino's absolute expiry is corrected by the Date, so the token
 // still has the hour the server meant.

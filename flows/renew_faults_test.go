@@ -21,28 +21,6 @@ import (
 	"tokentop/store"
 )
 
-// gatedEnv is newEnv with the connections' URLs going through a Gate that
-// the test can shut, as a network blip does.
-func gatedEnv(t *testing.T, opts providertest.Options, conf string) (*env, *providertest.Gate) {
-	t.Helper()
-	e := newEnv(t, opts, "")
-	u, err := url.Parse(e.fake.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gate, err := providertest.NewGate(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gate.Close)
-	cfg, err := config.Parse("test.toml", []byte(strings.ReplaceAll(conf, "{URL}", "http://"+gate.Addr())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.svc = flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: e.db, Now: e.clock.Now, RenewalDeadline: testRenewalDeadline})
-	return e, gate
-}
-
 // TestBlipKeepsRefreshToken (point 1): with the provider unreachable
 // (connection refused), a renewal fails without reaching it: the refresh
 // token is intact, the connection reads "renewal failing … retrying in 5s"
@@ -205,23 +183,6 @@ func TestSaveRetriedUntilTheDiskTakesIt(t *testing.T) {
 	if !strings.Contains(err.Error(), "the rotated refresh token could not be kept, so the next renewal will need a sign-in") {
 		t.Errorf("err = %q", err)
 	}
-}
-
-// countedStore fails the next failNext writes that are not renewal marks.
-type countedStore struct {
-	flakyStore
-	failNext atomic.Int32
-}
-
-func (c *countedStore) Update(name string, fn func(*flows.State) error) error {
-	probe, err := c.DB.Load(name)
-	if err != nil {
-		return err
-	}
-	if fn(&probe) == nil && probe.InFlight == nil && c.failNext.Add(-1) >= 0 {
-		return errDiskFull
-	}
-	return c.DB.Update(name, fn)
 }
 
 // TestLogoutWaitsForRenewalInFlight (point 4): logout while another process

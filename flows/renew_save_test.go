@@ -20,37 +20,7 @@ import (
 	"tokentop/store"
 )
 
-// flakyStore is a Store whose writes fail while failing is set, as on a full
-// disk or a read-only file system. With failSaves set, only the writes that
-// do not mark a renewal in flight fail: the disk filled up while the request
-// was on its way.
-type flakyStore struct {
-	*store.DB
-	failing   atomic.Bool
-	failSaves atomic.Bool
-	writes    atomic.Int32 // Update calls that got through
-}
-
-var errDiskFull = errors.New("write state.db: no space left on device")
-
-func (f *flakyStore) Update(name string, fn func(*flows.State) error) error {
-	if f.failing.Load() {
-		return errDiskFull
-	}
-	if f.failSaves.Load() {
-		probe, err := f.DB.Load(name)
-		if err != nil {
-			return err
-		}
-		if fn(&probe) != nil || probe.InFlight == nil {
-			return errDiskFull
-		}
-	}
-	f.writes.Add(1)
-	return f.DB.Update(name, fn)
-}
-
-// TestRenewedButNotSaved (issue #14): a renewal whose save fails hands out
+// TestRenewedButNotSaved: a renewal whose save fails hands out
 // the token with a *NotSavedError, keeps handing it out from memory, renews
 // a rotating grant with the refresh token only memory holds, and saves it
 // as soon as the store works again.
@@ -160,7 +130,7 @@ func TestRenewedButNotSavedMaxSize(t *testing.T) {
 	}
 }
 
-// TestRotationSurvivesRestart (issue #10): after a renewal at a rotating
+// TestRotationSurvivesRestart: after a renewal at a rotating
 // server, a new Service on the same file sends only the new refresh token.
 func TestRotationSurvivesRestart(t *testing.T) {
 	e := newEnv(t, providertest.Options{}, aerionConf)
@@ -209,7 +179,7 @@ func TestRotationSurvivesRestart(t *testing.T) {
 	}
 }
 
-// TestRefreshInvalidGrantLeavesConfig (issue #12): invalid_grant on refresh
+// TestRefreshInvalidGrantLeavesConfig: invalid_grant on refresh
 // is one request, sign-in required, and the configuration file is not
 // touched.
 func TestRefreshInvalidGrantLeavesConfig(t *testing.T) {
@@ -262,7 +232,7 @@ func TestRefreshInvalidGrantLeavesConfig(t *testing.T) {
 	}
 }
 
-// TestCheckInvalidTokenRenewsOnce (issue #31): 401 invalid_token renews
+// TestCheckInvalidTokenRenewsOnce: 401 invalid_token renews
 // once and checks once more; 403 insufficient_scope says so with no
 // renewal; a redirect to another host never carries the token.
 func TestCheckInvalidTokenRenewsOnce(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"tokentop/flows/providertest"
 )
 
-// TestSignInDeclined (issue #17): the provider redirects back with
+// TestSignInDeclined: the provider redirects back with
 // error=access_denied and the right state: "you declined access", the
 // sign-in ends, and no token request is made.
 func TestSignInDeclined(t *testing.T) {

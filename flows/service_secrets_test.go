@@ -168,7 +168,7 @@ client_secret = "` + sentHangingSecret + `"
 token_url = "{HANG}/token"
 `
 
-// TestNoSecretLeaks (issue #27): every flow and every failure, at debug
+// TestNoSecretLeaks: every flow and every failure, at debug
 // level, with a 500 that echoes the request: no secret in the log, in any
 // error, or in what the store keeps for display (LastError, events, checks).
 func TestNoSecretLeaks(t *testing.T) {
