@@ -256,7 +256,7 @@ func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
 	return &browserLogin{s: s, c: c, e: e, cb: cb, url: u, verifier: verifier, state: state}, nil
 }
 
-func (b *browserLogin) URL() string     { return b.url }
+func (b *browserLogin) URL() string { return b.url }
 
 func (b *browserLogin) Paste(raw string) error {
 	if err := b.cb.Paste(strings.TrimSpace(raw)); err != nil {
