@@ -7,11 +7,11 @@ import (
 	"tokentop/flows/redact"
 )
 
-// wireExpand fills the placeholders of a URL template with the
+// expand fills the placeholders of a URL template with the
 // connection's own values (Connection.ExpandURL, the one expander): Aha!'s
 // https://{subdomain}.aha.io/oauth/token. A missing or invalid subdomain is
 // an error that names the key, never a request to a half-built URL.
-func (e *endpoint) wireExpand(key, u string) (string, error) {
+func (e *endpoint) expand(key, u string) (string, error) {
 	if u == "" {
 		return "", fmt.Errorf("%s is not set", key)
 	}

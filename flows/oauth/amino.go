@@ -57,7 +57,7 @@ func (e *endpoint) aminoRefresh(ctx context.Context, refreshToken string) (*flow
 
 func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[string]string) (*flows.Token, error) {
 	c := e.Connection()
-	u, err := e.wireExpand("token_url", c.TokenURL)
+	u, err := e.expand("token_url", c.TokenURL)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 	h := tokenHeader(c)
 	h.Set("Content-Type", aminoMediaType)
 	h.Set("Accept", aminoMediaType)
-	resp, err := e.do(ctx, p, &wireRequest{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body, finish: true})
+	resp, err := e.do(ctx, p, &request{what: "token endpoint", key: "token_url", method: http.MethodPost, url: u, header: h, body: body, finish: true})
 	if err != nil {
 		return nil, err
 	}

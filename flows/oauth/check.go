@@ -32,7 +32,7 @@ func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, e
 	if as := tok.Extra["account_subdomain"]; as != "" && flows.CheckSubdomain(as) == nil {
 		checkURL = strings.ReplaceAll(checkURL, "{subdomain}", as)
 	}
-	u, err := e.wireExpand("check_url", checkURL)
+	u, err := e.expand("check_url", checkURL)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, e
 	h.Set("Authorization", "Bearer "+tok.AccessToken)
 	h.Set("Accept", "application/json")
 	at := e.now()
-	resp, err := e.do(ctx, retryIdempotent, &wireRequest{what: "check_url", key: "check_url", method: http.MethodGet, url: u, header: h})
+	resp, err := e.do(ctx, retryIdempotent, &request{what: "check_url", key: "check_url", method: http.MethodGet, url: u, header: h})
 	if err != nil {
 		return &flows.Check{At: at, Err: redact.Clean(e.red, err.Error(), redact.MaxLine)}, err
 	}

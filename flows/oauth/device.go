@@ -42,7 +42,7 @@ func (e *endpoint) DeviceAuth(ctx context.Context) (*flows.DeviceAuth, error) {
 	return parseDeviceAuth(resp, e.red)
 }
 
-func parseDeviceAuth(resp *wireResponse, red *redact.Redactor) (*flows.DeviceAuth, error) {
+func parseDeviceAuth(resp *response, red *redact.Redactor) (*flows.DeviceAuth, error) {
 	f, err := decodeAnswer("device authorization endpoint", "device_url", resp.status, resp.header, resp.body, red)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	u := strings.TrimSuffix(c.Issuer, "/") + "/.well-known/openid-configuration"
 	h := http.Header{}
 	h.Set("Accept", "application/json")
-	resp, err := e.do(ctx, retryIdempotent, &wireRequest{what: "discovery", key: "issuer", method: http.MethodGet, url: u, header: h})
+	resp, err := e.do(ctx, retryIdempotent, &request{what: "discovery", key: "issuer", method: http.MethodGet, url: u, header: h})
 	if err != nil {
 		return err
 	}

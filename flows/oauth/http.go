@@ -185,9 +185,9 @@ func checkWireURL(key string, u *url.URL) error {
 	return fmt.Errorf("%s must be an https URL", key)
 }
 
-// wireRequest is one request to a provider, built once and sent again as is
+// request is one request to a provider, built once and sent again as is
 // on a retry.
-type wireRequest struct {
+type request struct {
 	what   string // "token endpoint", "check_url", …: names the URL in errors
 	key    string // the config key of the URL
 	method string
@@ -201,8 +201,8 @@ type wireRequest struct {
 	finish bool
 }
 
-// wireResponse is a provider's answer, read in full (up to maxBody).
-type wireResponse struct {
+// response is a provider's answer, read in full (up to maxBody).
+type response struct {
 	status  int
 	header  http.Header
 	body    []byte

@@ -740,7 +740,7 @@ func TestRefreshTimeoutTwice(t *testing.T) {
 	}
 }
 
-func TestWireExpand(t *testing.T) {
+func TestExpand(t *testing.T) {
 	tests := map[string]struct {
 		sub, url, want, err string
 	}{
@@ -754,9 +754,9 @@ func TestWireExpand(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			e := &endpoint{conn: &flows.Connection{Subdomain: tc.sub}}
-			got, err := e.wireExpand("token_url", tc.url)
+			got, err := e.expand("token_url", tc.url)
 			if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-				t.Errorf("wireExpand = %q, %v", got, err)
+				t.Errorf("expand = %q, %v", got, err)
 			}
 		})
 	}

@@ -37,7 +37,7 @@ func (e *signInError) Error() string   { return e.msg }
 func (e *signInError) Unwrap() []error { return []error{flows.ErrSignInRequired, e.cause} }
 
 // do sends r under policy p and returns the final answer.
-func (e *endpoint) do(ctx context.Context, p retryPolicy, r *wireRequest) (*wireResponse, error) {
+func (e *endpoint) do(ctx context.Context, p retryPolicy, r *request) (*response, error) {
 	if _, ok := ctx.Deadline(); !ok && p == retryIdempotent {
 		// One deadline for the call and all its retries, so a client
 		// credentials grant or a health check ends within about 30 s

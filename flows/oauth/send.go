@@ -20,9 +20,9 @@ import (
 	"tokentop/flows/redact"
 )
 
-// wireTrace follows one request: whether it got a connection (after which
+// trace follows one request: whether it got a connection (after which
 // a finish request is committed) and whether its headers were written.
-type wireTrace struct {
+type trace struct {
 	mu        sync.Mutex
 	committed bool
 	abandoned bool // the caller gave up before the commit
@@ -31,7 +31,7 @@ type wireTrace struct {
 
 // commit marks the request committed unless the caller gave up first, and
 // reports whether it did.
-func (w *wireTrace) commit() bool {
+func (w *trace) commit() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.abandoned {
@@ -42,7 +42,7 @@ func (w *wireTrace) commit() bool {
 
 // abandon marks the request given up unless it is committed, and reports
 // whether it was.
-func (w *wireTrace) abandon() bool {
+func (w *trace) abandon() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.committed {
@@ -54,7 +54,7 @@ func (w *wireTrace) abandon() bool {
 // send sends r once. It bounds the call by e.timeout when ctx has no
 // deadline, reads at most maxBody bytes, and logs method, URL without query,
 // status and latency at debug level, never a body or a header.
-func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, error) {
+func (e *endpoint) send(ctx context.Context, r *request) (*response, error) {
 	u, err := url.Parse(r.url)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a URL", r.key)
@@ -62,7 +62,7 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 	if err := checkWireURL(r.key, u); err != nil {
 		return nil, err
 	}
-	wt := &wireTrace{}
+	wt := &trace{}
 	callerCtx := ctx
 	if r.finish {
 		// Its own deadline, and the caller's cancellation only until the
@@ -122,7 +122,7 @@ func (e *endpoint) send(ctx context.Context, r *wireRequest) (*wireResponse, err
 	if len(b) > maxBody {
 		return nil, fmt.Errorf("%s: response too large (over %d bytes, HTTP %d)", r.what, maxBody, resp.StatusCode)
 	}
-	return &wireResponse{status: resp.StatusCode, header: resp.Header, body: b, sentAt: sentAt, latency: lat}, nil
+	return &response{status: resp.StatusCode, header: resp.Header, body: b, sentAt: sentAt, latency: lat}, nil
 }
 
 // transportError turns a failure to get an answer into one readable line.

@@ -84,9 +84,9 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 // connection's extra headers (Aerion's companyurl tenant header among them)
 // and, for grants, its extra params, which never replace a field tokentop
 // sets.
-func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, form url.Values, grant bool) (*wireRequest, error) {
+func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, form url.Values, grant bool) (*request, error) {
 	c := e.Connection()
-	u, err := e.wireExpand(key, rawURL)
+	u, err := e.expand(key, rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 	}
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.Set("Accept", "application/json")
-	return &wireRequest{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}, nil
+	return &request{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}, nil
 }
 
 // tokenGrant runs one grant at the token endpoint under policy p and parses
