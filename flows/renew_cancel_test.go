@@ -3,9 +3,11 @@ package flows_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"tokentop/flows"
@@ -103,5 +105,55 @@ token_url = "`+url+`"
 	waitReleased()
 	if st, _ := ws.Load("cc"); st.LastError == "" || !strings.Contains(st.LastError, "no answer: timed out") {
 		t.Fatalf("a renewal sent and never answered was not recorded: %q", st.LastError)
+	}
+}
+
+// TestRenewalSharedAcrossCancel: callers in one process share a renewal,
+// and one of them giving up does not stop it for the others: the renewal
+// goes on, the other caller gets its token, and one request was sent.
+func TestRenewalSharedAcrossCancel(t *testing.T) {
+	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"shared-access-token","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	cfg, err := config.Parse("test.toml", []byte(`
+[connections.cc]
+provider = "oauth2"
+flow = "client_credentials"
+client_id = "c"
+client_secret = "secret-value-1"
+token_url = "`+srv.URL+`/token"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := flows.NewService(cfg, flows.Options{Store: newMemStore(), NewClient: oauth.New})
+	quitter, quit := context.WithCancel(context.Background())
+	type result struct {
+		tok *flows.Token
+		err error
+	}
+	first, second := make(chan result, 1), make(chan result, 1)
+	go func() { tok, err := svc.Token(quitter, "cc", time.Minute); first <- result{tok, err} }()
+	<-arrived // the renewal is on the wire
+	go func() { tok, err := svc.Token(context.Background(), "cc", time.Minute); second <- result{tok, err} }()
+	quit()
+	if r := <-first; !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("the caller who gave up: %v", r.err)
+	}
+	close(release)
+	r := <-second
+	if r.err != nil || r.tok == nil || r.tok.AccessToken != "shared-access-token" {
+		t.Fatalf("the caller who stayed: token %v, err %v", r.tok, r.err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
 	}
 }
