@@ -72,8 +72,11 @@ type Connection struct {
 	CheckURL    string
 	RedirectURI string // empty: an ephemeral loopback port (RFC 8252 §7.3)
 
-	Scopes  []string
-	PKCE    bool
+	Scopes []string
+	PKCE   bool
+	// Manual is set by auto = false: the dashboard fetches and checks
+	// nothing for this connection until asked.
+	Manual  bool
 	Headers map[string]string // extra headers on token requests
 	Params  map[string]string // extra form fields on token requests
 

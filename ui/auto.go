@@ -38,21 +38,29 @@ func (h *dueHeap) Pop() any {
 }
 
 // schedule plans the row's next automatic renewal from its state: at
-// expiry minus refresh_before, or after the backoff when the last attempts
-// failed. Rows that cannot renew without a person, have no expiry or are
-// signed out are not planned at all, so nothing ever loops on them.
+// expiry minus refresh_before, at once when nothing is stored but a token
+// can be had without a person, or after the backoff when the last attempts
+// failed. Rows that need a person, have a token without expiry or say
+// auto = false are not planned at all, so nothing ever loops on them.
 func (m *Model) schedule(r *row) {
 	r.gen++
 	r.due = time.Time{}
 	t := r.st.Token
-	if !m.loaded || t == nil || !t.HasExpiry() || !r.renewable || r.needsPerson() {
+	if !m.loaded || r.conn.Manual || !r.renewable || r.needsPerson() {
 		return
 	}
-	if r.failures == 0 {
-		r.due = t.Expiry.Add(-r.conn.RefreshBefore)
-	} else {
+	switch {
+	case r.failures > 0:
 		// due was set by the failure handler; keep it.
 		r.due = r.retryAt
+	case t == nil || t.AccessToken == "":
+		// Nothing stored, and no person needed to get it (client
+		// credentials, an API key, a configured password): now.
+		r.due = m.clock
+	case !t.HasExpiry():
+		return
+	default:
+		r.due = t.Expiry.Add(-r.conn.RefreshBefore)
 	}
 	heap.Push(&m.due, dueEntry{at: r.due, r: r, gen: r.gen})
 	// Stale entries accumulate as rows are rescheduled; rebuild the heap

@@ -23,7 +23,10 @@ func benchModel(tb testing.TB, n int) *harness {
 	conns := make([]*flows.Connection, n)
 	for i := range conns {
 		conns[i] = &flows.Connection{Name: fmt.Sprintf("%s-%04d", provs[i%5], i), Provider: provs[i%5], Flow: fl[i%5],
-			CheckURL: "https://example.com/me", RefreshBefore: 2 * time.Minute}
+			CheckURL: "https://example.com/me", RefreshBefore: 2 * time.Minute,
+			// The rows left without state stay so: an idle dashboard, not
+			// one fetching its first tokens.
+			Manual: i%4 >= 2}
 	}
 	b := newFakeBackend(clock, conns...)
 	for i, c := range conns {
@@ -33,7 +36,8 @@ func benchModel(tb testing.TB, n int) *harness {
 				Expiry: t0.Add(time.Duration(10+i) * time.Minute)},
 				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
 		case 1:
-			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: "opaque-token-value-123456", Expiry: t0.Add(3 * time.Minute)}})
+			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: "opaque-token-value-123456", Expiry: t0.Add(3 * time.Minute)},
+				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
 		case 2:
 			b.put(c.Name, flows.State{NeedsSignIn: true, LastError: c.Name + ": invalid_grant", LastErrorAt: t0.Add(-time.Minute)})
 		}

@@ -43,6 +43,7 @@ client_secret = "` + providertest.AikidoClientSecret + `"
 token_url = "{URL}/aikido/api/oauth/token"
 auth_url = "{URL}/aikido/oauth/authorize"
 check_url = "{URL}/aikido/api/public/v1/workspace"
+auto = false
 
 [connections.aerion]
 provider = "aerion"

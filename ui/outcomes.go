@@ -41,18 +41,33 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 		}
 	}
 	if first {
-		// Every row is now known, saved or not; plan them all once.
+		// Every row is now known, saved or not; plan them all once, and
+		// check those that hold a token and were never checked.
 		for _, r := range m.rows {
 			m.schedule(r)
+			if !r.conn.Manual && r.st.LastCheck == nil && checkable(r.conn) && r.st.Token.ValidFor(m.clock, 0) {
+				m.enqueue(r.conn.Name, jobCheck, true)
+			}
 		}
 		m.takeDue(m.clock)
+		if len(m.queue) > 0 {
+			return tea.Batch(m.drain(), m.pollIfAgain())
+		}
 	}
+	return m.pollIfAgain()
+}
+
+// pollIfAgain polls once more when a change arrived during the last poll.
+func (m *Model) pollIfAgain() tea.Cmd {
 	if m.pollAgain {
 		m.pollAgain = false
 		return m.poll()
 	}
 	return nil
 }
+
+// checkable reports whether c has a health check to run.
+func checkable(c *flows.Connection) bool { return c.CheckURL != "" || c.Issuer != "" }
 
 // updateRow changes a row's state and keeps the title's counts right.
 func (m *Model) updateRow(r *row, fn func(*flows.State)) {
@@ -90,6 +105,11 @@ func (m *Model) onRenewed(msg renewedMsg) tea.Cmd {
 	})
 	r.failures = 0
 	m.schedule(r)
+	if j.auto && r.st.LastCheck == nil && checkable(r.conn) {
+		// A token fetched by itself is checked by itself too, so a row
+		// shows its health from the first seconds.
+		m.enqueue(r.conn.Name, jobCheck, true)
+	}
 	switch {
 	case j.bulk && !j.auto:
 		m.batchDone(false)

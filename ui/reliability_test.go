@@ -143,6 +143,7 @@ flow = "client_credentials"
 client_id = "hang-client"
 client_secret = "hang-secret-value-1"
 token_url = "`+hang.URL+`/token"
+auto = false
 
 [connections.aikido]
 provider = "aikido"
@@ -150,6 +151,7 @@ client_id = "`+providertest.AikidoClientID+`"
 client_secret = "`+providertest.AikidoClientSecret+`"
 token_url = "{URL}/aikido/api/oauth/token"
 check_url = "{URL}/aikido/api/public/v1/workspace"
+auto = false
 `, func(db *store.DB) flows.Store { ls = &lockWatch{DB: db, released: make(chan struct{}, 4)}; return ls }, nil)
 	h.selectRow("hang")
 	timed := func(k string) tea.Cmd {
@@ -241,6 +243,7 @@ client_id = "`+providertest.AikidoClientID+`"
 client_secret = "`+providertest.AikidoClientSecret+`"
 token_url = "{URL}/aikido/api/oauth/token"
 check_url = "{URL}/aikido/api/public/v1/workspace"
+auto = false
 `, func(db *store.DB) flows.Store { fs = &flakyStore{DB: db}; return fs }, nil)
 	fs.failing.Store(true)
 	msg := await[renewedMsg](t, run(h.press("r")))
@@ -298,6 +301,7 @@ client_id = "`+providertest.AikidoClientID+`"
 client_secret = "`+aikidoSecret+`"
 token_url = "{URL}/aikido/api/oauth/token"
 check_url = "{URL}/aikido/api/public/v1/workspace"
+auto = false
 
 [connections.aerion]
 provider = "aerion"
@@ -316,6 +320,7 @@ password = "`+echoPassword+`"
 client_id = "echo-client"
 client_secret = "`+echoSecret+`"
 token_url = "`+echo.URL+`/token"
+auto = false
 `, nil, red)
 	p, err := h.svc.BeginLogin(h.ctx, "aerion")
 	if err != nil {

@@ -165,7 +165,7 @@ func TestRenewAll(t *testing.T) {
 	clock := &fakeClock{t: t0}
 	var conns []*flows.Connection
 	for i := range 10 {
-		conns = append(conns, &flows.Connection{Name: fmt.Sprintf("svc%02d", i), Provider: flows.Aikido, Flow: flows.ClientCredentials})
+		conns = append(conns, &flows.Connection{Name: fmt.Sprintf("svc%02d", i), Provider: flows.Aikido, Flow: flows.ClientCredentials, Manual: true})
 	}
 	conns = append(conns, &flows.Connection{Name: "human", Provider: flows.Aha, Flow: flows.AuthorizationCode})
 	b := newFakeBackend(clock, conns...)

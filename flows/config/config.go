@@ -48,7 +48,7 @@ var connKeys = []string{
 	"username", "password", "api_key", "subdomain", "company_url", "base_url",
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
 	"redirect_uri", "scopes", "pkce", "headers", "params", "refresh_before",
-	"login_timeout", "ca_file", "insecure_skip_verify", "note",
+	"login_timeout", "ca_file", "insecure_skip_verify", "note", "auto",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never

@@ -1014,3 +1014,15 @@ client_secret = "env:AIKIDO_CLIENT_SECRET"
 	// config.toml:9: connections.aha: unknown flow "oauth" (one of: authorization_code, implicit, api_key)
 	// client_credentials basic https://app.aikido.dev/api/oauth/token (env secret)
 }
+
+// TestParseAuto: auto = false marks a connection the dashboard leaves alone
+// until asked; the default is automatic.
+func TestParseAuto(t *testing.T) {
+	cfg, err := Parse("t.toml", []byte("[connections.a]\nprovider = \"aikido\"\nclient_id = \"c\"\nclient_secret = \"env:S\"\n\n[connections.b]\nprovider = \"aikido\"\nclient_id = \"c\"\nclient_secret = \"env:S\"\nauto = false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Connection("a").Manual || !cfg.Connection("b").Manual {
+		t.Errorf("manual: a %v, b %v", cfg.Connection("a").Manual, cfg.Connection("b").Manual)
+	}
+}

@@ -210,6 +210,7 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh t
 	c.RedirectURI = r.str("redirect_uri")
 	c.Scopes = r.strs("scopes")
 	c.PKCE = r.boolean("pkce", true)
+	c.Manual = !r.boolean("auto", true)
 	c.Headers = r.table("headers")
 	c.Params = r.table("params")
 	c.RefreshBefore = r.duration("refresh_before", refresh)
