@@ -81,7 +81,10 @@ type Connection struct {
 	Params  map[string]string // extra form fields on token requests
 
 	RefreshBefore time.Duration // renew this long before expiry
-	LoginTimeout  time.Duration // how long a browser sign-in may wait
+	// CheckEvery is how often the dashboard runs the health check by
+	// itself; 0 turns periodic checks off.
+	CheckEvery   time.Duration
+	LoginTimeout time.Duration // how long a browser sign-in may wait
 
 	CAFile             string // extra trusted CA certificates (PEM)
 	InsecureSkipVerify bool   // never verify TLS certificates: shown as a warning
@@ -121,6 +124,25 @@ type Config struct {
 	// Warnings are problems that do not stop tokentop, such as a file that
 	// others can read holding a literal secret.
 	Warnings []string
+	// Broken are the connections whose tables have problems, in file
+	// order, when the file was loaded leniently (the dashboard): the rest
+	// work.
+	Broken []BrokenConnection
+	// Bell rings the terminal's bell when a connection newly needs a
+	// person.
+	Bell bool
+	// ClipboardClear is how long a copied token stays on the clipboard;
+	// 0 keeps it.
+	ClipboardClear time.Duration
+}
+
+// BrokenConnection is a connection whose table could not be used.
+type BrokenConnection struct {
+	Name string
+	// Line is where its table starts.
+	Line int
+	// Problems are its errors, each "config.toml:14: connections.NAME.KEY: …".
+	Problems []string
 }
 
 // Connection returns the connection with that name, or nil.

@@ -353,8 +353,17 @@ func (s *Service) recordCheck(name string, chk *Check) {
 	}
 	c := *chk
 	err := s.store.Update(name, func(st *State) error {
+		// Periodic checks would push every other event out of the log:
+		// it records a check when its outcome changes, the history keeps
+		// them all.
+		if prev := st.LastCheck; prev == nil || prev.OK() != c.OK() || prev.Err != c.Err {
+			st.Record(c.At, EventCheck, detail)
+		}
 		st.LastCheck = &c
-		st.Record(c.At, EventCheck, detail)
+		st.Checks = append(st.Checks, c)
+		if n := len(st.Checks); n > MaxChecks {
+			st.Checks = append([]Check(nil), st.Checks[n-MaxChecks:]...)
+		}
 		return nil
 	})
 	if err != nil {

@@ -7,6 +7,10 @@ import (
 // maxEvents is how many events a connection's log keeps; older ones are dropped.
 const maxEvents = 100
 
+// MaxChecks is how many health checks a connection's history keeps: at the
+// default check_every of 5m, four hours.
+const MaxChecks = 48
+
 // State is everything tokentop remembers about one connection between runs.
 // It never holds a password or a client secret.
 type State struct {
@@ -32,6 +36,9 @@ type State struct {
 	// says an earlier renewal ended without saving what it got.
 	InFlight  *InFlight
 	LastCheck *Check
+	// Checks is the recent health checks, oldest first, at most
+	// MaxChecks: what the dashboard draws as a trend.
+	Checks []Check
 	// Events is the connection's history, oldest first, at most maxEvents.
 	Events []Event
 	// Rev is the store's revision of this state; it grows on every write.
@@ -95,6 +102,7 @@ func (s State) Clone() State {
 		lc := *s.LastCheck
 		c.LastCheck = &lc
 	}
+	c.Checks = append([]Check(nil), s.Checks...)
 	c.Events = append([]Event(nil), s.Events...)
 	return c
 }

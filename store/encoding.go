@@ -57,6 +57,7 @@ type stateV1 struct {
 	RetryAt   time.Time   `json:"retry_at,omitzero"`
 	InFlight  *inFlightV1 `json:"in_flight,omitempty"`
 	LastCheck *checkV1    `json:"last_check,omitempty"`
+	Checks    []checkV1   `json:"checks,omitempty"`
 	Events    []eventV1   `json:"events,omitempty"`
 	Rev       uint64      `json:"rev,omitempty"`
 }
@@ -129,6 +130,12 @@ func encodeState(s flows.State) ([]byte, error) {
 	if c := s.LastCheck; c != nil {
 		w.LastCheck = &checkV1{At: c.At, Status: c.Status, LatencyNS: int64(c.Latency), Err: c.Err}
 	}
+	if len(s.Checks) > 0 {
+		w.Checks = make([]checkV1, len(s.Checks))
+		for i, c := range s.Checks {
+			w.Checks[i] = checkV1{At: c.At, Status: c.Status, LatencyNS: int64(c.Latency), Err: c.Err}
+		}
+	}
 	if len(s.Events) > 0 {
 		w.Events = make([]eventV1, len(s.Events))
 		for i, e := range s.Events {
@@ -191,6 +198,12 @@ func decodeState(name string, b []byte) (flows.State, error) {
 	}
 	if c := w.LastCheck; c != nil {
 		s.LastCheck = &flows.Check{At: c.At, Status: c.Status, Latency: time.Duration(c.LatencyNS), Err: c.Err}
+	}
+	if len(w.Checks) > 0 {
+		s.Checks = make([]flows.Check, len(w.Checks))
+		for i, c := range w.Checks {
+			s.Checks[i] = flows.Check{At: c.At, Status: c.Status, Latency: time.Duration(c.LatencyNS), Err: c.Err}
+		}
 	}
 	if len(w.Events) > 0 {
 		s.Events = make([]flows.Event, len(w.Events))

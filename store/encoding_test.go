@@ -36,6 +36,7 @@ func fullState() flows.State {
 		NeedsSignIn: true,
 		LastRenewal: at.Add(-time.Hour),
 		LastCheck:   &flows.Check{At: at, Status: 200, Latency: 42 * time.Millisecond, Err: "slow"},
+		Checks:      []flows.Check{{At: at, Status: 503, Latency: time.Second, Err: "HTTP 503"}},
 		Events:      []flows.Event{{At: at, Kind: flows.EventRenewal, Detail: "renewed"}},
 		Rev:         7,
 	}
