@@ -34,6 +34,10 @@ const (
 	// SignInRequired: the token expired or was refused, and only a person
 	// can sign in again.
 	SignInRequired
+	// Misconfigured: the connection's table in the config file has
+	// problems, so it cannot be used until they are fixed. Assess never
+	// decides it: the configuration does.
+	Misconfigured
 
 	numConditions // keep last: the count of conditions
 )
@@ -50,6 +54,7 @@ var conditionWords = [numConditions]struct{ word, mark string }{
 	Failing:        {"failing", "!"},
 	SignedOut:      {"signed out", "○"},
 	SignInRequired: {"sign-in required", "✗"},
+	Misconfigured:  {"config error", "✎"},
 }
 
 // NeedsAttention reports whether a person should look at the connection.

@@ -65,7 +65,7 @@ func TestAssess(t *testing.T) {
 // prints and the dashboard labels) and a one-cell mark, and exactly the
 // conditions a person must act on need attention.
 func TestConditionWords(t *testing.T) {
-	attention := map[flows.Condition]bool{flows.Expiring: true, flows.Failing: true, flows.SignedOut: true, flows.SignInRequired: true}
+	attention := map[flows.Condition]bool{flows.Expiring: true, flows.Failing: true, flows.SignedOut: true, flows.SignInRequired: true, flows.Misconfigured: true}
 	words := map[string]flows.Condition{}
 	for c := flows.Valid; c <= flows.SignInRequired; c++ {
 		w := c.String()

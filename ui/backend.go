@@ -43,6 +43,11 @@ type Options struct {
 	// OpenURL opens a URL in the browser; nil means
 	// github.com/cli/browser.OpenURL with its output discarded.
 	OpenURL func(string) error
+	// LoadConfig reads the config file again, leniently (a broken
+	// connection is a Broken entry, not an error); nil means the file is
+	// not watched. When the backend has SetConfig, a file that changed is
+	// applied within two heartbeats.
+	LoadConfig func() (*flows.Config, error)
 	// Warnings are problems found before the dashboard opened that the
 	// person must hear of, such as a damaged state file moved aside; they
 	// are shown with the config's own warnings.

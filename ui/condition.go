@@ -70,7 +70,7 @@ func toneOf(c flows.Condition) tone {
 		return toneOK
 	case flows.Renewing, flows.Expiring, flows.SignedOut:
 		return toneWarn
-	case flows.Failing, flows.SignInRequired:
+	case flows.Failing, flows.SignInRequired, flows.Misconfigured:
 		return toneDanger
 	}
 	return toneMuted

@@ -17,6 +17,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 	if r == nil {
 		return nil
 	}
+	if r.broken != nil {
+		return m.brokenLines(r, w)
+	}
 	now := m.clock
 	c, st := r.conn, &r.st
 	style, condText := m.conditionStyle(r.cond.Condition), label(r.cond.Condition)
@@ -181,6 +184,17 @@ func (m *Model) detailLines(r *row, w int) []string {
 		lines[i] = fit(l, leftW) + "  " + clip(rt, rightW)
 	}
 	return lines
+}
+
+// brokenLines is the detail pane of an error row: every problem of its
+// table, whole.
+func (m *Model) brokenLines(r *row, w int) []string {
+	lines := []string{m.st.PaneTitle.Render(r.name) + m.st.Muted.Render(" · ") +
+		m.st.Danger.Render(flows.Misconfigured.String()) + m.st.Muted.Render(fmt.Sprintf(" · line %d; the other connections work", r.conn.Line))}
+	for _, p := range r.broken {
+		lines = append(lines, wrapStyled(safeText(p), w, m.st.Danger.Render)...)
+	}
+	return append(lines, m.st.Muted.Render("Fix the file (e edits it): the dashboard picks it up within two seconds."))
 }
 
 // eventTime is an event's time: the time of day when it is today, the date

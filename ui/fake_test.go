@@ -81,7 +81,11 @@ func newFakeBackend(clock *fakeClock, conns ...*flows.Connection) *fakeBackend {
 	}
 }
 
-func (f *fakeBackend) Config() *flows.Config { return f.cfg }
+func (f *fakeBackend) Config() *flows.Config {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cfg
+}
 func (f *fakeBackend) Now() time.Time        { return f.clock.Now() }
 
 // put writes a state as another process would.
@@ -344,4 +348,11 @@ func (p *fakePending) submitted() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.passwords...)
+}
+
+// SetConfig replaces the configuration, as the Service's does on a reload.
+func (f *fakeBackend) SetConfig(cfg *flows.Config) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cfg = cfg
 }

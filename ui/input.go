@@ -92,6 +92,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 
+	if m.onBrokenRow(msg) {
+		return nil
+	}
 	name := m.selectedName()
 	switch {
 	case key.Matches(msg, k.Quit):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -93,7 +94,12 @@ type queued struct {
 // start begins a job on a connection that is not busy, and returns its
 // command. header applies to jobCopy.
 func (m *Model) start(name string, kind jobKind, auto, bulk, header bool) tea.Cmd {
-	if m.byName[name] == nil || m.busy[name] != nil {
+	r := m.byName[name]
+	if r == nil || m.busy[name] != nil {
+		return nil
+	}
+	if r.broken != nil {
+		m.setStatus(levelError, r.broken[0]+" — fix the config file (e edits it)")
 		return nil
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
@@ -167,21 +173,41 @@ func (m *Model) cancel(name string) tea.Cmd {
 	return cancelPendingCmd(j.pending)
 }
 
-// enqueue queues a renewal or a check behind maxBulk.
+// enqueue queues a renewal or a check behind maxBulk. Periodic checks wait
+// in a queue of their own, behind every renewal and every person's
+// request: a renewal due while a thousand checks wait goes first, and
+// takes the place of its own connection's check.
 func (m *Model) enqueue(name string, kind jobKind, auto bool) {
+	q := queued{name, kind, auto}
 	if m.queued[name] {
-		return
+		if kind != jobRenew {
+			return
+		}
+		i := slices.IndexFunc(m.checkQueue, func(c queued) bool { return c.name == name })
+		if i < 0 {
+			return
+		}
+		m.checkQueue = slices.Delete(m.checkQueue, i, i+1)
 	}
 	m.queued[name] = true
-	m.queue = append(m.queue, queued{name, kind, auto})
+	if kind == jobCheck && auto {
+		m.checkQueue = append(m.checkQueue, q)
+		return
+	}
+	m.queue = append(m.queue, q)
 }
 
-// drain starts queued work while bulk slots are free.
+// drain starts queued work while bulk slots are free: renewals and what a
+// person asked for first, then periodic checks.
 func (m *Model) drain() tea.Cmd {
 	var cmds []tea.Cmd
-	for m.bulkRunning < maxBulk && len(m.queue) > 0 {
-		q := m.queue[0]
-		m.queue = m.queue[1:]
+	for m.bulkRunning < maxBulk && len(m.queue)+len(m.checkQueue) > 0 {
+		var q queued
+		if len(m.queue) > 0 {
+			q, m.queue = m.queue[0], m.queue[1:]
+		} else {
+			q, m.checkQueue = m.checkQueue[0], m.checkQueue[1:]
+		}
 		delete(m.queued, q.name)
 		if m.busy[q.name] != nil {
 			continue // its job's end reschedules it
@@ -190,6 +216,9 @@ func (m *Model) drain() tea.Cmd {
 	}
 	if len(m.queue) == 0 {
 		m.queue = nil
+	}
+	if len(m.checkQueue) == 0 {
+		m.checkQueue = nil
 	}
 	return tea.Batch(cmds...)
 }

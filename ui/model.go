@@ -126,6 +126,7 @@ type Model struct {
 	lastID      uint64
 	bulkRunning int
 	queue       []queued
+	checkQueue  []queued // periodic checks, behind queue
 	queued      map[string]bool
 	due         dueHeap
 	batch       batchProgress
@@ -133,6 +134,12 @@ type Model struct {
 	status      string
 	statusLevel level
 	quitting    bool
+
+	// The config file as last read (reload.go): its stamp, whether one
+	// was taken, and whether a stat or load is running.
+	stamp    configStamp
+	stamped  bool
+	statting bool
 }
 
 // batchProgress counts the work started by R or P, for the status line.
@@ -201,17 +208,10 @@ func New(b Backend, opts Options) *Model {
 		m.screen = screenEmpty
 	case opts.ConfigErr != nil:
 		m.screen = screenConfigError
-	case b == nil || b.Config() == nil || len(b.Config().Connections) == 0:
+	case b == nil || b.Config() == nil || len(b.Config().Connections)+len(b.Config().Broken) == 0:
 		m.screen = screenEmpty
 	default:
-		m.cfg = b.Config()
-		for _, c := range m.cfg.Connections {
-			r := newRow(c)
-			m.rows = append(m.rows, r)
-			m.byName[c.Name] = r
-			m.count(r, 1)
-		}
-		m.refilter()
+		m.setConnections(b.Config())
 		if w := append(append([]string(nil), opts.Warnings...), m.cfg.Warnings...); len(w) > 0 {
 			text := redact.Sanitize(w[0])
 			if len(w) > 1 {

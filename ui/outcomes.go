@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -50,7 +51,7 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 			}
 		}
 		m.takeDue(m.clock)
-		if len(m.queue) > 0 {
+		if len(m.queue)+len(m.checkQueue) > 0 {
 			return tea.Batch(m.drain(), m.pollIfAgain())
 		}
 	}
@@ -156,7 +157,13 @@ func (m *Model) onChecked(msg checkedMsg) tea.Cmd {
 	if j == nil {
 		return nil
 	}
-	m.updateRow(r, func(st *flows.State) { st.LastCheck = msg.check })
+	m.updateRow(r, func(st *flows.State) {
+		st.LastCheck = msg.check
+		st.Checks = append(slices.Clip(st.Checks), *msg.check)
+		if n := len(st.Checks); n > flows.MaxChecks {
+			st.Checks = st.Checks[n-flows.MaxChecks:]
+		}
+	})
 	m.schedule(r)
 	if j.bulk {
 		m.batchDone(!msg.check.OK())

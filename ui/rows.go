@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -41,6 +42,17 @@ type row struct {
 	retryAt  time.Time
 	failures int
 	gen      uint64
+
+	// Periodic health checks: the next one, the generation of its heap
+	// entry, and the row's phase within check_every.
+	checkDue time.Time
+	checkGen uint64
+	phase    uint64
+
+	// broken holds the problems of a connection whose table could not be
+	// used ("config.toml:14: connections.NAME.KEY: …"); the row shows them
+	// and nothing runs for it.
+	broken []string
 }
 
 // newRow builds the row of a connection, before any state is known. Its
@@ -52,6 +64,7 @@ func newRow(c *flows.Connection) *row {
 		name:     redact.Sanitize(c.Name),
 		provider: redact.Sanitize(string(c.Provider)),
 		flow:     flowLabel(c.Flow),
+		phase:    phaseOf(c.Name),
 	}
 	r.search = strings.ToLower(r.name + " " + r.provider)
 	r.rebuild()
@@ -104,6 +117,9 @@ func (r *row) needsPerson() bool {
 // the provider's NeedsSignIn until a new token arrives: the service records
 // it so, and the next poll only confirms it.
 func (r *row) assess(now time.Time) flows.Assessment {
+	if r.broken != nil {
+		return flows.Assessment{Condition: flows.Misconfigured, Reason: r.broken[0]}
+	}
 	st := r.st
 	if r.signInRequired {
 		st.NeedsSignIn = true
@@ -116,6 +132,8 @@ func (r *row) assess(now time.Time) flows.Assessment {
 // a person, "signed out" otherwise, as tokentop status says.
 func (r *row) expiresText(now time.Time, loaded bool) string {
 	switch t := r.st.Token; {
+	case r.broken != nil:
+		return flows.Misconfigured.String()
 	case !loaded:
 		return "…"
 	case t == nil || t.AccessToken == "":
@@ -145,6 +163,8 @@ func (r *row) checkCell(now time.Time) string {
 func (r *row) renewalCell(now time.Time) (string, bool) {
 	st := &r.st
 	switch {
+	case r.broken != nil:
+		return fmt.Sprintf("line %d", r.conn.Line), true
 	case r.needsPerson():
 		return flows.SignInRequired.String(), true
 	case st.LastError != "":

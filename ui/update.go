@@ -30,9 +30,9 @@ func everySecond() tea.Cmd {
 // reads their states and starts the heartbeat.
 func (m *Model) Init() tea.Cmd {
 	if m.screen != screenTable {
-		return tea.RequestBackgroundColor
+		return tea.Batch(tea.RequestBackgroundColor, m.watchConfig(), everySecond())
 	}
-	return tea.Batch(tea.RequestBackgroundColor, m.poll(), everySecond())
+	return tea.Batch(tea.RequestBackgroundColor, m.poll(), everySecond(), m.watchConfig())
 }
 
 // poll reads what changed, unless a poll is already running.
@@ -79,6 +79,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:
 		cmd = m.onPaste(msg)
+
+	case configStatMsg:
+		cmd = m.onConfigStat(msg)
+	case configLoadedMsg:
+		cmd = m.onConfigLoaded(msg)
 
 	case changedMsg:
 		cmd = m.onChanged(msg)
@@ -163,9 +168,9 @@ func (m *Model) onTick(msg tickMsg) tea.Cmd {
 	m.stale = true
 	m.takeDue(m.clock)
 	if msg.chain != heartbeat {
-		return m.poll()
+		return tea.Batch(m.poll(), m.watchConfig())
 	}
-	return tea.Batch(everySecond(), m.poll())
+	return tea.Batch(everySecond(), m.poll(), m.watchConfig())
 }
 
 // quit cancels everything running, closes sign-in listeners, and quits.
@@ -177,7 +182,7 @@ func (m *Model) quit() tea.Cmd {
 		cancels = append(cancels, cancelPendingCmd(j.pending))
 		delete(m.busy, name)
 	}
-	m.queue = nil
+	m.queue, m.checkQueue = nil, nil
 	m.stop()
 	return tea.Sequence(tea.Batch(cancels...), tea.Quit)
 }

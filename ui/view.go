@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"unicode"
 
@@ -71,7 +73,7 @@ func (m *Model) paneLines() []string {
 // table at least a third.
 func (m *Model) layout(lines []string) (tableH, paneH, helpH int) {
 	helpH = strings.Count(m.helpView(), "\n") + 1
-	avail := m.height - 2 - helpH
+	avail := m.height - 2 - helpH - len(m.bannerLines())
 	if len(lines) > 0 {
 		paneH = min(len(lines)+2, avail-max(5, avail/3))
 	}
@@ -96,6 +98,10 @@ func (m *Model) tableScreen() string {
 	b.Grow(m.width * m.height * 2)
 	b.WriteString(m.topBar())
 	b.WriteByte('\n')
+	for _, l := range m.bannerLines() {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
 	m.writeTable(&b, tableH)
 	if paneH > 0 {
 		off := 0
@@ -135,6 +141,31 @@ func (m *Model) topBar() string {
 	info = clip(info, room)
 	pad := m.width - lipgloss.Width(left) - lipgloss.Width(info) - len(clock)
 	return left + m.st.Subtitle.Render(info) + strings.Repeat(" ", pad) + m.st.Subtitle.Render(clock)
+}
+
+// bannerLines is the error banner over the table while the config file
+// cannot be read as a whole: what is wrong, and that the connections shown
+// are the last good ones. It is empty otherwise.
+func (m *Model) bannerLines() []string {
+	if m.configErr == nil || m.screen != screenTable {
+		return nil
+	}
+	text := "config not reloaded: " + firstLine(safeText(errText(m.configErr)))
+	if errors.Is(m.configErr, fs.ErrNotExist) {
+		text = "the config file is gone"
+	}
+	text += " — showing the last good connections until the file is fixed"
+	lines := wrap(text, max(m.width-2, 10))
+	if len(lines) > 2 {
+		lines = append(lines[:1:1], lines[1]+"…")
+	}
+	for i, l := range lines {
+		lines[i] = m.st.Danger.Render(clip("! "+l, m.width))
+		if i > 0 {
+			lines[i] = m.st.Danger.Render(clip("  "+l, m.width))
+		}
+	}
+	return lines
 }
 
 // colKind names a table column.
