@@ -67,7 +67,7 @@ func TestAssess(t *testing.T) {
 func TestConditionWords(t *testing.T) {
 	attention := map[flows.Condition]bool{flows.Expiring: true, flows.Failing: true, flows.SignedOut: true, flows.SignInRequired: true, flows.Misconfigured: true}
 	words := map[string]flows.Condition{}
-	for c := flows.Valid; c <= flows.SignInRequired; c++ {
+	for c := flows.Valid; c <= flows.Misconfigured; c++ {
 		w := c.String()
 		if w == "" || strings.HasPrefix(w, "Condition(") {
 			t.Errorf("condition %d has no word", int(c))
@@ -83,7 +83,7 @@ func TestConditionWords(t *testing.T) {
 			t.Errorf("%v: NeedsAttention %v", c, c.NeedsAttention())
 		}
 	}
-	if got := flows.Condition(flows.SignInRequired + 1).String(); !strings.HasPrefix(got, "Condition(") {
+	if got := flows.Condition(flows.Misconfigured + 1).String(); !strings.HasPrefix(got, "Condition(") {
 		t.Errorf("a condition past the last is %q", got)
 	}
 	if flows.NoToken.Mark() == flows.SignedOut.Mark() || flows.NoToken.String() == flows.SignedOut.String() {

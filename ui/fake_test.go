@@ -86,7 +86,7 @@ func (f *fakeBackend) Config() *flows.Config {
 	defer f.mu.Unlock()
 	return f.cfg
 }
-func (f *fakeBackend) Now() time.Time        { return f.clock.Now() }
+func (f *fakeBackend) Now() time.Time { return f.clock.Now() }
 
 // put writes a state as another process would.
 func (f *fakeBackend) put(name string, st flows.State) {
