@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -13,8 +15,22 @@ import (
 	"tokentop/flows"
 )
 
+// history is a connection's full check history up to at, every five
+// minutes, one in ten failing.
+func history(at time.Time) []flows.Check {
+	checks := make([]flows.Check, flows.MaxChecks)
+	for i := range checks {
+		c := flows.Check{At: at.Add(-time.Duration(len(checks)-i) * 5 * time.Minute), Status: 200, Latency: time.Duration(60+i*7%90) * time.Millisecond}
+		if i%10 == 3 {
+			c.Status, c.Err = 503, "HTTP 503"
+		}
+		checks[i] = c
+	}
+	return checks
+}
+
 // benchModel is a dashboard of n connections in every situation, loaded,
-// at 120x35.
+// at 120x35, with periodic checks on and a full check history.
 func benchModel(tb testing.TB, n int) *harness {
 	tb.Helper()
 	clock := &fakeClock{t: t0}
@@ -23,7 +39,7 @@ func benchModel(tb testing.TB, n int) *harness {
 	conns := make([]*flows.Connection, n)
 	for i := range conns {
 		conns[i] = &flows.Connection{Name: fmt.Sprintf("%s-%04d", provs[i%5], i), Provider: provs[i%5], Flow: fl[i%5],
-			CheckURL: "https://example.com/me", RefreshBefore: 2 * time.Minute,
+			CheckURL: "https://example.com/me", RefreshBefore: 2 * time.Minute, CheckEvery: 5 * time.Minute,
 			// The rows left without state stay so: an idle dashboard, not
 			// one fetching its first tokens.
 			Manual: i%4 >= 2}
@@ -34,10 +50,12 @@ func benchModel(tb testing.TB, n int) *harness {
 		case 0:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: jwt(`{"sub":"x"}`), RefreshToken: "r",
 				Expiry: t0.Add(time.Duration(10+i) * time.Minute)},
-				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
+				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
+				Checks:    history(t0.Add(-time.Minute))})
 		case 1:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: "opaque-token-value-123456", Expiry: t0.Add(3 * time.Minute)},
-				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
+				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
+				Checks:    history(t0.Add(-time.Minute))})
 		case 2:
 			b.put(c.Name, flows.State{NeedsSignIn: true, LastError: c.Name + ": invalid_grant", LastErrorAt: t0.Add(-time.Minute)})
 		}
@@ -131,6 +149,35 @@ func BenchmarkIdle1000(b *testing.B) {
 		<-done
 		b.ReportMetric(100*used.Seconds()/wall.Seconds(), "%core")
 	}
+}
+
+// BenchmarkMemory1000 reports the resident memory of a dashboard of 1,000
+// connections with full check histories, after one frame (target: under
+// 60 MiB for the whole process).
+func BenchmarkMemory1000(b *testing.B) {
+	for b.Loop() {
+		h := benchModel(b, 1000)
+		_ = h.m.View()
+		runtime.GC()
+		b.ReportMetric(float64(residentBytes(b))/(1<<20), "MiB-rss")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "MiB-heap")
+		runtime.KeepAlive(h)
+	}
+}
+
+// residentBytes is this process's resident set size, from /proc.
+func residentBytes(tb testing.TB) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		tb.Skip("no /proc/self/statm:", err)
+	}
+	var size, rss int64
+	if _, err := fmt.Sscan(string(data), &size, &rss); err != nil {
+		tb.Fatal(err)
+	}
+	return rss * int64(os.Getpagesize())
 }
 
 // cpuTime is the CPU time this process has used (user and system).
