@@ -23,6 +23,12 @@ const (
 	// defaultLoginTimeout is how long a browser sign-in may wait when the
 	// file does not say.
 	defaultLoginTimeout = 5 * time.Minute
+	// defaultCheckEvery is how often the dashboard runs a connection's
+	// health check when the file does not say (issue 9: "5m").
+	defaultCheckEvery = 5 * time.Minute
+	// defaultClipboardClear is how long a copied token stays on the
+	// clipboard when the file does not say, as pass -c keeps it 45 s.
+	defaultClipboardClear = 45 * time.Second
 
 	// maxSize bounds the file, so a mistaken --config /dev/zero cannot
 	// exhaust memory. Real files are a few kilobytes.
@@ -40,7 +46,21 @@ const (
 var durationBounds = map[string][2]time.Duration{
 	"refresh_before": {time.Second, 24 * time.Hour},
 	"login_timeout":  {time.Second, time.Hour},
+	// A check more often than every 10 s is load on the provider, not
+	// health; a day is the longest that still says something.
+	"check_every": {10 * time.Second, 24 * time.Hour},
+	// A token left on the clipboard longer than an hour is forgotten there.
+	"clipboard_clear": {time.Second, time.Hour},
 }
+
+// zeroMeans says what "0" means for the duration keys that accept it.
+var zeroMeans = map[string]string{
+	"check_every":     "to turn periodic checks off",
+	"clipboard_clear": "to keep the clipboard",
+}
+
+// topKeys are the keys the top level holds besides [connections.NAME].
+var topKeys = []string{"refresh_before", "check_every", "bell", "clipboard_clear"}
 
 // connKeys are the keys a [connections.NAME] table may hold.
 var connKeys = []string{
@@ -48,7 +68,7 @@ var connKeys = []string{
 	"username", "password", "api_key", "subdomain", "company_url", "base_url",
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
 	"redirect_uri", "scopes", "pkce", "headers", "params", "refresh_before",
-	"login_timeout", "ca_file", "insecure_skip_verify", "note", "auto",
+	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never
@@ -178,7 +198,22 @@ func Load(path string) (*flows.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(path, data, mode)
+	return load(path, data, mode, false)
+}
+
+// LoadLenient loads the configuration as Load does, for the dashboard: a
+// problem inside one [connections.NAME] table does not fail the load, but
+// sets that connection aside in Config.Broken, with its problems as Error
+// texts in file order, and the others load as usual. Problems outside every
+// connection table (the TOML syntax, a top-level key, the file's size or
+// reading it) fail it exactly as they fail Load. The command line keeps Load:
+// a script must not run on part of a file.
+func LoadLenient(path string) (*flows.Config, error) {
+	data, mode, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	return load(path, data, mode, true)
 }
 
 // read reads a config file and the permission bits of what it read.
@@ -203,8 +238,8 @@ func read(path string) ([]byte, os.FileMode, error) {
 
 // load parses data read from path and adds the warnings about literal
 // secrets in a file that others can read.
-func load(path string, data []byte, mode os.FileMode) (*flows.Config, error) {
-	cfg, literals, err := parse(path, data)
+func load(path string, data []byte, mode os.FileMode, lenient bool) (*flows.Config, error) {
+	cfg, literals, err := parse(path, data, lenient)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +261,13 @@ func load(path string, data []byte, mode os.FileMode) (*flows.Config, error) {
 // each gets its provider's preset endpoints for what the file leaves out.
 // All problems are reported at once, as Errors.
 func Parse(name string, data []byte) (*flows.Config, error) {
-	cfg, _, err := parse(name, data)
+	cfg, _, err := parse(name, data, false)
+	return cfg, err
+}
+
+// ParseLenient checks a file's contents as LoadLenient does: a connection
+// with problems goes to Config.Broken, the others load.
+func ParseLenient(name string, data []byte) (*flows.Config, error) {
+	cfg, _, err := parse(name, data, true)
 	return cfg, err
 }

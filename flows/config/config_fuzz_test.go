@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -51,6 +52,7 @@ func FuzzParseConfig(f *testing.F) {
 			msgs = append(msgs, cfg.Warnings...)
 			fuzzCheckConfig(t, cfg)
 		}
+		msgs = append(msgs, fuzzLenient(t, text, cfg, err)...)
 		if text == doc {
 			return
 		}
@@ -67,6 +69,36 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzLenient checks that ParseLenient agrees with Parse's cfg and err: the
+// same config when Parse succeeds; when it fails, the same error, or every
+// problem set aside under the connection it names. It returns the lenient
+// parse's messages, for the check that none shows a secret.
+func fuzzLenient(t *testing.T, text string, cfg *flows.Config, err error) []string {
+	lcfg, lerr := ParseLenient("fuzz.toml", []byte(text))
+	switch {
+	case err == nil && (lerr != nil || !reflect.DeepEqual(cfg, lcfg)):
+		t.Fatalf("Parse succeeded, ParseLenient gave %v, %v", lcfg, lerr)
+	case err != nil && lerr != nil && lerr.Error() != err.Error():
+		t.Fatalf("ParseLenient's error\n%v\nis not Parse's\n%v", lerr, err)
+	case lerr != nil:
+		return nil
+	}
+	n := 0
+	msgs := lcfg.Warnings
+	for _, b := range lcfg.Broken {
+		if lcfg.Connection(b.Name) != nil {
+			t.Fatalf("%s is both broken and loaded", b.Name)
+		}
+		n += len(b.Problems)
+		msgs = append(msgs, b.Problems...)
+	}
+	if errs, ok := err.(Errors); ok && n != len(errs) {
+		t.Fatalf("%d problems set aside, Parse found %d", n, len(errs))
+	}
+	fuzzCheckConfig(t, lcfg)
+	return msgs
 }
 
 // fuzzCheckConfig checks what a successful parse promises.

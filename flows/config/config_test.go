@@ -50,9 +50,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"syntax at the end of a line", "refresh_before = \"60s\"\n[connections.a\n",
 			`config.toml:3: invalid TOML: expected '.' or ']' to end table name, but got '\n' instead`},
 		{"unknown top-level key", "refresh_before = \"60s\"\nrefresh = \"1m\"\n",
-			"config.toml:2: refresh: unknown key (the top level holds refresh_before and [connections.NAME] tables)"},
+			"config.toml:2: refresh: unknown key (the top level holds refresh_before, check_every, bell, clipboard_clear and [connections.NAME] tables)"},
 		{"forgotten connections prefix", "[aha]\nprovider = \"aha\"\n",
-			"config.toml:1: aha: unknown key (the top level holds refresh_before and [connections.NAME] tables)"},
+			"config.toml:1: aha: unknown key (the top level holds refresh_before, check_every, bell, clipboard_clear and [connections.NAME] tables)"},
 		{"connections not a table", "connections = 1\n",
 			"config.toml:1: connections: must hold tables named [connections.NAME]"},
 		{"array of tables", "[[connections]]\nprovider = \"aha\"\n",
@@ -539,7 +539,7 @@ check_url = "https://api.example.com/me"
 			if want.Provider != flows.OAuth2 || tt.name != "oauth2" {
 				want.PKCE = true
 			}
-			want.RefreshBefore, want.LoginTimeout = def, defaultLoginTimeout
+			want.RefreshBefore, want.LoginTimeout, want.CheckEvery = def, defaultLoginTimeout, defaultCheckEvery
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("connection:\n got %+v\nwant %+v", got, want)
 			}
@@ -1024,5 +1024,214 @@ func TestParseAuto(t *testing.T) {
 	}
 	if cfg.Connection("a").Manual || !cfg.Connection("b").Manual {
 		t.Errorf("manual: a %v, b %v", cfg.Connection("a").Manual, cfg.Connection("b").Manual)
+	}
+}
+
+// TestParseSchedulingKeys: check_every, bell and clipboard_clear, at the top
+// level and (check_every) per connection, with their defaults and "0".
+func TestParseSchedulingKeys(t *testing.T) {
+	const conn = "provider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n"
+	tests := []struct {
+		name, text   string
+		every        []time.Duration // per connection
+		bell         bool
+		clipboardTTL time.Duration
+	}{
+		{"defaults", "[connections.a]\n" + conn, []time.Duration{5 * time.Minute}, false, 45 * time.Second},
+		{"top level", "check_every = \"90s\"\nbell = true\nclipboard_clear = \"2m\"\n[connections.a]\n" + conn,
+			[]time.Duration{90 * time.Second}, true, 2 * time.Minute},
+		{"per connection overrides", "check_every = \"1h\"\n[connections.a]\n" + conn + "[connections.b]\n" + conn + "check_every = \"30s\"\n",
+			[]time.Duration{time.Hour, 30 * time.Second}, false, 45 * time.Second},
+		{"zero turns off", "check_every = \"0\"\nclipboard_clear = \"0s\"\nbell = false\n[connections.a]\n" + conn + "[connections.b]\n" + conn + "check_every = \"10s\"\n",
+			[]time.Duration{0, 10 * time.Second}, false, 0},
+		{"zero per connection", "[connections.a]\n" + conn + "check_every = \"0\"\n", []time.Duration{0}, false, 45 * time.Second},
+		{"bounds inclusive", "check_every = \"24h\"\nclipboard_clear = \"1h\"\n[connections.a]\n" + conn,
+			[]time.Duration{24 * time.Hour}, false, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustParse(t, tt.text)
+			var every []time.Duration
+			for _, c := range cfg.Connections {
+				every = append(every, c.CheckEvery)
+			}
+			if !reflect.DeepEqual(every, tt.every) || cfg.Bell != tt.bell || cfg.ClipboardClear != tt.clipboardTTL {
+				t.Errorf("check_every %v, bell %v, clipboard_clear %v; want %v, %v, %v", every, cfg.Bell, cfg.ClipboardClear, tt.every, tt.bell, tt.clipboardTTL)
+			}
+		})
+	}
+}
+
+func TestParseSchedulingKeysErrors(t *testing.T) {
+	const conn = "[connections.a]\nprovider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n"
+	tests := []struct{ name, text, want string }{
+		{"check_every number", "check_every = 300\n",
+			`config.toml:1: check_every: must be a duration such as "60s" or "5m"`},
+		{"check_every word", "\ncheck_every = \"often\"\n",
+			`config.toml:2: check_every: must be a duration such as "60s" or "5m"`},
+		{"check_every too short", "check_every = \"5s\"\n",
+			`config.toml:1: check_every: must be between 10s and 24h, or "0" to turn periodic checks off`},
+		{"check_every too long", "check_every = \"25h\"\n",
+			`config.toml:1: check_every: must be between 10s and 24h, or "0" to turn periodic checks off`},
+		{"check_every negative", "check_every = \"-1m\"\n",
+			`config.toml:1: check_every: must be positive, or "0" to turn periodic checks off`},
+		{"per connection check_every", conn + "check_every = \"1s\"\n",
+			`config.toml:5: connections.a.check_every: must be between 10s and 24h, or "0" to turn periodic checks off`},
+		{"per connection check_every type", conn + "check_every = false\n",
+			`config.toml:5: connections.a.check_every: must be a duration such as "60s" or "5m"`},
+		{"bell", "bell = \"yes\"\n", "config.toml:1: bell: must be true or false"},
+		{"clipboard_clear too long", "clipboard_clear = \"2h\"\n",
+			`config.toml:1: clipboard_clear: must be between 1s and 1h, or "0" to keep the clipboard`},
+		{"clipboard_clear too short", "clipboard_clear = \"500ms\"\n",
+			`config.toml:1: clipboard_clear: must be between 1s and 1h, or "0" to keep the clipboard`},
+		{"clipboard_clear type", "clipboard_clear = 45\n",
+			`config.toml:1: clipboard_clear: must be a duration such as "60s" or "5m"`},
+		{"bell per connection is unknown", conn + "bell = true\n", "config.toml:5: connections.a.bell: unknown key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseErr(t, tt.text); got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// lenientText has three good connections and two broken ones: an unknown
+// flow, and a redirect_uri without a path next to a literal secret.
+const lenientText = `refresh_before = "2m"
+
+[connections.good1]
+provider = "amino"
+base_url = "https://tv.example.com"
+username = "u"
+
+[connections.badflow]
+provider = "aha"
+subdomain = "acme"
+flow = "oauth"
+
+[connections.good2]
+provider = "aikido"
+client_id = "AIK_CLIENT_123"
+client_secret = "env:AIKIDO_CLIENT_SECRET"
+
+[connections.badredirect]
+provider = "aha"
+subdomain = "acme"
+client_id = "id"
+client_secret = "hunter2-LENIENT-SENTINEL"
+redirect_uri = "http://127.0.0.1:8766"
+colour = "red"
+
+[connections.good3]
+provider = "aha"
+subdomain = "acme"
+flow = "api_key"
+api_key = "literal-api-key-GOOD-SENTINEL"
+`
+
+func TestParseLenient(t *testing.T) {
+	cfg, err := ParseLenient("/etc/tokentop/config.toml", []byte(lenientText))
+	if err != nil {
+		t.Fatalf("ParseLenient: %v", err)
+	}
+	if got, want := cfg.Names(), []string{"good1", "good2", "good3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("connections %q, want %q", got, want)
+	}
+	if cfg.RefreshBefore != 2*time.Minute || cfg.Connection("good3").RefreshBefore != 2*time.Minute {
+		t.Errorf("top-level keys not applied: %v", cfg.RefreshBefore)
+	}
+	want := []flows.BrokenConnection{
+		{Name: "badflow", Line: 8, Problems: []string{
+			`config.toml:11: connections.badflow: unknown flow "oauth" (one of: authorization_code, implicit, api_key)`,
+		}},
+		{Name: "badredirect", Line: 18, Problems: []string{
+			"config.toml:23: connections.badredirect.redirect_uri: must have a path, such as http://127.0.0.1:8766/callback",
+			"config.toml:24: connections.badredirect.colour: unknown key",
+		}},
+	}
+	if !reflect.DeepEqual(cfg.Broken, want) {
+		t.Errorf("Broken:\n got %#v\nwant %#v", cfg.Broken, want)
+	}
+	for _, b := range cfg.Broken {
+		for _, p := range b.Problems {
+			if strings.Contains(p, "SENTINEL") || strings.Contains(p, "hunter2") {
+				t.Errorf("a problem shows a secret: %s", p)
+			}
+		}
+	}
+
+	// The strict parse of the same text fails with every problem.
+	if _, err := Parse("/etc/tokentop/config.toml", []byte(lenientText)); err == nil || len(err.(Errors)) != 3 {
+		t.Errorf("Parse = %v, want the 3 problems", err)
+	}
+	// A file without problems loads the same both ways.
+	strict := mustParse(t, "[connections.a]\nprovider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n")
+	lenient, err := ParseLenient("/etc/tokentop/config.toml", []byte("[connections.a]\nprovider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n"))
+	if err != nil || !reflect.DeepEqual(strict, lenient) {
+		t.Errorf("lenient %+v (%v), strict %+v", lenient, err, strict)
+	}
+}
+
+// TestParseLenientFailsOutsideConnections: what is wrong outside every
+// connection table fails the lenient parse as it fails Parse, with every
+// problem of the file.
+func TestParseLenientFailsOutsideConnections(t *testing.T) {
+	tests := map[string]string{
+		"syntax":          lenientText + "[connections.x\n",
+		"unknown top key": "refresh = \"1m\"\n" + lenientText,
+		"bad top value":   "check_every = \"1s\"\n" + lenientText,
+		"empty name":      lenientText + "[connections.\"\"]\nprovider = \"amino\"\n",
+		"too big":         lenientText + "#" + strings.Repeat("x", maxSize),
+		"too deep":        lenientText + "x = " + strings.Repeat("[", maxDepth+2) + "\n",
+	}
+	for name, text := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, strictErr := Parse("config.toml", []byte(text))
+			cfg, err := ParseLenient("config.toml", []byte(text))
+			if err == nil || cfg != nil {
+				t.Fatalf("ParseLenient = %v, %v; want an error", cfg, err)
+			}
+			if strictErr == nil || err.Error() != strictErr.Error() {
+				t.Errorf("lenient error\n%v\nstrict error\n%v", err, strictErr)
+			}
+		})
+	}
+}
+
+// TestLoadLenientWarnings: the warning about a literal secret in a readable
+// file is given for a good connection, never for a broken one, and
+// insecure_skip_verify likewise.
+func TestLoadLenientWarnings(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no mode bits")
+	}
+	path := filepath.Join(t.TempDir(), "config.toml")
+	text := lenientText + "insecure_skip_verify = true\n[connections.badredirect.headers]\nX = 1\n"
+	text = strings.Replace(text, "colour = \"red\"\n", "insecure_skip_verify = true\n", 1)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadLenient(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joined = strings.Join(cfg.Warnings, "\n")
+	if len(cfg.Warnings) != 2 || !strings.Contains(joined, "connections.good3.api_key: the file is readable") ||
+		!strings.Contains(joined, "connections.good3: insecure_skip_verify is on") {
+		t.Errorf("warnings:\n%s\nwant good3's literal api_key and insecure_skip_verify only", joined)
+	}
+	if strings.Contains(joined, "badredirect") {
+		t.Errorf("a broken connection's warning was kept:\n%s", joined)
+	}
+	if _, err := Load(path); err == nil {
+		t.Errorf("Load accepted a file with broken connections")
+	}
+	if _, err := LoadLenient(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
 	}
 }

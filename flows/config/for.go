@@ -20,11 +20,11 @@ func LoadFor(path, name string) (*flows.Config, error) {
 		return nil, err
 	}
 	if reduced, ok := reduce(data, name); ok {
-		if cfg, err := load(path, reduced, mode); err == nil && cfg.Connection(name) != nil && len(cfg.Connections) == 1 {
+		if cfg, err := load(path, reduced, mode, false); err == nil && cfg.Connection(name) != nil && len(cfg.Connections) == 1 {
 			return cfg, nil
 		}
 	}
-	return load(path, data, mode)
+	return load(path, data, mode, false)
 }
 
 // reduce blanks every line that belongs to a table other than the

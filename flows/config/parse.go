@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,10 +29,19 @@ type parser struct {
 	lines    lineIndex
 	errs     Errors
 	literals []literal
-	warnings []string
+	warnings []warning
 }
 
-func parse(path string, data []byte) (*flows.Config, []literal, error) {
+// warning is a problem that does not stop tokentop, with the connection it
+// concerns ("" for the file as a whole).
+type warning struct {
+	conn, text string
+}
+
+// parse checks a file's contents. When lenient, problems inside one
+// [connections.NAME] table set that connection aside in Config.Broken
+// instead of failing; problems outside any connection still fail.
+func parse(path string, data []byte, lenient bool) (*flows.Config, []literal, error) {
 	p := &parser{path: path, file: filepath.Base(path)}
 	if path == "" {
 		p.file = "config"
@@ -53,7 +63,7 @@ func parse(path string, data []byte) (*flows.Config, []literal, error) {
 	}
 	p.lines = lines
 
-	cfg := &flows.Config{Path: path, RefreshBefore: defaultRefreshBefore}
+	cfg := &flows.Config{Path: path}
 	conns, connsOK := raw["connections"].(map[string]any)
 	if _, present := raw["connections"]; present && !connsOK {
 		p.fail(p.lines.line("connections"), "", "connections", "must hold tables named [connections.NAME]")
@@ -68,7 +78,7 @@ func parse(path string, data []byte) (*flows.Config, []literal, error) {
 	reported := map[string]bool{}
 	for _, k := range md.Keys() {
 		switch {
-		case k[0] == "refresh_before":
+		case isTopKey(k[0]):
 		case k[0] == "connections":
 			if !connsOK || len(k) < 2 {
 				continue
@@ -93,17 +103,20 @@ func parse(path string, data []byte) (*flows.Config, []literal, error) {
 			if !reported[k[0]] {
 				reported[k[0]] = true
 				p.fail(p.lines.line(k[0]), "", keyString(k[0]),
-					"unknown key (the top level holds refresh_before and [connections.NAME] tables)")
+					"unknown key (the top level holds "+strings.Join(topKeys, ", ")+" and [connections.NAME] tables)")
 			}
 		}
 	}
 
-	if v, ok := raw["refresh_before"]; ok {
-		if d, msg := duration(v, "refresh_before"); msg != "" {
-			p.fail(p.lines.line("refresh_before"), "", "refresh_before", msg)
-		} else {
-			cfg.RefreshBefore = d
+	cfg.RefreshBefore = p.topDuration(raw, "refresh_before", defaultRefreshBefore)
+	checkEvery := p.topDuration(raw, "check_every", defaultCheckEvery)
+	cfg.ClipboardClear = p.topDuration(raw, "clipboard_clear", defaultClipboardClear)
+	if v, ok := raw["bell"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			p.fail(p.lines.line("bell"), "", "bell", "must be true or false")
 		}
+		cfg.Bell = b
 	}
 
 	folded := map[string]string{}
@@ -130,16 +143,58 @@ func parse(path string, data []byte) (*flows.Config, []literal, error) {
 		} else {
 			folded[low] = name
 		}
-		cfg.Connections = append(cfg.Connections, p.connection(name, tbl, line, cfg.RefreshBefore))
+		cfg.Connections = append(cfg.Connections, p.connection(name, tbl, line, cfg.RefreshBefore, checkEvery))
 	}
 
+	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+	if lenient && len(p.errs) > 0 && !slices.ContainsFunc(p.errs, func(e *Error) bool { return e.Conn == "" }) {
+		p.setAside(cfg, names)
+	}
 	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
 		return nil, nil, p.errs
 	}
-	cfg.Warnings = p.warnings
+	for _, w := range p.warnings {
+		cfg.Warnings = append(cfg.Warnings, w.text)
+	}
 	return cfg, p.literals, nil
 }
+
+// setAside moves the connections that have problems from cfg.Connections
+// to cfg.Broken, with their problems, and drops what was noted about them:
+// their warnings and literal secrets. names are the connections in file
+// order; every problem must name one.
+func (p *parser) setAside(cfg *flows.Config, names []string) {
+	byConn := map[string][]string{}
+	for _, e := range p.errs {
+		byConn[e.Conn] = append(byConn[e.Conn], e.Error())
+	}
+	p.errs = nil
+	for _, name := range names {
+		if probs, broken := byConn[name]; broken {
+			cfg.Broken = append(cfg.Broken, flows.BrokenConnection{Name: name, Line: p.lines.line("connections", name), Problems: probs})
+		}
+	}
+	cfg.Connections = slices.DeleteFunc(cfg.Connections, func(c *flows.Connection) bool { return byConn[c.Name] != nil })
+	p.warnings = slices.DeleteFunc(p.warnings, func(w warning) bool { return byConn[w.conn] != nil })
+	p.literals = slices.DeleteFunc(p.literals, func(l literal) bool { return byConn[l.conn] != nil })
+}
+
+// topDuration reads a top-level duration key, or returns def.
+func (p *parser) topDuration(raw map[string]any, key string, def time.Duration) time.Duration {
+	v, ok := raw[key]
+	if !ok {
+		return def
+	}
+	d, msg := duration(v, key)
+	if msg != "" {
+		p.fail(p.lines.line(key), "", key, msg)
+		return def
+	}
+	return d
+}
+
+// isTopKey reports whether k is one of topKeys.
+func isTopKey(k string) bool { return slices.Contains(topKeys, k) }
 
 // fail records a problem.
 func (p *parser) fail(line int, conn, key, msg string) {
@@ -191,7 +246,7 @@ func linesMentionSecret(data string, from, to int) bool {
 }
 
 // connection builds and checks one connection.
-func (p *parser) connection(name string, tbl map[string]any, line int, refresh time.Duration) *flows.Connection {
+func (p *parser) connection(name string, tbl map[string]any, line int, refresh, checkEvery time.Duration) *flows.Connection {
 	r := &connReader{p: p, name: name, tbl: tbl, line: line}
 	c := &flows.Connection{Name: name, Line: line}
 	c.Provider = flows.Provider(r.str("provider"))
@@ -215,6 +270,7 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh t
 	c.Params = r.table("params")
 	c.RefreshBefore = r.duration("refresh_before", refresh)
 	c.LoginTimeout = r.duration("login_timeout", defaultLoginTimeout)
+	c.CheckEvery = r.duration("check_every", checkEvery)
 	if ca := r.str("ca_file"); ca != "" {
 		c.CAFile = p.localPath(ca)
 	}
@@ -290,9 +346,9 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh t
 		}
 	}
 	if c.InsecureSkipVerify {
-		p.warnings = append(p.warnings, fmt.Sprintf(
+		p.warnings = append(p.warnings, warning{name, fmt.Sprintf(
 			"%s:%d: connections.%s: insecure_skip_verify is on: TLS certificates are not verified, so anyone on the network path can read this connection's tokens",
-			p.file, r.keyLine("insecure_skip_verify"), quoteKey(name)))
+			p.file, r.keyLine("insecure_skip_verify"), quoteKey(name))})
 	}
 
 	// The provider, its flows and its preset. A provider of the wrong type

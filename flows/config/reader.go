@@ -165,11 +165,18 @@ func duration(v any, key string) (time.Duration, string) {
 		return 0, `must be a duration such as "60s" or "5m"`
 	}
 	b := durationBounds[key]
+	zero, zeroOK := zeroMeans[key]
+	if zeroOK {
+		if d == 0 {
+			return 0, ""
+		}
+		zero = `, or "0" ` + zero
+	}
 	if d <= 0 {
-		return 0, "must be positive"
+		return 0, "must be positive" + zero
 	}
 	if d < b[0] || d > b[1] {
-		return 0, fmt.Sprintf("must be between %s and %s", formatDuration(b[0]), formatDuration(b[1]))
+		return 0, fmt.Sprintf("must be between %s and %s%s", formatDuration(b[0]), formatDuration(b[1]), zero)
 	}
 	return d, ""
 }
@@ -177,6 +184,11 @@ func duration(v any, key string) (time.Duration, string) {
 // formatDuration prints 1s, 1h, 24h rather than 1h0m0s.
 func formatDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") || strings.HasSuffix(s, "h0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
