@@ -158,16 +158,24 @@ func only(name string) loader {
 	return func(path string) (*flows.Config, error) { return config.LoadFor(path, name) }
 }
 
-// loadConfig reads the config file named by --config, $TOKENTOP_CONFIG or
-// the XDG default.
+// configFile is the config file's path: --config, $TOKENTOP_CONFIG or the
+// XDG default.
+func (a *app) configFile() (string, error) {
+	if a.configPath != "" {
+		return a.configPath, nil
+	}
+	p, err := config.DefaultPath()
+	if err != nil {
+		return "", usageErr(err)
+	}
+	return p, nil
+}
+
+// loadConfig reads the config file with load, and prints its warnings.
 func (a *app) loadConfig(load loader) (*flows.Config, error) {
-	path := a.configPath
-	if path == "" {
-		p, err := config.DefaultPath()
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		path = p
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := load(path)
 	if err != nil {
@@ -186,8 +194,14 @@ func (a *app) service(load loader) (*flows.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.openService(cfg)
+}
+
+// openService opens the state file and builds the Service of cfg on it.
+func (a *app) openService(cfg *flows.Config) (*flows.Service, error) {
 	path := a.statePath
 	if path == "" {
+		var err error
 		if path, err = store.DefaultPath(); err != nil {
 			return nil, usageErr(err)
 		}
@@ -228,6 +242,12 @@ func (a *app) logger(red *redact.Redactor) (*slog.Logger, error) {
 // closing), SIGTERM, SIGINT and SIGQUIT end it as q does: the program
 // quits and restores the terminal, run's clean-up removes the demo's
 // directory, and the exit status is signalStatus.
+//
+// The dashboard reads the config file leniently (a connection with
+// problems is an error row beside the others) and watches it, so a file
+// missing or broken at start shows what to do and is picked up once
+// fixed. Without a terminal it prints what status prints, from the file
+// read strictly.
 func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 	ctx, caught := catchSignals(cmd.Context(), endSignals...)
 	defer func() {
@@ -240,27 +260,42 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 			return attentionErr(err)
 		}
 	}
-	opts := ui.Options{Demo: a.demo, OpenURL: a.openURL}
-	svc, err := a.service(config.Load)
-	if err != nil {
-		// The dashboard shows a missing or broken config itself.
-		opts.ConfigErr = err
-		opts.ConfigPath = a.configPath
-		if opts.ConfigPath == "" {
-			opts.ConfigPath, _ = config.DefaultPath()
+	if !term.IsTerminal(int(os.Stdout.Fd())) {
+		svc, err := a.service(config.Load)
+		if err != nil {
+			return err
 		}
+		return uicli.RunStatus(ctx, uicli.StatusOptions{Service: svc, Out: a.stdout})
+	}
+	path, err := a.configFile()
+	if err != nil {
+		return err
+	}
+	opts := ui.Options{
+		Demo:       a.demo,
+		OpenURL:    a.openURL,
+		ConfigPath: path,
+		LoadConfig: func() (*flows.Config, error) { return config.LoadLenient(path) },
+	}
+	cfg, err := a.loadConfig(config.LoadLenient)
+	if err != nil {
 		var failure *uicli.Error
 		if !errors.As(err, &failure) || failure.Kind != uicli.Usage {
 			return err
 		}
-		if !term.IsTerminal(int(os.Stdout.Fd())) {
+		// The dashboard shows a missing or broken config itself, and
+		// opens the connections once the file is fixed.
+		opts.ConfigErr = failure.Err
+		cfg = &flows.Config{Path: path}
+	}
+	svc, err := a.openService(cfg)
+	if err != nil {
+		if opts.ConfigErr == nil {
 			return err
 		}
+		// No state file either: show the config's problem, unwatched.
+		opts.LoadConfig = nil
 		return ui.Run(ctx, nil, opts)
-	}
-	if !term.IsTerminal(int(os.Stdout.Fd())) {
-		// Not a terminal: print what the dashboard would show.
-		return uicli.RunStatus(ctx, uicli.StatusOptions{Service: svc, Out: a.stdout})
 	}
 	opts.Warnings = a.storeWarnings
 	return ui.Run(ctx, svc, opts)
