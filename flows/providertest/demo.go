@@ -26,7 +26,7 @@ func DemoConfig(s *Server) string {
 	aikidoRedirect, ahaRedirect := s.demoRedirects()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# tokentop --demo: every connection talks to the loopback fakes at %s.\n", s.URL)
-	b.WriteString("# Nothing here is a real secret.\nrefresh_before = \"20s\"\n")
+	b.WriteString("# Nothing here is a real secret.\nrefresh_before = \"20s\"\n# Health checks every 30 seconds, so the trends fill while you watch.\ncheck_every = \"30s\"\n")
 	// table writes one connection: its provider and flow, then the pairs of
 	// keys and values of each group in turn.
 	type pairs = []any
