@@ -34,6 +34,8 @@ func (m *Model) detailLines(r *row, w int) []string {
 	label := func(k string) string { return m.st.Label.Render(fit(k, labelW)) + " " }
 	indent := strings.Repeat(" ", labelW+1)
 	add := func(k, v string) { left = append(left, label(k)+v) }
+	// addWrapped adds a value that may be long (a URL, an id, an error)
+	// over as many lines as it takes, under the label's indent.
 	addWrapped := func(k, v string, render func(...string) string, vw int) {
 		for i, l := range wrap(v, max(vw-labelW-1, 10)) {
 			if i == 0 {
@@ -77,8 +79,8 @@ func (m *Model) detailLines(r *row, w int) []string {
 		} else {
 			add("refresh", m.st.Muted.Render("none"))
 		}
-		if len(t.Scopes) > 0 {
-			add("scopes", redact.Sanitize(strings.Join(t.Scopes, " ")))
+		if r.scopes != "" {
+			addWrapped("scopes", r.scopes, plain, leftW)
 		}
 		if !t.ObtainedAt.IsZero() {
 			add("obtained", localTime(t.ObtainedAt, now, m.loc))
@@ -89,7 +91,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 			add("expires", m.st.Muted.Render("no expiry given"))
 		}
 		for _, n := range t.Notes {
-			add("remark", m.st.Muted.Render(redact.Sanitize(n)))
+			addWrapped("remark", redact.Sanitize(n), m.st.Muted.Render, leftW)
 		}
 	}
 	add("renewal", m.renewalPlan(r))
@@ -102,11 +104,12 @@ func (m *Model) detailLines(r *row, w int) []string {
 			text += " · " + redact.Sanitize(ch.Err)
 		}
 		if r.checkOK {
-			add("check", text)
+			addWrapped("check", text, plain, leftW)
 		} else {
 			addWrapped("check", text, m.st.Danger.Render, leftW)
 		}
 	}
+	left = append(left, m.healthLines(r, leftW, label("health"), indent)...)
 	// Aha!'s URLs are templates: show them on the account the token belongs
 	// to (account_subdomain after a sign-in at "secure"), else the
 	// configured one.
@@ -119,14 +122,14 @@ func (m *Model) detailLines(r *row, w int) []string {
 			if x := c.ExpandURL(u.v, sub); x != "" {
 				u.v = x
 			}
-			add(u.k, safeText(u.v))
+			addWrapped(u.k, safeText(u.v), plain, leftW)
 		}
 	}
 	if c.ClientID != "" {
-		add("client id", safeText(c.ClientID))
+		addWrapped("client id", safeText(c.ClientID), plain, leftW)
 	}
 	if c.Username != "" {
-		add("username", safeText(c.Username))
+		addWrapped("username", safeText(c.Username), plain, leftW)
 	}
 	if c.InsecureSkipVerify {
 		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
@@ -179,6 +182,41 @@ func (m *Model) detailLines(r *row, w int) []string {
 			rt = right[i]
 		}
 		lines[i] = fit(l, leftW) + "  " + clip(rt, rightW)
+	}
+	return lines
+}
+
+// plain renders text as it is, for addWrapped.
+func plain(s ...string) string { return strings.Join(s, " ") }
+
+// healthLines draws the connection's recent checks, w cells wide: the
+// latency sparkline, the up/down strip and a caption, after the label
+// (first line) and the indent (the others). A connection never checked
+// gets one line saying why.
+func (m *Model) healthLines(r *row, w int, label, indent string) []string {
+	tr := &r.trend
+	if tr.n == 0 {
+		why := "no health checks yet"
+		switch {
+		case r.conn.CheckURL == "":
+			why = "no health checks: no check_url"
+		case r.conn.CheckEvery > 0:
+			why += " (every " + duration(r.conn.CheckEvery) + ")"
+		}
+		return []string{label + m.st.Muted.Render(why)}
+	}
+	gw := max(w-labelW-1, 1)
+	ok, danger, muted := m.st.OK.Render, m.st.Danger.Render, m.st.Muted.Render
+	one := func(s string) string { return ok(s) }
+	bad := func(s string) string { return danger(s) }
+	// The glyphs leave room for their names (" latency", " up/down").
+	glyphs := max(gw-len(" latency"), 1)
+	spark := paintRuns(tr.spark, glyphs, func(s string) string { return m.st.Accent.Render(s) }, bad)
+	strip := paintRuns(tr.strip, glyphs, one, bad)
+	lines := []string{label + spark + muted(" latency")}
+	lines = append(lines, indent+strip+muted(" up/down"))
+	for _, l := range wrap(tr.caption(m.loc), gw) {
+		lines = append(lines, indent+muted(l))
 	}
 	return lines
 }
@@ -245,11 +283,10 @@ func (m *Model) signInLines(name string, w int) []string {
 	case flows.BrowserSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · in the browser"))
 		if j.opened {
-			lines = append(lines, "The browser was opened on this address; sign in there:")
+			lines = append(lines, wrap("The browser was opened on the address under this box; sign in there.", w)...)
 		} else {
-			lines = append(lines, "Open this address in a browser and sign in:")
+			lines = append(lines, wrap("Open the address under this box in a browser and sign in.", w)...)
 		}
-		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
 		if m.mode == modePaste && m.pasteFor == name {
 			lines = append(lines, m.paste.View())
 		} else {
@@ -262,8 +299,7 @@ func (m *Model) signInLines(name string, w int) []string {
 	case flows.DeviceSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · on another device"))
 		lines = append(lines, "Enter this code: "+m.st.Code.Render(safeText(p.UserCode())))
-		lines = append(lines, "at:")
-		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
+		lines = append(lines, "at the address under this box.")
 		hint("c copies the code · esc cancels the sign-in")
 	case flows.PasswordSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · with a password"))

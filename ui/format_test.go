@@ -14,7 +14,7 @@ func TestLocalTime(t *testing.T) {
 		"future":           {now.Add(90 * time.Second), "2026-11-23 12:01:30 UTC (in 1m 30s)"},
 		"this very second": {now.Add(300 * time.Millisecond), "2026-11-23 12:00:00 UTC (now)"},
 		"just past":        {now.Add(-200 * time.Millisecond), "2026-11-23 11:59:59 UTC (now)"},
-		"past":             {now.Add(-2 * time.Minute), "2026-11-23 11:58:00 UTC (2m ago)"},
+		"past":             {now.Add(-2 * time.Minute), "2026-11-23 11:58:00 UTC (2m 00s ago)"},
 	}
 	for name, tc := range cases {
 		if got := localTime(tc.at, now, time.UTC); got != tc.want {

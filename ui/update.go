@@ -79,6 +79,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:
 		cmd = m.onPaste(msg)
+	case tea.MouseMsg:
+		cmd = m.onMouse(msg)
 
 	case changedMsg:
 		cmd = m.onChanged(msg)
@@ -148,6 +150,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.stale {
 		m.reassess()
+		m.reorder()
 	}
 	m.fixScroll()
 	m.syncKeys()
