@@ -247,12 +247,12 @@ func (m *Model) renewalPlan(r *row) string {
 		return m.st.Muted.Render("not needed: no expiry")
 	case r.failures > 0 && !r.due.IsZero():
 		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try in %s",
-			r.failures, flows.Countdown(max(r.due.Sub(m.clock), 0))))
+			r.failures, duration(max(r.due.Sub(m.clock), 0))))
 	case !r.due.IsZero() && r.due.After(m.clock):
 		return fmt.Sprintf("automatic, %s before expiry: in %s",
-			flows.Countdown(r.conn.RefreshBefore), flows.Countdown(r.due.Sub(m.clock)))
+			duration(r.conn.RefreshBefore), duration(r.due.Sub(m.clock)))
 	}
-	return fmt.Sprintf("automatic, %s before expiry: due now", flows.Countdown(r.conn.RefreshBefore))
+	return fmt.Sprintf("automatic, %s before expiry: due now", duration(r.conn.RefreshBefore))
 }
 
 // endpointsOf lists the URLs that connection c's flow talks to.

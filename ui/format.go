@@ -43,7 +43,7 @@ func ago(now, t time.Time) string {
 // every other duration.
 func latency(d time.Duration) string { return duration(d) }
 
-// checkSummary is a check's outcome without its age: "200 · 84 ms".
+// checkSummary is a check's outcome without its age: "200 · 84ms".
 func checkSummary(c *flows.Check) string {
 	status := "no answer"
 	if c.Status != 0 {

@@ -22,3 +22,44 @@ func TestLocalTime(t *testing.T) {
 		}
 	}
 }
+
+func TestOneDurationStyle(t *testing.T) {
+	cases := map[time.Duration]string{
+		0:                                     "0ms",
+		2 * time.Millisecond:                  "2ms",
+		999 * time.Millisecond:                "999ms",
+		time.Second:                           "1s",
+		12*time.Second + 400*time.Millisecond: "12s",
+		65 * time.Second:                      "1m 05s",
+		2*time.Hour + 3*time.Minute:           "2h 03m",
+		76 * time.Hour:                        "3d 4h",
+	}
+	for d, want := range cases {
+		if got := since(d); got != want {
+			t.Errorf("since(%v) = %q, want %q", d, got, want)
+		}
+		if got := latency(d); got != want {
+			t.Errorf("latency(%v) = %q, want %q", d, got, want)
+		}
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	agos := map[time.Duration]string{
+		-2 * time.Millisecond: "2ms ago",
+		-90 * time.Second:     "1m 30s ago",
+		0:                     "just now",
+		time.Second:           "just now", // a clock a little ahead
+	}
+	for d, want := range agos {
+		if got := ago(now, now.Add(d)); got != want {
+			t.Errorf("ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for n, want := range map[int]string{0: "0 connections", 1: "1 connection", 2: "2 connections"} {
+		if got := plural(n, "connection"); got != want {
+			t.Errorf("plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
