@@ -14,7 +14,7 @@ import (
 )
 
 // benchModel is a dashboard of n connections in every situation, loaded,
-// at 120x35.
+// at 120x35; half of them have a full check history to draw.
 func benchModel(tb testing.TB, n int) *harness {
 	tb.Helper()
 	clock := &fakeClock{t: t0}
@@ -33,11 +33,13 @@ func benchModel(tb testing.TB, n int) *harness {
 		switch i % 4 {
 		case 0:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: jwt(`{"sub":"x"}`), RefreshToken: "r",
-				Expiry: t0.Add(time.Duration(10+i) * time.Minute)},
-				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
+				Expiry: t0.Add(time.Duration(10+i) * time.Minute), ObtainedAt: t0.Add(-time.Hour)},
+				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
+				Checks:    checkHistory(t0.Add(-time.Minute), flows.MaxChecks, 80*time.Millisecond, 20)})
 		case 1:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: "opaque-token-value-123456", Expiry: t0.Add(3 * time.Minute)},
-				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond}})
+				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
+				Checks:    checkHistory(t0.Add(-time.Minute), flows.MaxChecks, 80*time.Millisecond, 0)})
 		case 2:
 			b.put(c.Name, flows.State{NeedsSignIn: true, LastError: c.Name + ": invalid_grant", LastErrorAt: t0.Add(-time.Minute)})
 		}

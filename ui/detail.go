@@ -206,13 +206,11 @@ func (m *Model) healthLines(r *row, w int, label, indent string) []string {
 		return []string{label + m.st.Muted.Render(why)}
 	}
 	gw := max(w-labelW-1, 1)
-	ok, danger, muted := m.st.OK.Render, m.st.Danger.Render, m.st.Muted.Render
-	one := func(s string) string { return ok(s) }
-	bad := func(s string) string { return danger(s) }
+	muted := m.st.Muted.Render
 	// The glyphs leave room for their names (" latency", " up/down").
 	glyphs := max(gw-len(" latency"), 1)
-	spark := paintRuns(tr.spark, glyphs, func(s string) string { return m.st.Accent.Render(s) }, bad)
-	strip := paintRuns(tr.strip, glyphs, one, bad)
+	spark := paintRuns(tr.spark, glyphs, m.inks.accent.paint, m.inks.danger.paint)
+	strip := paintRuns(tr.strip, glyphs, m.inks.ok.paint, m.inks.danger.paint)
 	lines := []string{label + spark + muted(" latency")}
 	lines = append(lines, indent+strip+muted(" up/down"))
 	for _, l := range wrap(tr.caption(m.loc), gw) {
