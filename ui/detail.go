@@ -135,7 +135,22 @@ func (m *Model) detailLines(r *row, w int) []string {
 		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
 	}
 
+	rightW := w
+	if wide {
+		rightW = w - leftW - 2
+	}
 	var right []string
+	// addRight adds a value after a prefix of pw cells, wrapped under it.
+	addRight := func(prefix string, pw int, v string, render func(...string) string) {
+		indent := strings.Repeat(" ", pw)
+		for i, l := range wrap(v, max(rightW-pw, 10)) {
+			if i == 0 {
+				right = append(right, prefix+render(l))
+			} else {
+				right = append(right, indent+render(l))
+			}
+		}
+	}
 	if len(r.claims) > 0 {
 		right = append(right, m.st.PaneTitle.Render("claims")+m.st.Muted.Render(" (JWT payload, unverified)"))
 		nameW := 0
@@ -146,9 +161,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 		for _, cl := range r.claims {
 			v := cl.value
 			if !cl.at.IsZero() {
-				v += m.st.Muted.Render(" · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST"))
+				v += " · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST")
 			}
-			right = append(right, "  "+m.st.Label.Render(fit(cl.name, nameW))+" "+v)
+			addRight("  "+m.st.Label.Render(fit(cl.name, nameW))+" ", 2+nameW+1, v, plain)
 		}
 	}
 	if n := len(st.Events); n > 0 {
@@ -160,8 +175,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 			if e.Kind == flows.EventFailure {
 				ks = m.st.Danger
 			}
-			right = append(right, "  "+m.st.Muted.Render(eventTime(e.At, now, m.loc))+" "+
-				ks.Render(fit(kind, 8))+" "+redact.Sanitize(forPeople(e.Detail)))
+			at := eventTime(e.At, now, m.loc)
+			addRight("  "+m.st.Muted.Render(at)+" "+ks.Render(fit(kind, 8))+" ", 2+len(at)+1+8+1,
+				redact.Sanitize(forPeople(e.Detail)), plain)
 		}
 	}
 
@@ -171,7 +187,6 @@ func (m *Model) detailLines(r *row, w int) []string {
 		}
 		return append(left, right...)
 	}
-	rightW := w - leftW - 2
 	lines := make([]string, max(len(left), len(right)))
 	for i := range lines {
 		var l, rt string

@@ -279,3 +279,21 @@ func TestCountsAgree(t *testing.T) {
 		t.Errorf("status %q", h2.m.status)
 	}
 }
+
+func TestDetailWrapsEvents(t *testing.T) {
+	for _, w := range []int{80, 120, 200} {
+		clock := &fakeClock{t: t0}
+		b := newFakeBackend(clock, testConns()[0])
+		long := "renewal failed: token endpoint: not sent: cannot connect to app.aikido.dev:443: dial tcp: lookup app.aikido.dev: no such host (after 3 attempts)"
+		b.put("aikido", flows.State{Token: &flows.Token{AccessToken: "t-" + sentinel, Expiry: t0.Add(time.Hour)},
+			Events: []flows.Event{{At: t0.Add(-time.Minute), Kind: flows.EventFailure, Detail: long}}})
+		h := newHarnessWith(t, b, clock, w, 50)
+		h.press("enter")
+		f := h.frame()
+		for _, piece := range []string{"renewal failed:", "lookup", "attempts)"} {
+			if !strings.Contains(f, piece) {
+				t.Errorf("%d columns: the event is cut before %q:\n%s", w, piece, f)
+			}
+		}
+	}
+}
