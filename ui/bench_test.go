@@ -143,3 +143,17 @@ func cpuTime(tb testing.TB) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkTick1000Sorted is one heartbeat with the table sorted by
+// condition and filtered: the rows are filtered and sorted again.
+func BenchmarkTick1000Sorted(b *testing.B) {
+	h := benchModel(b, 1000)
+	h.m.sortBy = sortCondition
+	h.m.filter.SetValue("a")
+	h.m.refilter()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.m.polling = false
+		h.m.Update(tickMsg{heartbeat})
+	}
+}

@@ -21,6 +21,7 @@ type row struct {
 	// Static, from the config, sanitised once.
 	name, provider, flow string
 	search               string // lower-case "name provider", for the filter
+	sortName             string // lower-case name, for sorting
 	// Their widths in cells, for sizing the columns.
 	nameW, providerW, flowW int
 
@@ -62,6 +63,7 @@ func newRow(c *flows.Connection) *row {
 		flow:     flowLabel(c.Flow),
 	}
 	r.search = strings.ToLower(r.name + " " + r.provider)
+	r.sortName = strings.ToLower(r.name)
 	r.nameW = ansi.StringWidth(r.name)
 	r.providerW = ansi.StringWidth(r.provider)
 	r.flowW = ansi.StringWidth(r.flow)

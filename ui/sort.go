@@ -57,10 +57,10 @@ func (m *Model) cycleSort() {
 	m.setSort((m.sortBy + 1) % numSortKeys)
 }
 
-// less orders rows a and b by the model's sort key (0 keeps the
+// compareRows orders rows a and b by the model's sort key (0 keeps the
 // configuration's order, as the sort is stable).
 func (m *Model) compareRows(a, b *row) int {
-	byName := func() int { return cmp.Compare(strings.ToLower(a.name), strings.ToLower(b.name)) }
+	byName := func() int { return cmp.Compare(a.sortName, b.sortName) }
 	switch m.sortBy {
 	case sortName:
 		return byName()
