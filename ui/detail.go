@@ -259,8 +259,11 @@ func (m *Model) renewalPlan(r *row) string {
 	case !t.HasExpiry():
 		return m.st.Muted.Render("not needed: no expiry")
 	case r.failures > 0 && !r.due.IsZero():
-		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try in %s",
-			r.failures, duration(max(r.due.Sub(m.clock), 0))))
+		next := "now"
+		if r.due.After(m.clock) {
+			next = "in " + duration(r.due.Sub(m.clock))
+		}
+		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try %s", r.failures, next))
 	case !r.due.IsZero() && r.due.After(m.clock):
 		return fmt.Sprintf("automatic, %s before expiry: in %s",
 			duration(r.conn.RefreshBefore), duration(r.due.Sub(m.clock)))

@@ -3,6 +3,8 @@ package ui
 import (
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestLocalTime(t *testing.T) {
@@ -60,6 +62,23 @@ func TestPlural(t *testing.T) {
 	for n, want := range map[int]string{0: "0 connections", 1: "1 connection", 2: "2 connections"} {
 		if got := plural(n, "connection"); got != want {
 			t.Errorf("plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestRenewalPlanNeverSaysInZero(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	r := h.m.byName["aikido"]
+	r.failures = 2
+	for d, want := range map[time.Duration]string{
+		-time.Second:           "automatic; 2 failed, next try now",
+		0:                      "automatic; 2 failed, next try now",
+		300 * time.Millisecond: "automatic; 2 failed, next try in 300ms",
+		90 * time.Second:       "automatic; 2 failed, next try in 1m 30s",
+	} {
+		r.due = h.m.clock.Add(d)
+		if got := ansi.Strip(h.m.renewalPlan(r)); got != want {
+			t.Errorf("due in %v: %q, want %q", d, got, want)
 		}
 	}
 }
