@@ -93,7 +93,7 @@ type Model struct {
 	cursor  int   // index into visible
 	offset  int   // first visible index on screen
 	filter  textinput.Model
-	sortBy  sortKey
+	sortBy  sortKey // the order of visible; s cycles it
 	mode    mode
 	detail  bool
 	// paneOff is how far the detail pane is scrolled; paneMax how far it
