@@ -15,22 +15,8 @@ import (
 	"tokentop/flows"
 )
 
-// history is a connection's full check history up to at, every five
-// minutes, one in ten failing.
-func history(at time.Time) []flows.Check {
-	checks := make([]flows.Check, flows.MaxChecks)
-	for i := range checks {
-		c := flows.Check{At: at.Add(-time.Duration(len(checks)-i) * 5 * time.Minute), Status: 200, Latency: time.Duration(60+i*7%90) * time.Millisecond}
-		if i%10 == 3 {
-			c.Status, c.Err = 503, "HTTP 503"
-		}
-		checks[i] = c
-	}
-	return checks
-}
-
 // benchModel is a dashboard of n connections in every situation, loaded,
-// at 120x35, with periodic checks on and a full check history.
+// at 120x35; half of them have a full check history to draw.
 func benchModel(tb testing.TB, n int) *harness {
 	tb.Helper()
 	clock := &fakeClock{t: t0}
@@ -49,13 +35,13 @@ func benchModel(tb testing.TB, n int) *harness {
 		switch i % 4 {
 		case 0:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: jwt(`{"sub":"x"}`), RefreshToken: "r",
-				Expiry: t0.Add(time.Duration(10+i) * time.Minute)},
+				Expiry: t0.Add(time.Duration(10+i) * time.Minute), ObtainedAt: t0.Add(-time.Hour)},
 				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
-				Checks:    history(t0.Add(-time.Minute))})
+				Checks:    checkHistory(t0.Add(-time.Minute), flows.MaxChecks, 80*time.Millisecond, 20)})
 		case 1:
 			b.put(c.Name, flows.State{Token: &flows.Token{AccessToken: "opaque-token-value-123456", Expiry: t0.Add(3 * time.Minute)},
 				LastCheck: &flows.Check{At: t0.Add(-time.Minute), Status: 200, Latency: 80 * time.Millisecond},
-				Checks:    history(t0.Add(-time.Minute))})
+				Checks:    checkHistory(t0.Add(-time.Minute), flows.MaxChecks, 80*time.Millisecond, 0)})
 		case 2:
 			b.put(c.Name, flows.State{NeedsSignIn: true, LastError: c.Name + ": invalid_grant", LastErrorAt: t0.Add(-time.Minute)})
 		}
@@ -187,4 +173,18 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTick1000Sorted is one heartbeat with the table sorted by
+// condition and filtered: the rows are filtered and sorted again.
+func BenchmarkTick1000Sorted(b *testing.B) {
+	h := benchModel(b, 1000)
+	h.m.sortBy = sortCondition
+	h.m.filter.SetValue("a")
+	h.m.refilter()
+	b.ReportAllocs()
+	for b.Loop() {
+		h.m.polling = false
+		h.m.Update(tickMsg{heartbeat})
+	}
 }

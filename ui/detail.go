@@ -37,6 +37,8 @@ func (m *Model) detailLines(r *row, w int) []string {
 	label := func(k string) string { return m.st.Label.Render(fit(k, labelW)) + " " }
 	indent := strings.Repeat(" ", labelW+1)
 	add := func(k, v string) { left = append(left, label(k)+v) }
+	// addWrapped adds a value that may be long (a URL, an id, an error)
+	// over as many lines as it takes, under the label's indent.
 	addWrapped := func(k, v string, render func(...string) string, vw int) {
 		for i, l := range wrap(v, max(vw-labelW-1, 10)) {
 			if i == 0 {
@@ -80,8 +82,8 @@ func (m *Model) detailLines(r *row, w int) []string {
 		} else {
 			add("refresh", m.st.Muted.Render("none"))
 		}
-		if len(t.Scopes) > 0 {
-			add("scopes", redact.Sanitize(strings.Join(t.Scopes, " ")))
+		if r.scopes != "" {
+			addWrapped("scopes", r.scopes, plain, leftW)
 		}
 		if !t.ObtainedAt.IsZero() {
 			add("obtained", localTime(t.ObtainedAt, now, m.loc))
@@ -92,7 +94,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 			add("expires", m.st.Muted.Render("no expiry given"))
 		}
 		for _, n := range t.Notes {
-			add("remark", m.st.Muted.Render(redact.Sanitize(n)))
+			addWrapped("remark", redact.Sanitize(n), m.st.Muted.Render, leftW)
 		}
 	}
 	add("renewal", m.renewalPlan(r))
@@ -105,11 +107,12 @@ func (m *Model) detailLines(r *row, w int) []string {
 			text += " · " + redact.Sanitize(ch.Err)
 		}
 		if r.checkOK {
-			add("check", text)
+			addWrapped("check", text, plain, leftW)
 		} else {
 			addWrapped("check", text, m.st.Danger.Render, leftW)
 		}
 	}
+	left = append(left, m.healthLines(r, leftW, label("health"), indent)...)
 	// Aha!'s URLs are templates: show them on the account the token belongs
 	// to (account_subdomain after a sign-in at "secure"), else the
 	// configured one.
@@ -122,20 +125,35 @@ func (m *Model) detailLines(r *row, w int) []string {
 			if x := c.ExpandURL(u.v, sub); x != "" {
 				u.v = x
 			}
-			add(u.k, safeText(u.v))
+			addWrapped(u.k, safeText(u.v), plain, leftW)
 		}
 	}
 	if c.ClientID != "" {
-		add("client id", safeText(c.ClientID))
+		addWrapped("client id", safeText(c.ClientID), plain, leftW)
 	}
 	if c.Username != "" {
-		add("username", safeText(c.Username))
+		addWrapped("username", safeText(c.Username), plain, leftW)
 	}
 	if c.InsecureSkipVerify {
 		add("TLS", m.st.Danger.Render("certificates are NOT verified (insecure_skip_verify)"))
 	}
 
+	rightW := w
+	if wide {
+		rightW = w - leftW - 2
+	}
 	var right []string
+	// addRight adds a value after a prefix of pw cells, wrapped under it.
+	addRight := func(prefix string, pw int, v string, render func(...string) string) {
+		indent := strings.Repeat(" ", pw)
+		for i, l := range wrap(v, max(rightW-pw, 10)) {
+			if i == 0 {
+				right = append(right, prefix+render(l))
+			} else {
+				right = append(right, indent+render(l))
+			}
+		}
+	}
 	if len(r.claims) > 0 {
 		right = append(right, m.st.PaneTitle.Render("claims")+m.st.Muted.Render(" (JWT payload, unverified)"))
 		nameW := 0
@@ -146,9 +164,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 		for _, cl := range r.claims {
 			v := cl.value
 			if !cl.at.IsZero() {
-				v += m.st.Muted.Render(" · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST"))
+				v += " · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST")
 			}
-			right = append(right, "  "+m.st.Label.Render(fit(cl.name, nameW))+" "+v)
+			addRight("  "+m.st.Label.Render(fit(cl.name, nameW))+" ", 2+nameW+1, v, plain)
 		}
 	}
 	if n := len(st.Events); n > 0 {
@@ -160,8 +178,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 			if e.Kind == flows.EventFailure {
 				ks = m.st.Danger
 			}
-			right = append(right, "  "+m.st.Muted.Render(eventTime(e.At, now, m.loc))+" "+
-				ks.Render(fit(kind, 8))+" "+redact.Sanitize(forPeople(e.Detail)))
+			at := eventTime(e.At, now, m.loc)
+			addRight("  "+m.st.Muted.Render(at)+" "+ks.Render(fit(kind, 8))+" ", 2+len(at)+1+8+1,
+				redact.Sanitize(forPeople(e.Detail)), plain)
 		}
 	}
 
@@ -171,7 +190,6 @@ func (m *Model) detailLines(r *row, w int) []string {
 		}
 		return append(left, right...)
 	}
-	rightW := w - leftW - 2
 	lines := make([]string, max(len(left), len(right)))
 	for i := range lines {
 		var l, rt string
@@ -195,6 +213,39 @@ func (m *Model) brokenLines(r *row, w int) []string {
 		lines = append(lines, wrapStyled(safeText(p), w, m.st.Danger.Render)...)
 	}
 	return append(lines, m.st.Muted.Render("Fix the file (e edits it): the dashboard picks it up within two seconds."))
+}
+
+// plain renders text as it is, for addWrapped.
+func plain(s ...string) string { return strings.Join(s, " ") }
+
+// healthLines draws the connection's recent checks, w cells wide: the
+// latency sparkline, the up/down strip and a caption, after the label
+// (first line) and the indent (the others). A connection never checked
+// gets one line saying why.
+func (m *Model) healthLines(r *row, w int, label, indent string) []string {
+	tr := &r.trend
+	if tr.n == 0 {
+		why := "no health checks yet"
+		switch {
+		case r.conn.CheckURL == "":
+			why = "no health checks: no check_url"
+		case r.conn.CheckEvery > 0:
+			why += " (every " + duration(r.conn.CheckEvery) + ")"
+		}
+		return []string{label + m.st.Muted.Render(why)}
+	}
+	gw := max(w-labelW-1, 1)
+	muted := m.st.Muted.Render
+	// The glyphs leave room for their names (" latency", " up/down").
+	glyphs := max(gw-len(" latency"), 1)
+	spark := paintRuns(tr.spark, glyphs, m.inks.accent.paint, m.inks.danger.paint)
+	strip := paintRuns(tr.strip, glyphs, m.inks.ok.paint, m.inks.danger.paint)
+	lines := []string{label + spark + muted(" latency")}
+	lines = append(lines, indent+strip+muted(" up/down"))
+	for _, l := range wrap(tr.caption(m.loc), gw) {
+		lines = append(lines, indent+muted(l))
+	}
+	return lines
 }
 
 // eventTime is an event's time: the time of day when it is today, the date
@@ -222,13 +273,16 @@ func (m *Model) renewalPlan(r *row) string {
 	case !t.HasExpiry():
 		return m.st.Muted.Render("not needed: no expiry")
 	case r.failures > 0 && !r.due.IsZero():
-		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try in %s",
-			r.failures, flows.Countdown(max(r.due.Sub(m.clock), 0))))
+		next := "now"
+		if r.due.After(m.clock) {
+			next = "in " + duration(r.due.Sub(m.clock))
+		}
+		return m.st.Warn.Render(fmt.Sprintf("automatic; %d failed, next try %s", r.failures, next))
 	case !r.due.IsZero() && r.due.After(m.clock):
 		return fmt.Sprintf("automatic, %s before expiry: in %s",
-			flows.Countdown(r.conn.RefreshBefore), flows.Countdown(r.due.Sub(m.clock)))
+			duration(r.conn.RefreshBefore), duration(r.due.Sub(m.clock)))
 	}
-	return fmt.Sprintf("automatic, %s before expiry: due now", flows.Countdown(r.conn.RefreshBefore))
+	return fmt.Sprintf("automatic, %s before expiry: due now", duration(r.conn.RefreshBefore))
 }
 
 // endpointsOf lists the URLs that connection c's flow talks to.
@@ -259,11 +313,10 @@ func (m *Model) signInLines(name string, w int) []string {
 	case flows.BrowserSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · in the browser"))
 		if j.opened {
-			lines = append(lines, "The browser was opened on this address; sign in there:")
+			lines = append(lines, wrap("The browser was opened on the address under this box; sign in there.", w)...)
 		} else {
-			lines = append(lines, "Open this address in a browser and sign in:")
+			lines = append(lines, wrap("Open the address under this box in a browser and sign in.", w)...)
 		}
-		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
 		if m.mode == modePaste && m.pasteFor == name {
 			lines = append(lines, m.paste.View())
 		} else {
@@ -276,8 +329,7 @@ func (m *Model) signInLines(name string, w int) []string {
 	case flows.DeviceSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · on another device"))
 		lines = append(lines, "Enter this code: "+m.st.Code.Render(safeText(p.UserCode())))
-		lines = append(lines, "at:")
-		lines = append(lines, styled(hardwrap(safeText(p.URL()), w), m.st.Accent.Render)...)
+		lines = append(lines, "at the address under this box.")
 		hint("c copies the code · esc cancels the sign-in")
 	case flows.PasswordSignIn:
 		lines = append(lines, title+m.st.Muted.Render(" · with a password"))

@@ -10,34 +10,40 @@ import (
 	"tokentop/flows"
 )
 
-// since formats a past duration coarsely: "12s", "3m", "5h", "2d".
+// duration formats a duration in the dashboard's one style: "2ms" under a
+// second, then flows.Countdown's "12s", "1m 05s", "2h 03m", "3d 4h".
+func duration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return flows.Countdown(d)
+}
+
+// since formats a past duration: "350ms", "12s", "3m 05s", "5h 02m".
 func since(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", d/time.Second)
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	default:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	if d < 0 {
+		d = 0
 	}
+	return duration(d)
 }
 
-// ago formats a past moment relative to now: "2m ago".
-func ago(now, t time.Time) string { return since(now.Sub(t)) + " ago" }
-
-// latency formats a check's round trip: "84 ms", "1.2 s".
-func latency(d time.Duration) string {
-	if d >= time.Second {
-		return fmt.Sprintf("%.1f s", d.Seconds())
+// ago formats a past moment relative to now: "2m 05s ago", or "just now"
+// for a moment not yet past (a clock a little ahead).
+func ago(now, t time.Time) string {
+	if !now.After(t) {
+		return "just now"
 	}
-	return fmt.Sprintf("%d ms", d.Milliseconds())
+	return since(now.Sub(t)) + " ago"
 }
 
-// checkSummary is a check's outcome without its age: "200 · 84 ms".
+// latency formats a check's round trip: "84ms", "1s", in the style of
+// every other duration.
+func latency(d time.Duration) string { return duration(d) }
+
+// checkSummary is a check's outcome without its age: "200 · 84ms".
 func checkSummary(c *flows.Check) string {
 	status := "no answer"
 	if c.Status != 0 {
@@ -96,9 +102,17 @@ func localTime(t, now time.Time, loc *time.Location) string {
 	s := t.In(loc).Format("2006-01-02 15:04:05 MST")
 	switch d := t.Sub(now); {
 	case d >= time.Second:
-		return s + " (in " + flows.Countdown(d) + ")"
+		return s + " (in " + duration(d) + ")"
 	case d > -time.Second:
 		return s + " (now)"
 	}
 	return s + " (" + ago(now, t) + ")"
+}
+
+// plural is a count and its noun: "1 connection", "2 connections".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

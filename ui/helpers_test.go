@@ -92,6 +92,7 @@ func seed(b *fakeBackend) {
 		},
 		LastRenewal: t0.Add(-10 * time.Minute),
 		LastCheck:   &flows.Check{At: t0.Add(-2 * time.Minute), Status: 200, Latency: 84 * time.Millisecond},
+		Checks:      checkHistory(t0.Add(-2*time.Minute), 48, 84*time.Millisecond, 33),
 		Events: []flows.Event{
 			{At: t0.Add(-70 * time.Minute), Kind: flows.EventSignIn, Detail: "signed in"},
 			{At: t0.Add(-10 * time.Minute), Kind: flows.EventRenewal, Detail: "renewed, valid 1h"},
@@ -109,7 +110,24 @@ func seed(b *fakeBackend) {
 	b.put("okta", flows.State{
 		Token:     &flows.Token{AccessToken: "okta-" + sentinel + "-0123456789", Expiry: t0.Add(4 * time.Minute)},
 		LastCheck: &flows.Check{At: t0.Add(-30 * time.Second), Status: 401, Latency: 120 * time.Millisecond, Err: "401 Unauthorized"},
+		Checks: append(checkHistory(t0.Add(-5*time.Minute-30*time.Second), 5, 95*time.Millisecond, 4),
+			flows.Check{At: t0.Add(-30 * time.Second), Status: 401, Latency: 120 * time.Millisecond, Err: "401 Unauthorized"}),
 	})
+}
+
+// checkHistory is n checks five minutes apart ending at last, their
+// latencies varying around base; every down-th one failed (0: none).
+func checkHistory(last time.Time, n int, base time.Duration, down int) []flows.Check {
+	checks := make([]flows.Check, n)
+	for i := range checks {
+		c := flows.Check{At: last.Add(-time.Duration(n-1-i) * 5 * time.Minute), Status: 200,
+			Latency: base + time.Duration((i*37)%60)*time.Millisecond}
+		if down > 0 && i%down == down-1 {
+			c.Status, c.Err = 503, "503 Service Unavailable"
+		}
+		checks[i] = c
+	}
+	return checks
 }
 
 // harness is a model on a fake backend, sized and loaded.

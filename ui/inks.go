@@ -49,3 +49,18 @@ func newInks(st theme.Styles) inks {
 		selected: inkOf(st.Selected),
 	}
 }
+
+// then is the ink's paint for a cell of a row drawn in base (the
+// selection's ink, or nil): the cell's style ends with a reset, so base is
+// taken up again after it and the row keeps its background.
+func (k ink) then(base *ink) func(string) string {
+	if base == nil {
+		return k.paint
+	}
+	return func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return k.pre + s + k.post + base.pre
+	}
+}

@@ -123,6 +123,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Filter):
 		m.mode = modeFilter
 		return m.filter.Focus()
+	case key.Matches(msg, k.Sort):
+		m.cycleSort()
+	case key.Matches(msg, k.NextAttention):
+		m.jumpAttention(1)
+	case key.Matches(msg, k.PrevAttention):
+		m.jumpAttention(-1)
 	case key.Matches(msg, k.Cancel):
 		return m.cancel(name)
 	case key.Matches(msg, k.ClearFilter):
@@ -226,7 +232,7 @@ func (m *Model) startBatch(kind jobKind) tea.Cmd {
 		m.setStatus(levelInfo, "nothing to "+verb)
 		return nil
 	}
-	m.setStatus(levelInfo, fmt.Sprintf("%sing %d connections…", strings.TrimSuffix(verb, "e"), n))
+	m.setStatus(levelInfo, fmt.Sprintf("%sing %s…", strings.TrimSuffix(verb, "e"), plural(n, "connection")))
 	return nil
 }
 
@@ -295,6 +301,10 @@ func (m *Model) syncKeys() {
 	}
 	k.ClearFilter.SetEnabled(normal && j == nil && m.filter.Value() != "")
 	k.Filter.SetEnabled(normal && len(m.rows) > 0)
+	k.Sort.SetEnabled(normal && len(m.rows) > 1)
+	k.Sort.SetHelp("s", "sort: "+((m.sortBy+1)%numSortKeys).name())
+	k.NextAttention.SetEnabled(normal && len(m.visible) > 0)
+	k.PrevAttention.SetEnabled(normal && len(m.visible) > 0)
 
 	inField := table && (m.mode == modeFilter || m.mode == modePassword || m.mode == modePaste)
 	k.Submit.SetEnabled(inField)

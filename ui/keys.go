@@ -31,6 +31,11 @@ type KeyMap struct {
 	Reveal     key.Binding
 	Cancel     key.Binding
 
+	// Finding rows: the order, and the rows that need attention.
+	Sort          key.Binding
+	NextAttention key.Binding
+	PrevAttention key.Binding
+
 	// The filter.
 	Filter      key.Binding
 	ClearFilter key.Binding
@@ -70,6 +75,10 @@ func DefaultKeyMap() KeyMap {
 		Reveal:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal token")),
 		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 
+		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		NextAttention: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next needing attention")),
+		PrevAttention: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous needing attention")),
+
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 
@@ -99,6 +108,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details, k.PaneDown, k.PaneUp},
 		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader},
 		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel},
-		{k.Filter, k.ClearFilter, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
+		{k.Sort, k.NextAttention, k.PrevAttention, k.Filter, k.ClearFilter, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
 	}
 }

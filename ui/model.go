@@ -93,6 +93,7 @@ type Model struct {
 	cursor  int   // index into visible
 	offset  int   // first visible index on screen
 	filter  textinput.Model
+	sortBy  sortKey // the order of visible; s cycles it
 	mode    mode
 	detail  bool
 	// paneOff is how far the detail pane is scrolled; paneMax how far it
@@ -193,7 +194,7 @@ func New(b Backend, opts Options) *Model {
 	}))
 	m.filter = textinput.New()
 	m.filter.Prompt = "/"
-	m.filter.Placeholder = "name or provider"
+	m.filter.Placeholder = "name, provider, !, flow:…"
 	m.pwd = textinput.New()
 	m.pwd.Prompt = "password: "
 	m.pwd.EchoMode = textinput.EchoPassword

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"tokentop/flows"
 	"tokentop/flows/redact"
 )
@@ -20,12 +22,19 @@ type row struct {
 	// Static, from the config, sanitised once.
 	name, provider, flow string
 	search               string // lower-case "name provider", for the filter
+	sortName             string // lower-case name, for sorting
+	// Their widths in cells, for sizing the columns.
+	nameW, providerW, flowW int
 
 	// Derived from st by rebuild.
 	renewable bool
 	claims    []claim // of a JWT access token, unverified
-	checkText string  // "200 · 84 ms", without the age
+	checkText string  // "200 · 84ms", without the age
+	checkW    int     // its width in cells
 	checkOK   bool
+	scopes    string // the token's scopes, space-separated
+	scopesW   int
+	trend     trend // the recent checks, drawn
 
 	// cond is the row's condition at the model's clock, as flows.Assess
 	// decides it; Model.reassess keeps it current.
@@ -67,6 +76,10 @@ func newRow(c *flows.Connection) *row {
 		phase:    phaseOf(c.Name),
 	}
 	r.search = strings.ToLower(r.name + " " + r.provider)
+	r.sortName = strings.ToLower(r.name)
+	r.nameW = ansi.StringWidth(r.name)
+	r.providerW = ansi.StringWidth(r.provider)
+	r.flowW = ansi.StringWidth(r.flow)
 	r.rebuild()
 	return r
 }
@@ -75,15 +88,19 @@ func newRow(c *flows.Connection) *row {
 func (r *row) rebuild() {
 	st := &r.st
 	r.renewable = r.conn.Renewable(*st)
-	r.claims = nil
+	r.claims, r.scopes = nil, ""
 	if st.Token != nil {
 		r.claims = decodeClaims(st.Token.AccessToken)
+		r.scopes = redact.Sanitize(strings.Join(st.Token.Scopes, " "))
 	}
+	r.scopesW = ansi.StringWidth(r.scopes)
 	r.checkText, r.checkOK = "", false
 	if c := st.LastCheck; c != nil {
 		r.checkText = checkSummary(c)
 		r.checkOK = c.OK()
 	}
+	r.checkW = ansi.StringWidth(r.checkText)
+	r.trend = buildTrend(st.Checks)
 }
 
 // setState replaces the stored state. A new token clears what the scheduler
@@ -127,7 +144,7 @@ func (r *row) assess(now time.Time) flows.Assessment {
 	return flows.Assess(r.conn, st, now)
 }
 
-// expiresText is the countdown cell: "59m 12s", "expired 3m ago",
+// expiresText is the countdown cell: "59m 12s", "expired 3m 02s ago",
 // "no expiry", and without a token "no token yet" when one comes without
 // a person, "signed out" otherwise, as tokentop status says.
 func (r *row) expiresText(now time.Time, loaded bool) string {
@@ -150,7 +167,7 @@ func (r *row) expiresText(now time.Time, loaded bool) string {
 	}
 }
 
-// checkCell is the last check: "200 · 84 ms · 2m ago".
+// checkCell is the last check: "200 · 84ms · 2m 05s ago".
 func (r *row) checkCell(now time.Time) string {
 	c := r.st.LastCheck
 	if c == nil {
@@ -176,4 +193,53 @@ func (r *row) renewalCell(now time.Time) (string, bool) {
 		return "—", false
 	}
 	return ago(now, st.LastRenewal), false
+}
+
+// lifeBarW is how many cells the EXPIRES bar takes.
+const lifeBarW = 5
+
+// lifeBars are the EXPIRES bars from empty to full: the glyphs show the
+// fraction without colour.
+var lifeBars = func() [lifeBarW + 1]string {
+	var bars [lifeBarW + 1]string
+	for i := range bars {
+		bars[i] = strings.Repeat("▰", i) + strings.Repeat("▱", lifeBarW-i)
+	}
+	return bars
+}()
+
+// lifeBar is the bar of the token's remaining life at now, the part of
+// Expiry − ObtainedAt still left; "" without an expiry, an obtained time,
+// or once expired (the text says so).
+func (r *row) lifeBar(now time.Time) string {
+	t := r.st.Token
+	if t == nil || !t.HasExpiry() || t.ObtainedAt.IsZero() || !now.Before(t.Expiry) {
+		return ""
+	}
+	life := t.Expiry.Sub(t.ObtainedAt)
+	if life <= 0 {
+		return ""
+	}
+	left := t.Expiry.Sub(now)
+	// To the nearest cell, but any life left shows as one cell at least.
+	n := int((int64(left)*lifeBarW*2 + int64(life)) / (2 * int64(life)))
+	return lifeBars[min(max(n, 1), lifeBarW)]
+}
+
+// expiryTone is how the EXPIRES cell is coloured: danger when expired or
+// failing to renew, warn inside twice the renewal margin, ok otherwise;
+// toneMuted when there is no countdown to judge.
+func (r *row) expiryTone(now time.Time) tone {
+	t := r.st.Token
+	switch {
+	case t == nil || t.AccessToken == "" || !t.HasExpiry():
+		return toneMuted
+	case !now.Before(t.Expiry):
+		return toneDanger
+	case r.cond.Condition == flows.Failing || r.cond.Condition == flows.SignInRequired:
+		return toneDanger
+	case t.Expiry.Sub(now) < 2*r.conn.RefreshBefore:
+		return toneWarn
+	}
+	return toneOK
 }

@@ -1,7 +1,5 @@
 package ui
 
-import "strings"
-
 // selected returns the selected row, or nil.
 func (m *Model) selected() *row {
 	if m.cursor < 0 || m.cursor >= len(m.visible) {
@@ -18,19 +16,24 @@ func (m *Model) selectedName() string {
 	return ""
 }
 
-// refilter recomputes the visible rows, keeping the selection when it
-// still passes.
+// refilter recomputes the visible rows, in the sort's order, keeping the
+// selection when it still passes. The filter's terms must all match (see
+// parseFilter).
 func (m *Model) refilter() {
 	keep := m.selectedName()
-	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	terms := parseFilter(m.filter.Value())
 	m.visible = m.visible[:0]
 	m.cursor = 0
 	for i, r := range m.rows {
-		if q == "" || strings.Contains(r.search, q) {
-			if r.conn.Name == keep {
-				m.cursor = len(m.visible)
-			}
+		if m.matches(r, terms) {
 			m.visible = append(m.visible, i)
+		}
+	}
+	m.sortVisible()
+	for i, idx := range m.visible {
+		if m.rows[idx].conn.Name == keep {
+			m.cursor = i
+			break
 		}
 	}
 }

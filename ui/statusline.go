@@ -64,7 +64,7 @@ func renewFailingText(err error, wait time.Duration) string {
 	if errors.As(err, &ce) {
 		text = ce.Conn + ": renewal failing: " + errText(ce.Err)
 	}
-	return text + "; retrying in " + flows.Countdown(wait)
+	return text + "; retrying in " + duration(wait)
 }
 
 // signInHint is an error for the status line, with what to do when only a

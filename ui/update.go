@@ -65,6 +65,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
+		// A filter without a width shows one letter of its placeholder.
+		m.filter.SetWidth(max(msg.Width-2, 1))
 	case tea.BackgroundColorMsg:
 		m.setStyles(msg.IsDark())
 	case tickMsg:
@@ -79,6 +81,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.onKey(msg)
 	case tea.PasteMsg:
 		cmd = m.onPaste(msg)
+	case tea.MouseMsg:
+		cmd = m.onMouse(msg)
 
 	case configStatMsg:
 		cmd = m.onConfigStat(msg)
@@ -153,6 +157,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.stale {
 		m.reassess()
+		m.reorder()
 	}
 	m.fixScroll()
 	m.syncKeys()

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	tea "charm.land/bubbletea/v2"
@@ -28,6 +30,7 @@ func (m *Model) View() tea.View {
 	}
 	v := tea.NewView(s)
 	v.AltScreen = true
+	v.MouseMode = m.mouseMode()
 	v.WindowTitle = "tokentop"
 	return v
 }
@@ -68,19 +71,63 @@ func (m *Model) paneLines() []string {
 }
 
 // layout splits the window's height: the table (with its header line),
-// the pane of lines (boxed), and the help bar. The top bar and the status
-// line take one line each. The pane takes what its lines need, leaving the
-// table at least a third.
+// the pane of lines (boxed, with the sign-in address under the box), and
+// the help bar. The top bar and the status line take one line each. The
+// pane takes what its lines need, leaving the table at least a third.
 func (m *Model) layout(lines []string) (tableH, paneH, helpH int) {
 	helpH = strings.Count(m.helpView(), "\n") + 1
 	avail := m.height - 2 - helpH - len(m.bannerLines())
-	if len(lines) > 0 {
-		paneH = min(len(lines)+2, avail-max(5, avail/3))
+	extra := 0
+	if m.paneURL() != "" {
+		extra = 1
 	}
-	if paneH < 4 {
+	if len(lines) > 0 {
+		paneH = min(len(lines)+2+extra, avail-max(5, avail/3))
+	}
+	if paneH < 4+extra {
 		paneH = 0
 	}
 	return max(avail-paneH, 1), paneH, helpH
+}
+
+// paneURL is the address the sign-in pane shows, if it shows one: it is
+// drawn whole on a line of its own under the box, so that selecting it
+// with the mouse copies it without borders or line breaks.
+func (m *Model) paneURL() string {
+	kind, name := m.paneFor()
+	if kind != paneSignIn {
+		return ""
+	}
+	switch p := m.pendingSignIn(name).(type) {
+	case flows.BrowserSignIn:
+		return safeText(p.URL())
+	case flows.DeviceSignIn:
+		return safeText(p.URL())
+	}
+	return ""
+}
+
+// pendingSignIn is the sign-in of connection name waiting for the person,
+// or nil.
+func (m *Model) pendingSignIn(name string) flows.Pending {
+	_, p := m.pendingOf(name)
+	return p
+}
+
+// urlLine is the sign-in address as one unbroken line, an OSC 8 hyperlink
+// where the terminal supports it. It may be wider than the window.
+func (m *Model) urlLine(url string) string {
+	return ansi.SetHyperlink(url) + m.st.Accent.Render(url) + ansi.ResetHyperlink()
+}
+
+// mouseMode is the mouse reporting the screen asks for: cell motion on the
+// table, none while a sign-in address is shown, so that the terminal's own
+// selection can copy it.
+func (m *Model) mouseMode() tea.MouseMode {
+	if m.screen != screenTable || m.paneURL() != "" {
+		return tea.MouseModeNone
+	}
+	return tea.MouseModeCellMotion
 }
 
 // tableRows is how many connections fit on screen.
@@ -90,7 +137,8 @@ func (m *Model) tableRows() int {
 }
 
 // tableScreen renders the top bar, the table, the pane, the status line
-// and the help bar, exactly m.height lines of m.width cells.
+// and the help bar, exactly m.height lines of m.width cells (but for the
+// sign-in address, which is never cut).
 func (m *Model) tableScreen() string {
 	lines := m.paneLines()
 	tableH, paneH, _ := m.layout(lines)
@@ -108,8 +156,17 @@ func (m *Model) tableScreen() string {
 		if kind, _ := m.paneFor(); kind == paneDetail {
 			off = m.paneOff
 		}
-		b.WriteString(m.box(lines, paneH, off))
+		url := m.paneURL()
+		boxH := paneH
+		if url != "" {
+			boxH--
+		}
+		b.WriteString(m.box(lines, boxH, off))
 		b.WriteByte('\n')
+		if url != "" {
+			b.WriteString(m.urlLine(url))
+			b.WriteByte('\n')
+		}
 	}
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
@@ -120,7 +177,7 @@ func (m *Model) tableScreen() string {
 // topBar is the program's name, the counts, the filter and the clock.
 func (m *Model) topBar() string {
 	left := m.st.Title.Render("tokentop")
-	info := fmt.Sprintf(" · %d connections", len(m.rows))
+	info := " · " + plural(len(m.rows), "connection")
 	if m.attention > 0 {
 		info += fmt.Sprintf(" · %d need attention", m.attention)
 	}
@@ -171,68 +228,144 @@ func (m *Model) bannerLines() []string {
 // colKind names a table column.
 type colKind int
 
+// The table's columns, in the order they stand left to right.
 const (
 	colName colKind = iota
 	colProvider
 	colFlow
 	colExpires
 	colCheck
+	colTrend
 	colRenewal
+	colScopes
 )
 
-// column is a table column and its width.
+// column is a table column, its width, and where it starts.
 type column struct {
 	kind  colKind
 	title string
 	w     int
+	x     int
 }
 
 // prefixW is the selection pointer and status mark before the name: "› ● ".
 const prefixW = 4
 
-// columns lays the table out for a width, dropping the least useful
-// columns first when it is narrow: flow, provider, last renewal, check.
-func columns(width int) []column {
-	all := []column{
-		{colName, "NAME", 12},
-		{colProvider, "PROVIDER", 8},
-		{colFlow, "FLOW", 12},
-		{colExpires, "EXPIRES", 16},
-		{colCheck, "LAST CHECK", 23},
-		{colRenewal, "RENEWAL", 16},
+// colGap is the space between two columns.
+const colGap = 2
+
+// The widest texts of the columns whose content is known in advance.
+const (
+	// expiresW fits "expired 23h 59m ago", "no token yet" and a countdown
+	// of up to 7 cells with its bar ("59m 59s ▰▰▰▱▱").
+	expiresW = 19
+	// countdownW is the countdown's share of the cell, before the bar.
+	countdownW = 7
+	// agoW fits "59m 59s ago", the age after a check.
+	agoW = 11
+	// renewalW fits "sign-in required" and the jobs' "signing in…".
+	renewalW = 16
+	// nameMinW is how far a long name's column is kept before the wider
+	// columns give way; names beyond it are cut when the window is narrow.
+	nameMinW = 24
+	// scopesMaxW caps the SCOPES column; its cell is cut beyond.
+	scopesMaxW = 40
+)
+
+// widths are the widest values of the columns sized by their content,
+// over every connection (not only those the filter shows, so the columns
+// stay put while typing).
+type widths struct {
+	name, provider, flow, check, scopes int
+	checks                              bool // some connection has a check history
+}
+
+// contentWidths measures the rows: a pass over precomputed widths.
+func (m *Model) contentWidths() widths {
+	var cw widths
+	for _, r := range m.rows {
+		cw.name = max(cw.name, r.nameW)
+		cw.provider = max(cw.provider, r.providerW)
+		cw.flow = max(cw.flow, r.flowW)
+		cw.check = max(cw.check, r.checkW)
+		cw.scopes = max(cw.scopes, r.scopesW)
+		cw.checks = cw.checks || r.trend.n > 0
 	}
-	const gap = 2
-	total := func(cols []column) int {
-		n := prefixW
-		for i, c := range cols {
-			n += c.w
-			if i > 0 {
-				n += gap
-			}
+	return cw
+}
+
+// sortArrow marks the column the table is sorted by.
+const sortArrow = " ↑"
+
+// columns lays the table out for a width: the name and the expiry always,
+// then, as long as they fit, the last check, the renewal, the provider,
+// the trend, the flow and the scopes, each as wide as its widest value;
+// the trend grows to the whole check history and the name takes the rest.
+func columns(width int, cw widths, by sortKey) []column {
+	head := func(k colKind, title string, w int) column {
+		if by.column() == k && k != colCheck {
+			title += sortArrow
 		}
-		return n
+		return column{kind: k, title: title, w: max(w, len([]rune(title)))}
 	}
-	for _, drop := range []colKind{colFlow, colProvider, colRenewal, colCheck} {
-		if total(all) <= width {
+	name := head(colName, "NAME", min(cw.name, nameMinW))
+	cols := []column{name, head(colExpires, "EXPIRES", expiresW)}
+	total := prefixW + name.w + colGap + expiresW
+	var more []column
+	if cw.check > 0 {
+		more = append(more, head(colCheck, "LAST CHECK", cw.check+3+agoW))
+	} else {
+		more = append(more, head(colCheck, "LAST CHECK", 1))
+	}
+	more = append(more, head(colRenewal, "RENEWAL", renewalW), head(colProvider, "PROVIDER", cw.provider))
+	if cw.checks {
+		more = append(more, head(colTrend, "TREND", trendCells))
+	}
+	more = append(more, head(colFlow, "FLOW", cw.flow))
+	if cw.scopes > 0 {
+		more = append(more, head(colScopes, "SCOPES", min(cw.scopes, scopesMaxW)))
+	}
+	for _, c := range more {
+		if total+colGap+c.w > width {
 			break
 		}
-		for i, c := range all {
-			if c.kind == drop {
-				all = append(all[:i], all[i+1:]...)
-				break
-			}
+		cols = append(cols, c)
+		total += colGap + c.w
+	}
+	// The trend takes what is left up to the whole history, the name the
+	// rest; the name gives way when even it and the expiry do not fit.
+	spare := width - total
+	for i := range cols {
+		if cols[i].kind == colTrend && spare > 0 {
+			grow := min(spare, flows.MaxChecks-cols[i].w)
+			cols[i].w += grow
+			spare -= grow
 		}
 	}
-	// The name takes what is left, up to a point.
-	all[0].w = max(min(all[0].w+width-total(all), 32), 4)
-	return all
+	cols[0].w = max(cols[0].w+spare, 4)
+	slices.SortFunc(cols, func(a, b column) int { return int(a.kind) - int(b.kind) })
+	x := prefixW
+	for i := range cols {
+		cols[i].x = x
+		x += cols[i].w + colGap
+	}
+	return cols
+}
+
+// tableColumns is the table's layout in the current window.
+func (m *Model) tableColumns() []column {
+	return columns(m.width, m.contentWidths(), m.sortBy)
 }
 
 // writeTable writes the header and the visible rows, padded to h lines.
 func (m *Model) writeTable(b *strings.Builder, h int) {
-	cols := columns(m.width)
+	cols := m.tableColumns()
 	var hdr strings.Builder
-	hdr.WriteString(strings.Repeat(" ", prefixW))
+	if m.sortBy == sortCondition {
+		hdr.WriteString("  ↑ ")
+	} else {
+		hdr.WriteString(strings.Repeat(" ", prefixW))
+	}
 	for i, c := range cols {
 		if i > 0 {
 			hdr.WriteString("  ")
@@ -248,7 +381,7 @@ func (m *Model) writeTable(b *strings.Builder, h int) {
 		rows--
 	}
 	// Narrower than the narrowest table: draw the rows, then cut them.
-	need := prefixW + 2*(len(cols)-1)
+	need := prefixW + colGap*(len(cols)-1)
 	for _, c := range cols {
 		need += c.w
 	}
@@ -280,17 +413,26 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 		mark, st = loadingMark, m.inks.muted
 	}
 
+	// A cell is plain text in one ink, or text already painted (painted),
+	// whose width is then given.
 	type cell struct {
-		text string
-		ink  *ink
-		w    int
+		text    string
+		ink     *ink
+		w       int
+		painted bool
 	}
-	var buf [8]cell
+	var buf [10]cell
 	cells := buf[:0]
 	if j != nil {
-		cells = append(cells, cell{m.spinner.View(), &m.inks.accent, 1})
+		cells = append(cells, cell{text: m.spinner.View(), ink: &m.inks.accent, w: 1})
 	} else {
-		cells = append(cells, cell{mark, &st, 1})
+		cells = append(cells, cell{text: mark, ink: &st, w: 1})
+	}
+	// sel is the selection's ink: every painted cell ends by resetting
+	// the style, so the selection's is taken up again after it.
+	pointer, sel := "  ", (*ink)(nil)
+	if selected {
+		pointer, sel = "› ", &m.inks.selected
 	}
 	for _, c := range cols {
 		cl := cell{w: c.w}
@@ -305,15 +447,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 		case colFlow:
 			cl.text = r.flow
 		case colExpires:
-			cl.text = r.expiresText(now, m.loaded)
-			switch {
-			case !m.loaded:
-				cl.ink = &m.inks.muted
-			case cond == flows.Renewing || cond == flows.Expiring || cond == flows.SignedOut || cond == flows.SignInRequired:
-				cl.ink = &st
-			case cond == flows.NoToken || cond == flows.NoExpiry:
-				cl.ink = &m.inks.muted
-			}
+			cl.text, cl.painted = m.expiresCell(r, now, c.w, sel)
 		case colCheck:
 			cl.text = r.checkCell(now)
 			switch {
@@ -322,6 +456,13 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			case !r.checkOK:
 				cl.ink = &m.inks.danger
 			}
+		case colTrend:
+			if r.trend.n == 0 {
+				cl.text, cl.ink = "—", &m.inks.muted
+				break
+			}
+			cl.text = fit(paintRuns(r.trend.cell, c.w, m.inks.ok.then(sel), m.inks.danger.then(sel)), c.w)
+			cl.painted = true
 		case colRenewal:
 			var bad bool
 			cl.text, bad = r.renewalCell(now)
@@ -332,15 +473,16 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			if j != nil {
 				cl.text, cl.ink = j.kind.doing(), &m.inks.accent
 			}
+		case colScopes:
+			cl.text = r.scopes
+			if cl.text == "" {
+				cl.text, cl.ink = "—", &m.inks.muted
+			}
 		}
 		cells = append(cells, cl)
 	}
 
-	// The selected row is one run of the selection's style, so its
-	// background spans the line; the pointer shows it without colour.
-	pointer, sel := "  ", (*ink)(nil)
-	if selected {
-		pointer, sel = "› ", &m.inks.selected
+	if sel != nil {
 		b.WriteString(sel.pre)
 	}
 	b.WriteString(pointer)
@@ -353,14 +495,17 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 			b.WriteByte(' ')
 			n++
 		}
-		t := fit(c.text, c.w)
-		if c.ink != nil && sel == nil {
+		switch {
+		case c.painted:
+			b.WriteString(c.text)
+		case c.ink != nil:
 			// Colour the text, not its padding.
+			t := fit(c.text, c.w)
 			trimmed := strings.TrimRight(t, " ")
-			b.WriteString(c.ink.paint(trimmed))
+			b.WriteString(c.ink.then(sel)(trimmed))
 			b.WriteString(t[len(trimmed):])
-		} else {
-			b.WriteString(t)
+		default:
+			b.WriteString(fit(c.text, c.w))
 		}
 		n += c.w
 	}
@@ -370,6 +515,29 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	if sel != nil {
 		b.WriteString(sel.post)
 	}
+}
+
+// expiresCell is the EXPIRES cell, w cells wide and painted: the countdown
+// and the bar of the token's remaining life in the expiry's tone, or why
+// there is no countdown.
+func (m *Model) expiresCell(r *row, now time.Time, w int, sel *ink) (string, bool) {
+	text := r.expiresText(now, m.loaded)
+	if !m.loaded {
+		return m.inks.muted.then(sel)(fit(text, w)), true
+	}
+	k := m.inks.muted
+	switch tn := r.expiryTone(now); {
+	case tn != toneMuted:
+		k = [...]ink{toneOK: m.inks.ok, toneWarn: m.inks.warn, toneDanger: m.inks.danger}[tn]
+	case r.cond.Condition == flows.SignedOut || r.cond.Condition == flows.SignInRequired:
+		k = m.inks.condition(r.cond.Condition)
+	}
+	if bar := r.lifeBar(now); bar != "" {
+		text = fit(text, countdownW) + " " + bar
+	}
+	t := fit(text, w)
+	trimmed := strings.TrimRight(t, " ")
+	return k.then(sel)(trimmed) + t[len(trimmed):], true
 }
 
 // box draws lines in a bordered pane exactly h lines high and m.width
