@@ -240,9 +240,25 @@ func (m *Model) overlayMenu(screen string) string {
 	bottom := len(out) - helpH - 1 // the status line
 	top := max(bottom-len(box), 1) // below the top bar
 	for i := top; i < bottom && i-top < len(box); i++ {
-		out[i] = box[i-top] + ansi.Cut(out[i], ansi.StringWidth(box[i-top]), m.width)
+		out[i] = box[i-top] + m.besideMenu(out[i], ansi.StringWidth(box[i-top]))
 	}
 	return strings.Join(out, "\n")
+}
+
+// besideMenu is what stays of a line right of the menu, from cell from:
+// a border as it is, the pane's right edge alone with blanks before it,
+// and nothing of text cut in the middle.
+func (m *Model) besideMenu(line string, from int) string {
+	rest := ansi.Cut(line, from, m.width)
+	plain := ansi.Strip(rest)
+	if strings.Trim(plain, "─╭╮╰╯│ ") == "" && strings.ContainsAny(plain, "─╭╮╰╯") {
+		return rest
+	}
+	w := ansi.StringWidth(line)
+	if w > from && ansi.Strip(ansi.Cut(line, w-1, w)) == "│" {
+		return strings.Repeat(" ", w-1-from) + ansi.Cut(line, w-1, w)
+	}
+	return ""
 }
 
 // syncMenuKeys enables the copy menu's keys while it is open: its numbers,
@@ -254,7 +270,7 @@ func (m *Model) syncMenuKeys() {
 	if !open {
 		return
 	}
-	k.Pick.SetHelp("1-"+m.menu.items[len(m.menu.items)-1].key(), "copy")
+	k.Pick.SetHelp("1-"+m.menu.items[len(m.menu.items)-1].key(), "choose")
 	k.Submit.SetEnabled(true)
 	k.Submit.SetHelp("enter", "copy")
 	k.Back.SetEnabled(true)

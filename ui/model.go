@@ -140,6 +140,8 @@ type Model struct {
 	// needs records which connections needed a person at the last
 	// assessment, so the bell rings on a change only (title.go).
 	needs map[string]bool
+	// rung counts the bells rung.
+	rung int
 	// menu is the copy menu while it is open (menu.go).
 	menu copyMenu
 	// clip is what tokentop last put on the clipboard (clipboard.go).

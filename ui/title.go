@@ -58,6 +58,7 @@ func (m *Model) noticeNeeds() tea.Cmd {
 		}
 	}
 	if ring && m.cfg != nil && m.cfg.Bell {
+		m.rung++
 		return ringBell()
 	}
 	return nil
