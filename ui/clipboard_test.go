@@ -15,15 +15,26 @@ type fakeClipboard struct {
 	mu      sync.Mutex
 	v       string
 	readErr error
-	writes  int
+	// then, when set, is what the person copies right after tokentop's
+	// next write.
+	then string
 }
 
 func (c *fakeClipboard) write(s string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.v = s
-	c.writes++
+	if s != "" && c.then != "" {
+		c.v, c.then = c.then, ""
+	}
 	return nil
+}
+
+// thenCopy plants what the person copies after tokentop's next write.
+func (c *fakeClipboard) thenCopy(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.then = s
 }
 
 func (c *fakeClipboard) read() (string, error) {

@@ -121,6 +121,9 @@ func (m *Model) pick(w copyWhat) tea.Cmd {
 
 // startCopy fetches a fresh token of a connection to copy w of it.
 func (m *Model) startCopy(name string, w copyWhat) tea.Cmd {
+	if m.byName[name] == nil {
+		return nil
+	}
 	if j := m.busy[name]; j != nil {
 		m.setStatus(levelWarn, name+": busy "+j.kind.doing()+" try again when it is done, or esc to cancel it")
 		return nil

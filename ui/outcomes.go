@@ -217,6 +217,7 @@ func (m *Model) onLoggedOut(msg loggedOutMsg) tea.Cmd {
 		st.LastError = ""
 	})
 	m.schedule(r)
+	m.expectNeeds(msg.name)
 	if m.revealed == msg.name {
 		m.revealed = ""
 	}

@@ -63,3 +63,11 @@ func (m *Model) noticeNeeds() tea.Cmd {
 	}
 	return nil
 }
+
+// expectNeeds records that a connection needs a person because the person
+// asked for it (a logout): the bell is for what happens by itself.
+func (m *Model) expectNeeds(name string) {
+	if m.needs != nil {
+		m.needs[name] = true
+	}
+}

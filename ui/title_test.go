@@ -96,3 +96,21 @@ func TestRingBellWritesBEL(t *testing.T) {
 		t.Fatalf("ringBell gives %#v", msg)
 	}
 }
+
+// TestNoBellForALogout: a connection the person logged out of needs a
+// sign-in because they asked: no bell.
+func TestNoBellForALogout(t *testing.T) {
+	h := newHarness(t, 120, 35)
+	h.b.cfg.Bell = true
+	h.send(tickMsg{})
+	h.selectRow("amino")
+	h.send(await[loggedOutMsg](t, run(h.press("x", "y"))))
+	h.poll()
+	h.send(tickMsg{})
+	if h.m.byName["amino"].st.Token != nil || !signInHelps(h.m.byName["amino"].cond.Condition) {
+		t.Fatalf("amino: %v", h.m.byName["amino"].cond.Condition)
+	}
+	if h.m.rung != 0 {
+		t.Fatalf("%d bells for a logout", h.m.rung)
+	}
+}
