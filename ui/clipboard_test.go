@@ -20,6 +20,7 @@ type fakeClipboard struct {
 	then string
 }
 
+// write puts s on the clipboard.
 func (c *fakeClipboard) write(s string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -37,12 +38,14 @@ func (c *fakeClipboard) thenCopy(s string) {
 	c.then = s
 }
 
+// read returns what the clipboard holds.
 func (c *fakeClipboard) read() (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.v, c.readErr
 }
 
+// value is what the clipboard holds, for the test.
 func (c *fakeClipboard) value() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -61,6 +64,8 @@ func pressCopy(t *testing.T, h *harness) (string, uint64) {
 	return h.b.state("aikido").Token.AccessToken, h.m.clip.id
 }
 
+// clipHarness is the usual harness with clipboard_clear set and a
+// clipboard that can be read back.
 func clipHarness(t *testing.T, clear time.Duration) (*harness, *fakeClipboard) {
 	h := newHarness(t, 120, 35)
 	h.b.cfg.ClipboardClear = clear

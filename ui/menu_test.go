@@ -54,6 +54,7 @@ func TestCopyMenu(t *testing.T) {
 	}
 }
 
+// equalWhats reports whether two menus offer the same entries in order.
 func equalWhats(a, b []copyWhat) bool {
 	if len(a) != len(b) {
 		return false

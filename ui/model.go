@@ -145,7 +145,9 @@ type Model struct {
 	// menu is the copy menu while it is open (menu.go).
 	menu copyMenu
 	// clip is what tokentop last put on the clipboard (clipboard.go).
-	clip          clipState
+	clip clipState
+	// readClipboard reads the system clipboard back, to clear only what
+	// tokentop put there; getenv reads $VISUAL and $EDITOR.
 	readClipboard func() (string, error)
 	getenv        func(string) string
 }

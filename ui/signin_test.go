@@ -23,8 +23,13 @@ type onePassword struct {
 	name   string
 }
 
+// Username is the configured username.
 func (p *onePassword) Username() string { return p.user }
-func (p *onePassword) Cancel()          {}
+
+// Cancel does nothing: Wait ends with its context.
+func (p *onePassword) Cancel() {}
+
+// SubmitPassword takes the first password only, as flows does.
 func (p *onePassword) SubmitPassword(pw string) error {
 	sent := false
 	p.once.Do(func() { p.pw <- pw; sent = true })
@@ -33,6 +38,8 @@ func (p *onePassword) SubmitPassword(pw string) error {
 	}
 	return nil
 }
+
+// Wait ends with the provider's answer to the password.
 func (p *onePassword) Wait(ctx context.Context) (*flows.Token, error) {
 	select {
 	case <-ctx.Done():
@@ -58,6 +65,7 @@ type passwordBackend struct {
 	begun   int
 }
 
+// BeginLogin starts a new password sign-in, answered in turn.
 func (b *passwordBackend) BeginLogin(ctx context.Context, name string) (flows.Pending, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -70,6 +70,15 @@ func TestBellRingsOncePerTransition(t *testing.T) {
 		if bell && !hasBell(cmd) {
 			t.Error("the transition's Update returned no BEL")
 		}
+		// A second transition rings again.
+		h.b.put("aha", flows.State{Token: &flows.Token{AccessToken: "aha-" + sentinel, Expiry: t0.Add(time.Hour)}})
+		h.poll()
+		h.b.put("aha", flows.State{})
+		h.poll()
+		h.send(tickMsg{})
+		if h.m.rung != 2*want {
+			t.Fatalf("bell=%v: %d bells after two transitions, want %d", bell, h.m.rung, 2*want)
+		}
 	}
 }
 
