@@ -181,3 +181,40 @@ func TestSignInAgainAsks(t *testing.T) {
 		t.Fatalf("aerion needs a sign-in, yet l asked: mode %v", h.m.mode)
 	}
 }
+
+// TestWaitingForYouIsNotBusy: a browser or device sign-in waiting for the
+// person reads "waiting for you" with its condition's mark, not a spinner,
+// and is not counted busy; a pasted redirect URL puts it back on the wire.
+func TestWaitingForYouIsNotBusy(t *testing.T) {
+	h := newHarness(t, 120, 35)
+	h.b.logins["okta"] = newPending(kindDevice)
+	h.b.logins["aha"] = newPending(kindBrowser)
+	h.selectRow("okta")
+	h.send(await[loginBegunMsg](t, run(h.press("l", "y"))))
+	h.selectRow("aha")
+	h.send(await[loginBegunMsg](t, run(h.press("l"))))
+	f := h.frame()
+	for _, name := range []string{"okta", "aha"} {
+		line := rowLine(f, name)
+		if !strings.Contains(line, "waiting for you") || strings.Contains(line, h.m.spinner.View()) {
+			t.Errorf("%s: %q", name, line)
+		}
+	}
+	if strings.Contains(f, "busy") || h.m.working() != 0 {
+		t.Errorf("waiting sign-ins counted busy:\n%s", f)
+	}
+	h.send(pasteAcceptedMsg{jobRef{"aha", h.m.busy["aha"].id}})
+	if f := h.frame(); !strings.Contains(f, "1 busy") || !strings.Contains(rowLine(f, "aha"), "signing in…") {
+		t.Errorf("after the paste:\n%s", f)
+	}
+}
+
+// rowLine is the table line of a connection in a frame.
+func rowLine(frame, name string) string {
+	for _, l := range strings.Split(frame, "\n") {
+		if strings.Contains(l, " "+name+" ") && !strings.HasPrefix(l, "│") {
+			return l
+		}
+	}
+	return ""
+}
