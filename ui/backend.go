@@ -40,6 +40,12 @@ type Options struct {
 	// Clipboard writes to the system clipboard; nil means
 	// github.com/atotto/clipboard.WriteAll.
 	Clipboard func(string) error
+	// ClipboardRead reads the system clipboard, to clear it only while it
+	// still holds what tokentop put there; nil means
+	// github.com/atotto/clipboard.ReadAll.
+	ClipboardRead func() (string, error)
+	// Getenv reads the environment ($VISUAL, $EDITOR); nil means os.Getenv.
+	Getenv func(string) string
 	// OpenURL opens a URL in the browser; nil means
 	// github.com/cli/browser.OpenURL with its output discarded.
 	OpenURL func(string) error

@@ -344,6 +344,9 @@ func (m *Model) signInLines(name string, w int) []string {
 		} else {
 			hint("press l to type the password · esc cancels the sign-in")
 		}
+		if j.pwdErr != "" {
+			lines = append(lines, wrapStyled("refused: "+j.pwdErr, w, m.st.Danger.Render)...)
+		}
 	}
 	return lines
 }

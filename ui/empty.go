@@ -34,9 +34,15 @@ func (m *Model) emptyView() string {
 	}
 	lines = append(lines, "",
 		"Secrets can be env:NAME, file:PATH or cmd:COMMAND instead of literal values.",
-		"",
-		"To look around first, with fake providers and no configuration:",
-		"  "+m.st.Key.Render("tokentop --demo"))
+		"")
+	if m.configErr != nil || m.b == nil {
+		lines = append(lines, "Press "+m.st.Key.Render("e")+" to write this one and open it in your editor, or:")
+	} else {
+		lines = append(lines, "Press "+m.st.Key.Render("e")+" to open it in your editor, or:")
+	}
+	lines = append(lines,
+		"  "+m.st.Key.Render("tokentop config init")+"  writes a commented starter file",
+		"  "+m.st.Key.Render("tokentop --demo")+"       looks around with fake providers")
 	return m.frame(lines)
 }
 
@@ -53,7 +59,7 @@ func (m *Model) configErrorView() string {
 		}
 	}
 	lines = append(lines, "",
-		"Fix the file and start tokentop again.",
+		m.fixHint(),
 		"To look around meanwhile, with fake providers: "+m.st.Key.Render("tokentop --demo"))
 	return m.frame(lines)
 }
@@ -74,4 +80,13 @@ func (m *Model) frame(lines []string) string {
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n") + "\n" + helpView
+}
+
+// fixHint says what to do about a config file that cannot be read: edit
+// it, and either the dashboard picks it up or tokentop must start again.
+func (m *Model) fixHint() string {
+	if m.opts.LoadConfig != nil && m.b != nil {
+		return "Fix the file (e opens it in your editor): the connections open as soon as it reads."
+	}
+	return "Fix the file (e opens it in your editor) and start tokentop again."
 }

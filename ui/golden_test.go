@@ -58,6 +58,11 @@ func TestGolden(t *testing.T) {
 			hs.send(browserOpenedMsg{begun.jobRef})
 			return hs.m
 		},
+		"copy_menu": func(t *testing.T, w, h int) *Model {
+			hs := newHarness(t, w, h)
+			hs.press("enter", "y", "j")
+			return hs.m
+		},
 		"empty": func(t *testing.T, w, h int) *Model {
 			m := New(nil, Options{ConfigErr: fmt.Errorf("open config: %w", fs.ErrNotExist), ConfigPath: "/home/u/.config/tokentop/config.toml", Now: func() time.Time { return t0 }})
 			m.Update(tea.WindowSizeMsg{Width: w, Height: h})

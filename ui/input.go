@@ -58,6 +58,12 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 
+	case modeResignIn:
+		return m.onResignInKey(msg)
+
+	case modeMenu:
+		return m.onMenuKey(msg)
+
 	case modePassword:
 		switch {
 		case key.Matches(msg, k.Submit):
@@ -88,6 +94,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.quit()
 		case key.Matches(msg, k.Help):
 			m.help.ShowAll = !m.help.ShowAll
+		case key.Matches(msg, k.Edit):
+			return m.edit()
 		}
 		return nil
 	}
@@ -148,6 +156,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.copySelected(name, false)
 	case key.Matches(msg, k.CopyHeader):
 		return m.copySelected(name, true)
+	case key.Matches(msg, k.CopyMenu):
+		m.openMenu(name)
+	case key.Matches(msg, k.Edit):
+		return m.edit()
 	case key.Matches(msg, k.Check):
 		m.setStatus(levelInfo, name+": checking…")
 		return m.start(name, jobCheck, false, false, false)
@@ -181,7 +193,8 @@ func (m *Model) onPaste(msg tea.PasteMsg) tea.Cmd {
 }
 
 // signIn starts the selected connection's sign-in, or brings back the
-// password form of one already waiting for it.
+// password form of one already waiting for it. A connection that holds a
+// valid token is asked about first (signin.go).
 func (m *Model) signIn(name string) tea.Cmd {
 	if j, p := m.pendingOf(name); j != nil {
 		if isPassword(p) {
@@ -189,8 +202,11 @@ func (m *Model) signIn(name string) tea.Cmd {
 		}
 		return nil
 	}
-	m.setStatus(levelInfo, name+": starting sign-in…")
-	return m.start(name, jobLogin, false, false, false)
+	if m.signedIn(name) {
+		m.mode, m.confirm = modeResignIn, name
+		return nil
+	}
+	return m.beginSignIn(name)
 }
 
 // copySelected copies the selected connection's sign-in URL or device code
@@ -289,6 +305,8 @@ func (m *Model) syncKeys() {
 		k.Copy.SetHelp("c", "copy token")
 	}
 	k.CopyHeader.SetEnabled(normal && canToken)
+	k.CopyMenu.SetEnabled(normal && canToken)
+	k.Edit.SetEnabled((normal || !table) && m.configPath() != "")
 
 	k.Check.SetEnabled(normal && idle && hasToken && r.conn.CheckURL != "")
 	k.CheckAll.SetEnabled(normal && m.checkables > 0)
@@ -320,8 +338,10 @@ func (m *Model) syncKeys() {
 		k.Submit.SetHelp("enter", "submit URL")
 		k.Back.SetHelp("esc", "back")
 	}
-	k.Yes.SetEnabled(table && m.mode == modeConfirm)
-	k.No.SetEnabled(table && m.mode == modeConfirm)
+	asking := table && (m.mode == modeConfirm || m.mode == modeResignIn)
+	k.Yes.SetEnabled(asking)
+	k.No.SetEnabled(asking)
+	m.syncMenuKeys()
 
 	k.Help.SetEnabled(normal)
 	if m.help.ShowAll {

@@ -58,6 +58,33 @@ func (k jobKind) noun() string {
 	return "logout"
 }
 
+// waiting reports whether the job is a sign-in waiting for the person (a
+// browser, a password, a device code) rather than work on the wire.
+func (j *job) waiting() bool {
+	return j.kind == jobLogin && needsPerson(j.pending) && !j.sent
+}
+
+// doing describes the job for the table: "waiting for you" while a
+// sign-in waits for the person.
+func (j *job) doing() string {
+	if j.waiting() {
+		return "waiting for you"
+	}
+	return j.kind.doing()
+}
+
+// working counts the jobs on the wire, for the top bar's "N busy" and the
+// spinner: sign-ins that wait for the person are not counted.
+func (m *Model) working() int {
+	n := 0
+	for _, j := range m.busy {
+		if !j.waiting() {
+			n++
+		}
+	}
+	return n
+}
+
 // job is the one piece of work running for a connection. Its results carry
 // its id: a result whose job is no longer the connection's current one was
 // cancelled, and is dropped.
@@ -66,9 +93,16 @@ type job struct {
 	kind   jobKind
 	ctx    context.Context
 	cancel context.CancelFunc
-	auto   bool // started by the scheduler
-	bulk   bool // counted against maxBulk
-	header bool // jobCopy: copy "Authorization: Bearer …"
+	auto   bool     // started by the scheduler
+	bulk   bool     // counted against maxBulk
+	what   copyWhat // jobCopy: what to make of the token
+
+	// sent says a sign-in's answer (a password, a redirect URL) went out:
+	// the sign-in is on the wire again, no longer waiting for the person.
+	sent bool
+	// pwdErr is why the provider refused the last password; the form
+	// shows it.
+	pwdErr string
 
 	// pending is the sign-in in progress (jobLogin), once BeginLogin returned.
 	pending flows.Pending
@@ -104,7 +138,10 @@ func (m *Model) start(name string, kind jobKind, auto, bulk, header bool) tea.Cm
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.lastID++
-	j := &job{id: m.lastID, kind: kind, ctx: ctx, cancel: cancel, auto: auto, bulk: bulk, header: header}
+	j := &job{id: m.lastID, kind: kind, ctx: ctx, cancel: cancel, auto: auto, bulk: bulk}
+	if header {
+		j.what = copyHeader
+	}
 	m.busy[name] = j
 	if bulk {
 		m.bulkRunning++
@@ -117,7 +154,7 @@ func (m *Model) start(name string, kind jobKind, auto, bulk, header bool) tea.Cm
 	case jobCheck:
 		cmd = checkCmd(m.b, ctx, ref)
 	case jobCopy:
-		cmd = tokenCmd(m.b, ctx, ref, m.byName[name].conn.RefreshBefore, header)
+		cmd = tokenCmd(m.b, ctx, ref, m.byName[name].conn.RefreshBefore)
 	case jobLogin:
 		cmd = beginLoginCmd(m.b, ctx, ref)
 	case jobLogout:
@@ -311,9 +348,8 @@ func checkCmd(b Backend, ctx context.Context, ref jobRef) tea.Cmd {
 // tokenMsg carries a fresh token to copy.
 type tokenMsg struct {
 	jobRef
-	tok    *flows.Token
-	header bool
-	warn   error
+	tok  *flows.Token
+	warn error
 }
 
 // tokenFailedMsg reports that no token could be had.
@@ -324,14 +360,14 @@ type tokenFailedMsg struct {
 
 // tokenCmd asks for a token valid for at least minValid, renewing first
 // when less is left.
-func tokenCmd(b Backend, ctx context.Context, ref jobRef, minValid time.Duration, header bool) tea.Cmd {
+func tokenCmd(b Backend, ctx context.Context, ref jobRef, minValid time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		tok, err := b.Token(ctx, ref.name, minValid)
 		tok, warn, err := withToken(ref.name, tok, err)
 		if err != nil {
 			return tokenFailedMsg{ref, err}
 		}
-		return tokenMsg{ref, tok, header, warn}
+		return tokenMsg{ref, tok, warn}
 	}
 }
 
@@ -344,19 +380,6 @@ type copiedMsg struct{ what, warn string }
 type copiedOSC52OnlyMsg struct {
 	what, warn string
 	err        error
-}
-
-// copyCmd copies s both ways: OSC 52 through the terminal (works over SSH)
-// and the native clipboard. what names the value in the status line, never
-// the value itself.
-func (m *Model) copyCmd(s, what, warn string) tea.Cmd {
-	write := m.clipboard
-	return tea.Batch(tea.SetClipboard(s), func() tea.Msg {
-		if err := write(s); err != nil {
-			return copiedOSC52OnlyMsg{what, warn, err}
-		}
-		return copiedMsg{what, warn}
-	})
 }
 
 // loggedOutMsg reports a finished logout.

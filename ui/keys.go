@@ -25,11 +25,13 @@ type KeyMap struct {
 	RenewAll   key.Binding
 	Copy       key.Binding
 	CopyHeader key.Binding
+	CopyMenu   key.Binding
 	Check      key.Binding
 	CheckAll   key.Binding
 	Logout     key.Binding
 	Reveal     key.Binding
 	Cancel     key.Binding
+	Edit       key.Binding
 
 	// Finding rows: the order, and the rows that need attention.
 	Sort          key.Binding
@@ -45,6 +47,8 @@ type KeyMap struct {
 	Back   key.Binding
 	Yes    key.Binding
 	No     key.Binding
+	// Pick chooses an entry of the copy menu by its number.
+	Pick key.Binding
 
 	Help key.Binding
 	Quit key.Binding
@@ -69,11 +73,13 @@ func DefaultKeyMap() KeyMap {
 		RenewAll:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "renew all")),
 		Copy:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy token")),
 		CopyHeader: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy header")),
+		CopyMenu:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy…")),
 		Check:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "check")),
 		CheckAll:   key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "check all")),
 		Logout:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "log out")),
 		Reveal:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal token")),
 		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Edit:       key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit config")),
 
 		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		NextAttention: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next needing attention")),
@@ -86,6 +92,7 @@ func DefaultKeyMap() KeyMap {
 		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
+		Pick:   key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "copy")),
 
 		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -96,7 +103,7 @@ func DefaultKeyMap() KeyMap {
 // Disabled bindings are left out by the help view.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Submit, k.Yes, k.No, k.Back,
+		k.Pick, k.Submit, k.Yes, k.No, k.Back,
 		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Details,
 		k.Reveal, k.Filter, k.Cancel, k.ClearFilter, k.Help, k.Quit,
 	}
@@ -106,8 +113,8 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details, k.PaneDown, k.PaneUp},
-		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader},
-		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel},
-		{k.Sort, k.NextAttention, k.PrevAttention, k.Filter, k.ClearFilter, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
+		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader, k.CopyMenu},
+		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel, k.Edit},
+		{k.Sort, k.NextAttention, k.PrevAttention, k.Filter, k.ClearFilter, k.Pick, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
 	}
 }

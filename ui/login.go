@@ -177,12 +177,19 @@ func (m *Model) onLoginDone(msg loginDoneMsg) {
 	}
 }
 
-// onLoginFailed reports a sign-in that ended without a token.
-func (m *Model) onLoginFailed(msg loginFailedMsg) {
-	if _, r := m.finish(msg.jobRef); r != nil {
-		m.schedule(r)
-		m.setStatus(levelError, msg.err.Error())
+// onLoginFailed reports a sign-in that ended without a token, or starts
+// it again when the provider refused the password.
+func (m *Model) onLoginFailed(msg loginFailedMsg) tea.Cmd {
+	j, r := m.finish(msg.jobRef)
+	if r == nil {
+		return nil
 	}
+	if refused(j, msg.err) {
+		return m.retryPassword(msg.name, msg.err)
+	}
+	m.schedule(r)
+	m.setStatus(levelError, msg.err.Error())
+	return nil
 }
 
 // openPassword shows the password form of a connection's sign-in.
@@ -227,8 +234,9 @@ func (m *Model) submitPassword() tea.Cmd {
 	if !ok {
 		return nil
 	}
+	j.sent, j.pwdErr = true, ""
 	m.setStatus(levelInfo, name+": signing in…")
-	return submitPasswordCmd(jobRef{name, j.id}, p, password)
+	return tea.Batch(submitPasswordCmd(jobRef{name, j.id}, p, password), m.spin())
 }
 
 // submitPaste sends the pasted redirect URL.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -42,6 +43,8 @@ const (
 	modeConfirm              // answering "log out?"
 	modePassword             // typing a sign-in password
 	modePaste                // pasting a redirect URL
+	modeMenu                 // choosing what to copy (menu.go)
+	modeResignIn             // answering "sign in again?"
 )
 
 // level is the tone of the status line.
@@ -141,6 +144,19 @@ type Model struct {
 	stamp    configStamp
 	stamped  bool
 	statting bool
+	// needs records which connections needed a person at the last
+	// assessment, so the bell rings on a change only (title.go).
+	needs map[string]bool
+	// rung counts the bells rung.
+	rung int
+	// menu is the copy menu while it is open (menu.go).
+	menu copyMenu
+	// clip is what tokentop last put on the clipboard (clipboard.go).
+	clip clipState
+	// readClipboard reads the system clipboard back, to clear only what
+	// tokentop put there; getenv reads $VISUAL and $EDITOR.
+	readClipboard func() (string, error)
+	getenv        func(string) string
 }
 
 // batchProgress counts the work started by R or P, for the status line.
@@ -183,6 +199,14 @@ func New(b Backend, opts Options) *Model {
 	}
 	if m.openURL == nil {
 		m.openURL = openBrowser
+	}
+	m.readClipboard = opts.ClipboardRead
+	if m.readClipboard == nil {
+		m.readClipboard = clipboard.ReadAll
+	}
+	m.getenv = opts.Getenv
+	if m.getenv == nil {
+		m.getenv = os.Getenv
 	}
 	m.clock = m.now()
 

@@ -196,19 +196,20 @@ func (m *Model) onCheckFailed(msg checkFailedMsg) tea.Cmd {
 	return m.poll()
 }
 
-// onToken copies a fresh token. The token goes into the copy commands and
-// nowhere else: not the model, not the status line.
+// onToken copies what was asked of a fresh token. The token goes into the
+// copy commands and nowhere else: not the model, not the status line.
 func (m *Model) onToken(msg tokenMsg) tea.Cmd {
 	j, r := m.finish(msg.jobRef)
 	if j == nil {
 		return nil
 	}
 	m.schedule(r)
-	s, what := msg.tok.AccessToken, msg.name+" token"
-	if msg.header {
-		s, what = "Authorization: Bearer "+msg.tok.AccessToken, msg.name+" Authorization header"
+	s, ok := copyText(j.what, msg.tok.AccessToken, r.conn.CheckURL)
+	if !ok {
+		m.setStatus(levelWarn, msg.name+": the token is not a JWT: it has no claims to copy")
+		return m.poll()
 	}
-	return tea.Batch(m.copyCmd(s, what, warnText(msg.warn)), m.poll())
+	return tea.Batch(m.copySecretCmd(s, msg.name+" "+j.what.noun(), warnText(msg.warn)), m.poll())
 }
 
 // onLoggedOut records a logout.
@@ -223,6 +224,7 @@ func (m *Model) onLoggedOut(msg loggedOutMsg) tea.Cmd {
 		st.LastError = ""
 	})
 	m.schedule(r)
+	m.expectNeeds(msg.name)
 	if m.revealed == msg.name {
 		m.revealed = ""
 	}

@@ -40,17 +40,6 @@ type configLoadedMsg struct {
 	err   error
 }
 
-// configPath is the file the dashboard watches.
-func (m *Model) configPath() string {
-	if m.opts.ConfigPath != "" {
-		return m.opts.ConfigPath
-	}
-	if m.cfg != nil {
-		return m.cfg.Path
-	}
-	return ""
-}
-
 // watchConfig stats the config file, unless it is not watched or a stat
 // or a load is running.
 func (m *Model) watchConfig() tea.Cmd {

@@ -72,7 +72,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tickMsg:
 		cmd = m.onTick(msg)
 	case spinner.TickMsg:
-		if len(m.busy) == 0 {
+		if m.working() == 0 {
 			m.spinning = false
 			break
 		}
@@ -114,9 +114,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(levelError, signInHint(msg.err))
 		}
 	case copiedMsg:
-		m.setStatusWarn("copied "+msg.what+" (OSC 52 and system clipboard)", msg.warn)
+		m.setStatusWarn(m.copiedText(msg.what, "OSC 52 and system clipboard"), msg.warn)
 	case copiedOSC52OnlyMsg:
-		m.setStatusWarn("copied "+msg.what+" (OSC 52 only: no system clipboard)", msg.warn)
+		m.setStatusWarn(m.copiedText(msg.what, "OSC 52 only: no system clipboard"), msg.warn)
+	case clipClearMsg:
+		cmd = m.onClipClear(msg)
+	case clipClearedMsg:
+		cmd = m.onClipCleared(msg)
+	case clipKeptMsg:
+		m.onClipKept(msg)
+	case clipUnreadableMsg:
+		cmd = m.onClipUnreadable(msg)
+	case editedMsg:
+		cmd = m.onEdited(msg)
+	case starterMsg:
+		cmd = m.onStarter(msg)
 	case loggedOutMsg:
 		cmd = m.onLoggedOut(msg)
 	case logoutFailedMsg:
@@ -131,7 +143,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.onLoginDone(msg)
 		cmd = m.poll()
 	case loginFailedMsg:
-		m.onLoginFailed(msg)
+		cmd = m.onLoginFailed(msg)
 	case browserOpenedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
 			j.opened = true
@@ -142,8 +154,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case pasteAcceptedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
-			j.pasteErr = ""
+			j.pasteErr, j.sent = "", true
 			m.setStatus(levelInfo, msg.name+": redirect URL accepted, signing in…")
+			cmd = m.spin()
 		}
 	case pasteRefusedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
@@ -151,13 +164,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(levelError, msg.name+": "+j.pasteErr+" — the sign-in goes on; i pastes again")
 		}
 	case passwordRefusedMsg:
-		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
-			m.setStatus(levelError, errText(msg.err)+" — press l to try again")
-		}
+		cmd = m.onPasswordRefused(msg)
 	}
 	if m.stale {
 		m.reassess()
 		m.reorder()
+		cmd = tea.Batch(cmd, m.noticeNeeds())
 	}
 	m.fixScroll()
 	m.syncKeys()

@@ -26,12 +26,12 @@ func (m *Model) View() tea.View {
 	case screenConfigError:
 		s = m.configErrorView()
 	default:
-		s = m.tableScreen()
+		s = m.overlayMenu(m.tableScreen())
 	}
 	v := tea.NewView(s)
 	v.AltScreen = true
 	v.MouseMode = m.mouseMode()
-	v.WindowTitle = "tokentop"
+	v.WindowTitle = windowTitle(m.attention)
 	return v
 }
 
@@ -181,7 +181,7 @@ func (m *Model) topBar() string {
 	if m.attention > 0 {
 		info += fmt.Sprintf(" · %d need attention", m.attention)
 	}
-	if n := len(m.busy); n > 0 {
+	if n := m.working(); n > 0 {
 		info += fmt.Sprintf(" · %d busy", n)
 	}
 	if q := m.filter.Value(); q != "" && m.mode != modeFilter {
@@ -423,7 +423,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	}
 	var buf [10]cell
 	cells := buf[:0]
-	if j != nil {
+	if j != nil && !j.waiting() {
 		cells = append(cells, cell{text: m.spinner.View(), ink: &m.inks.accent, w: 1})
 	} else {
 		cells = append(cells, cell{text: mark, ink: &st, w: 1})
@@ -471,7 +471,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 				cl.ink = &m.inks.danger
 			}
 			if j != nil {
-				cl.text, cl.ink = j.kind.doing(), &m.inks.accent
+				cl.text, cl.ink = j.doing(), &m.inks.accent
 			}
 		case colScopes:
 			cl.text = r.scopes
@@ -575,6 +575,8 @@ func (m *Model) statusLine() string {
 		return clip(m.filter.View(), m.width)
 	case modeConfirm:
 		return clip(m.st.Warn.Render(fmt.Sprintf("log out of %s? its stored tokens will be deleted (y/n)", m.confirm)), m.width)
+	case modeResignIn:
+		return clip(m.st.Warn.Render(resignInQuestion(m.confirm)), m.width)
 	}
 	if m.status == "" {
 		return ""
