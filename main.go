@@ -161,13 +161,9 @@ func only(name string) loader {
 // loadConfig reads the config file named by --config, $TOKENTOP_CONFIG or
 // the XDG default.
 func (a *app) loadConfig(load loader) (*flows.Config, error) {
-	path := a.configPath
-	if path == "" {
-		p, err := config.DefaultPath()
-		if err != nil {
-			return nil, usageErr(err)
-		}
-		path = p
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := load(path)
 	if err != nil {
@@ -177,6 +173,19 @@ func (a *app) loadConfig(load loader) (*flows.Config, error) {
 		uicli.Warn(a.stderr, w)
 	}
 	return cfg, nil
+}
+
+// configFile is the config file's path: --config, $TOKENTOP_CONFIG or the
+// XDG default.
+func (a *app) configFile() (string, error) {
+	if a.configPath != "" {
+		return a.configPath, nil
+	}
+	path, err := config.DefaultPath()
+	if err != nil {
+		return "", usageErr(err)
+	}
+	return path, nil
 }
 
 // service builds the Service on the config as load reads it and on the
