@@ -1235,3 +1235,25 @@ func TestLoadLenientWarnings(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestReadmeConfigExample: the README's configuration example loads, top-
+// level keys included, so the reference cannot drift from the parser.
+func TestReadmeConfigExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Configuration\n")
+	_, rest, ok2 := strings.Cut(rest, "```toml\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no toml block under ## Configuration in README.md")
+	}
+	cfg, err := Parse("config.toml", []byte(block))
+	if err != nil {
+		t.Fatalf("the README's example does not parse:\n%v", err)
+	}
+	if len(cfg.Connections) < 5 || cfg.Connections[0].CheckEvery != 5*time.Minute || cfg.ClipboardClear != 45*time.Second {
+		t.Errorf("the README's example: %d connections, check_every %v, clipboard_clear %v", len(cfg.Connections), cfg.Connections[0].CheckEvery, cfg.ClipboardClear)
+	}
+}
