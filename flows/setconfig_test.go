@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,7 +60,8 @@ func (s *swapServer) count(path string) int {
 	return s.hits[path]
 }
 
-// swapConfig parses connections of client credentials: name=token path,check path.
+// swapConfig parses client-credentials connections, each given as {name,
+// token path, check path} on base.
 func swapConfig(t *testing.T, base string, conns ...[3]string) *flows.Config {
 	t.Helper()
 	var b strings.Builder
@@ -170,5 +172,42 @@ func TestSetConfigConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := srv.count("/token-a") + srv.count("/token-b"); n != 20 {
 		t.Errorf("%d token requests, want 20", n)
+	}
+}
+
+// TestSetConfigKeepsClientsOfUnchangedConnections: a reload that leaves a
+// connection as it was (here moved down the file) keeps its provider client,
+// discovery and all; one that changes it makes a new client.
+func TestSetConfigKeepsClientsOfUnchangedConnections(t *testing.T) {
+	srv := newSwapServer(t)
+	var made atomic.Int32
+	newClient := func(c *flows.Connection, o flows.ClientOptions) (flows.Client, error) {
+		made.Add(1)
+		return oauth.New(c, o)
+	}
+	first := swapConfig(t, srv.URL, [3]string{"cc", "/token-a", "/check-a"})
+	svc := flows.NewService(first, flows.Options{Store: newMemStore(), NewClient: newClient})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	check := func() {
+		t.Helper()
+		if _, err := svc.Check(ctx, "cc"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check()
+	same := swapConfig(t, srv.URL, [3]string{"other", "/token-o", "/check-o"}, [3]string{"cc", "/token-a", "/check-a"})
+	if same.Connection("cc") == first.Connection("cc") || same.Connection("cc").Line == first.Connection("cc").Line {
+		t.Fatal("the test needs a new Connection on another line")
+	}
+	svc.SetConfig(same)
+	check()
+	if n := made.Load(); n != 1 {
+		t.Errorf("%d clients made for an unchanged connection, want 1", n)
+	}
+	svc.SetConfig(swapConfig(t, srv.URL, [3]string{"cc", "/token-a", "/check-b"}))
+	check()
+	if n := made.Load(); n != 2 || srv.count("/check-b") != 1 {
+		t.Errorf("%d clients made, /check-b asked %d times; want a new client for the changed check_url", n, srv.count("/check-b"))
 	}
 }
