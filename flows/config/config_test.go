@@ -1259,3 +1259,25 @@ func TestReadmeConfigExample(t *testing.T) {
 		t.Errorf("the README's example: %d connections, check_every %v, clipboard_clear %v", len(cfg.Connections), cfg.Connections[0].CheckEvery, cfg.ClipboardClear)
 	}
 }
+
+// The dashboard's parse: the connection with a problem is set aside, the
+// other loads.
+func ExampleParseLenient() {
+	cfg, err := ParseLenient("config.toml", []byte(`
+[connections.aikido]
+provider = "aikido"
+client_id = "AIK_CLIENT_123"
+client_secret = "env:AIKIDO_CLIENT_SECRET"
+
+[connections.aha]
+provider = "aha"
+flow = "oauth"
+`))
+	fmt.Println(err, cfg.Names())
+	for _, b := range cfg.Broken {
+		fmt.Println(b.Name, b.Line, b.Problems)
+	}
+	// Output:
+	// <nil> [aikido]
+	// aha 7 [config.toml:9: connections.aha: unknown flow "oauth" (one of: authorization_code, implicit, api_key)]
+}
