@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cli/browser"
@@ -150,7 +153,8 @@ func (a *app) logoutCmd() *cobra.Command {
 }
 
 func (a *app) configCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration, or write a starter file"}
+	cmd.AddCommand(a.configInitCmd())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "Validate the config file (exit 2 on an error)",
@@ -164,6 +168,74 @@ func (a *app) configCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// configInitCmd writes a commented starter configuration where the config
+// file is looked for, never over an existing file.
+func (a *app) configInitCmd() *cobra.Command {
+	var providers []string
+	cmd := &cobra.Command{
+		Use:   "init [--provider NAME]...",
+		Short: "Write a commented starter config file (never over an existing one)",
+		Long: "Write a starter config file with one commented example connection per provider given\n" +
+			"(default: " + strings.Join(config.StarterProviders, ", ") + "), mode 0600, at --config, $TOKENTOP_CONFIG or the XDG default.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := config.Starter(providers)
+			if err != nil {
+				return usageErr(fmt.Errorf("config init: %w", err))
+			}
+			path, err := a.configFile()
+			if err != nil {
+				return err
+			}
+			// Parsed back so that what is written is known to load, and
+			// to name what it holds.
+			cfg, err := config.Parse(path, data)
+			if err != nil {
+				return fmt.Errorf("config init: the starter file does not load: %w", err)
+			}
+			if err := writeNewFile(path, data); err != nil {
+				return attentionErr(fmt.Errorf("config init: %w", err))
+			}
+			n := len(cfg.Connections)
+			noun := "connections"
+			if n == 1 {
+				noun = "connection"
+			}
+			fmt.Fprintf(a.stdout, "wrote %s with %d %s (%s); edit it, then run tokentop\n", path, n, noun, strings.Join(cfg.Names(), ", "))
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&providers, "provider", nil, "write an example connection of this provider: "+strings.Join(config.StarterProviders, ", ")+" or oauth2 (repeatable)")
+	return cmd
+}
+
+// writeNewFile creates path with data, mode 0600, and its directory (0700)
+// if missing. It never writes over a file or through a symbolic link: the
+// file must not exist (O_EXCL), and a link at path is refused (O_NOFOLLOW).
+func writeNewFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; edit it, or remove it first", path)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600) // whatever the umask made of it
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 func (a *app) loginCmd() *cobra.Command {

@@ -83,7 +83,7 @@ func (s *Service) SeedRefreshToken(ctx context.Context, name, refreshToken strin
 		s.recordFailure(name, err)
 		return nil, &ConnError{name, err}
 	}
-	return s.saveRetrying(name, tok, State{}, EventSignIn, "signed in with a refresh token")
+	return s.saveRetrying(c, tok, State{}, EventSignIn, "signed in with a refresh token")
 }
 
 // finishLogin saves the token of a completed sign-in, or records its failure.
@@ -94,7 +94,7 @@ func (s *Service) finishLogin(c *Connection, tok *Token, err error, how string) 
 		}
 		return nil, &ConnError{c.Name, err}
 	}
-	return s.saveRetrying(c.Name, tok, State{}, EventSignIn, how)
+	return s.saveRetrying(c, tok, State{}, EventSignIn, how)
 }
 
 // withLoginTimeout bounds a sign-in by the connection's login_timeout.

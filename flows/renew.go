@@ -241,7 +241,7 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 		}
 		return nil, &ConnError{c.Name, err}
 	}
-	return s.saveRetrying(c.Name, tok, st, EventRenewal, renewalDetail(tok, st))
+	return s.saveRetrying(c, tok, st, EventRenewal, renewalDetail(tok, st))
 }
 
 // stillUsable reports whether tok, which should have been renewed but could
@@ -338,11 +338,11 @@ func renewalDetail(tok *Token, old State) string {
 // saveRetrying saves a renewal's result, trying again for as long as the
 // renewal's deadline allows: a disk that was full a moment ago may take it
 // now, and the rotated refresh token exists nowhere else.
-func (s *Service) saveRetrying(name string, tok *Token, old State, kind EventKind, detail string) (*Token, error) {
+func (s *Service) saveRetrying(c *Connection, tok *Token, old State, kind EventKind, detail string) (*Token, error) {
 	deadline := time.Now().Add(s.renewalDeadline)
 	delay := 50 * time.Millisecond
 	for {
-		saved, err := s.saveToken(name, tok, kind, detail)
+		saved, err := s.saveToken(c.Name, c, tok, kind, detail)
 		if err == nil {
 			return saved, nil
 		}
@@ -359,10 +359,12 @@ func (s *Service) saveRetrying(name string, tok *Token, old State, kind EventKin
 }
 
 // saveToken stores a new token in one transaction with its event. When the
-// store fails, the token is kept in memory, handed out, and saved later.
-func (s *Service) saveToken(name string, tok *Token, kind EventKind, detail string) (*Token, error) {
+// store fails, the token is kept in memory, handed out, and saved later. The
+// token's origin is that of c, the connection that obtained it, even when
+// the configuration changed meanwhile; a nil c keeps the origin it has.
+func (s *Service) saveToken(name string, c *Connection, tok *Token, kind EventKind, detail string) (*Token, error) {
 	now := s.now()
-	if c := s.cfg.Connection(name); c != nil {
+	if c != nil {
 		tok.Origin = originOf(c, tok)
 	}
 	err := s.store.Update(name, func(st *State) error {
@@ -415,7 +417,7 @@ func (s *Service) saveUnsaved(ctx context.Context, name string, wait time.Durati
 		s.revokeQuietly(ctx, name, tok)
 		return nil
 	}
-	_, err = s.saveToken(name, tok, EventRenewal, "saved after an earlier failure")
+	_, err = s.saveToken(name, nil, tok, EventRenewal, "saved after an earlier failure")
 	return err
 }
 
@@ -431,7 +433,7 @@ func forgottenSince(st State, t time.Time) bool {
 
 // revokeQuietly revokes a token nobody will keep, where the provider can.
 func (s *Service) revokeQuietly(ctx context.Context, name string, tok *Token) {
-	c := s.cfg.Connection(name)
+	c := s.config().Connection(name)
 	if c == nil || (c.RevokeURL == "" && c.Issuer == "") {
 		return
 	}

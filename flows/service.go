@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 	"tokentop/flows/redact"
 )
@@ -45,7 +47,7 @@ const lockMargin = 5 * time.Second
 // connection are serialised by the store's lock, so a rotating refresh token
 // is never sent twice.
 type Service struct {
-	cfg   *Config
+	cfg   atomic.Pointer[Config] // read through config
 	store Store
 	now   func() time.Time
 	log   *slog.Logger
@@ -57,27 +59,33 @@ type Service struct {
 	flights         flights
 
 	mu        sync.Mutex
-	endpoints map[string]Client
+	endpoints map[string]cachedClient // by connection name
 	newClient NewClientFunc
 	// unsaved holds tokens that were renewed but could not be saved, so
 	// they are still handed out and saving is retried.
 	unsaved map[string]*Token
 }
 
+// cachedClient is a connection's Client and the Connection it was made for.
+type cachedClient struct {
+	conn   *Connection
+	client Client
+}
+
 // NewService returns a Service for cfg.
 func NewService(cfg *Config, o Options) *Service {
 	s := &Service{
-		cfg:       cfg,
 		store:     o.Store,
 		now:       o.Now,
 		log:       o.Logger,
 		red:       o.Redactor,
-		endpoints: make(map[string]Client),
+		endpoints: make(map[string]cachedClient),
 		newClient: o.NewClient,
 		unsaved:   make(map[string]*Token),
 
 		renewalDeadline: o.RenewalDeadline,
 	}
+	s.cfg.Store(cfg)
 	if s.renewalDeadline <= 0 {
 		s.renewalDeadline = DefaultRenewalDeadline
 	}
@@ -93,8 +101,38 @@ func NewService(cfg *Config, o Options) *Service {
 	return s
 }
 
-// Config returns the configuration the service runs.
-func (s *Service) Config() *Config { return s.cfg }
+// Config returns the configuration the service runs now.
+func (s *Service) Config() *Config { return s.config() }
+
+// config is the one read of s.cfg.
+func (s *Service) config() *Config { return s.cfg.Load() }
+
+// SetConfig replaces the configuration, as the dashboard does when the file
+// changes. What is under way (a renewal, a sign-in) finishes with the
+// Connection it started with; the next call uses cfg. The provider clients
+// of connections that are gone or changed are dropped, so that a new
+// token_url or check_url takes effect.
+func (s *Service) SetConfig(cfg *Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Store(cfg)
+	for name, e := range s.endpoints {
+		c := cfg.Connection(name)
+		if c == nil || !sameConnection(c, e.conn) {
+			delete(s.endpoints, name)
+			continue
+		}
+		s.endpoints[name] = cachedClient{c, e.client}
+	}
+}
+
+// sameConnection reports whether a and b make the same client: equal but
+// for where the file writes them.
+func sameConnection(a, b *Connection) bool {
+	x, y := *a, *b
+	x.Line, y.Line = 0, 0
+	return reflect.DeepEqual(x, y)
+}
 
 // Now returns the service's clock reading.
 func (s *Service) Now() time.Time { return s.now() }
@@ -126,18 +164,21 @@ func (s *Service) Changed(mark uint64) (map[string]State, uint64, error) {
 }
 
 func (s *Service) conn(name string) (*Connection, error) {
-	if c := s.cfg.Connection(name); c != nil {
+	cfg := s.config()
+	if c := cfg.Connection(name); c != nil {
 		return c, nil
 	}
-	return nil, &ConnError{name, fmt.Errorf("%w (configured: %d connections in %s)", ErrUnknownConnection, len(s.cfg.Connections), s.cfg.Path)}
+	return nil, &ConnError{name, fmt.Errorf("%w (configured: %d connections in %s)", ErrUnknownConnection, len(cfg.Connections), cfg.Path)}
 }
 
-// endpoint returns the Client of connection c, made once.
+// endpoint returns the Client of connection c, made once while c is in
+// the configuration. A c that SetConfig replaced (a renewal that started
+// before) gets a client of its own, kept by nobody.
 func (s *Service) endpoint(c *Connection) (Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.endpoints[c.Name]; e != nil {
-		return e, nil
+	if e, ok := s.endpoints[c.Name]; ok && e.conn == c {
+		return e.client, nil
 	}
 	if s.newClient == nil {
 		return nil, errors.New("no provider client configured (Options.NewClient)")
@@ -151,7 +192,9 @@ func (s *Service) endpoint(c *Connection) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.endpoints[c.Name] = e
+	if s.config().Connection(c.Name) == c {
+		s.endpoints[c.Name] = cachedClient{c, e}
+	}
 	return e, nil
 }
 

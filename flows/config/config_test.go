@@ -1122,6 +1122,7 @@ subdomain = "acme"
 client_id = "id"
 client_secret = "hunter2-LENIENT-SENTINEL"
 redirect_uri = "http://127.0.0.1:8766"
+password = "env:not a name hunter3-SENTINEL"
 colour = "red"
 
 [connections.good3]
@@ -1148,7 +1149,8 @@ func TestParseLenient(t *testing.T) {
 		}},
 		{Name: "badredirect", Line: 18, Problems: []string{
 			"config.toml:23: connections.badredirect.redirect_uri: must have a path, such as http://127.0.0.1:8766/callback",
-			"config.toml:24: connections.badredirect.colour: unknown key",
+			"config.toml:24: connections.badredirect.password: env: must be followed by an environment variable name, such as env:CLIENT_SECRET",
+			"config.toml:25: connections.badredirect.colour: unknown key",
 		}},
 	}
 	if !reflect.DeepEqual(cfg.Broken, want) {
@@ -1156,15 +1158,15 @@ func TestParseLenient(t *testing.T) {
 	}
 	for _, b := range cfg.Broken {
 		for _, p := range b.Problems {
-			if strings.Contains(p, "SENTINEL") || strings.Contains(p, "hunter2") {
+			if strings.Contains(p, "SENTINEL") || strings.Contains(p, "hunter") {
 				t.Errorf("a problem shows a secret: %s", p)
 			}
 		}
 	}
 
 	// The strict parse of the same text fails with every problem.
-	if _, err := Parse("/etc/tokentop/config.toml", []byte(lenientText)); err == nil || len(err.(Errors)) != 3 {
-		t.Errorf("Parse = %v, want the 3 problems", err)
+	if _, err := Parse("/etc/tokentop/config.toml", []byte(lenientText)); err == nil || len(err.(Errors)) != 4 {
+		t.Errorf("Parse = %v, want the 4 problems", err)
 	}
 	// A file without problems loads the same both ways.
 	strict := mustParse(t, "[connections.a]\nprovider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n")
@@ -1234,4 +1236,48 @@ func TestLoadLenientWarnings(t *testing.T) {
 	if _, err := LoadLenient(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
+}
+
+// TestReadmeConfigExample: the README's configuration example loads, top-
+// level keys included, so the reference cannot drift from the parser.
+func TestReadmeConfigExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Configuration\n")
+	_, rest, ok2 := strings.Cut(rest, "```toml\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no toml block under ## Configuration in README.md")
+	}
+	cfg, err := Parse("config.toml", []byte(block))
+	if err != nil {
+		t.Fatalf("the README's example does not parse:\n%v", err)
+	}
+	if len(cfg.Connections) < 5 || cfg.Connections[0].CheckEvery != 5*time.Minute || cfg.ClipboardClear != 45*time.Second {
+		t.Errorf("the README's example: %d connections, check_every %v, clipboard_clear %v", len(cfg.Connections), cfg.Connections[0].CheckEvery, cfg.ClipboardClear)
+	}
+}
+
+// The dashboard's parse: the connection with a problem is set aside, the
+// other loads.
+func ExampleParseLenient() {
+	cfg, err := ParseLenient("config.toml", []byte(`
+[connections.aikido]
+provider = "aikido"
+client_id = "AIK_CLIENT_123"
+client_secret = "env:AIKIDO_CLIENT_SECRET"
+
+[connections.aha]
+provider = "aha"
+flow = "oauth"
+`))
+	fmt.Println(err, cfg.Names())
+	for _, b := range cfg.Broken {
+		fmt.Println(b.Name, b.Line, b.Problems)
+	}
+	// Output:
+	// <nil> [aikido]
+	// aha 7 [config.toml:9: connections.aha: unknown flow "oauth" (one of: authorization_code, implicit, api_key)]
 }

@@ -1,0 +1,8 @@
+//go:build unix
+
+package main
+
+import "syscall"
+
+// oNoFollow makes opening a symbolic link fail.
+const oNoFollow = syscall.O_NOFOLLOW
