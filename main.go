@@ -187,19 +187,6 @@ func (a *app) loadConfig(load loader) (*flows.Config, error) {
 	return cfg, nil
 }
 
-// configFile is the config file's path: --config, $TOKENTOP_CONFIG or the
-// XDG default.
-func (a *app) configFile() (string, error) {
-	if a.configPath != "" {
-		return a.configPath, nil
-	}
-	path, err := config.DefaultPath()
-	if err != nil {
-		return "", usageErr(err)
-	}
-	return path, nil
-}
-
 // service builds the Service on the config as load reads it and on the
 // state file, with the debug log.
 func (a *app) service(load loader) (*flows.Service, error) {
