@@ -13,6 +13,8 @@ import (
 // names the connection, printed as they are.
 type Backend interface {
 	Config() *flows.Config
+	// SetConfig replaces the configuration live, after the file changed.
+	SetConfig(cfg *flows.Config)
 	Now() time.Time
 	// Changed returns connection states written since mark (0: all), and the next mark; cheap when nothing changed. Other tokentop processes' writes show up here.
 	Changed(mark uint64) (map[string]flows.State, uint64, error)
@@ -51,8 +53,7 @@ type Options struct {
 	OpenURL func(string) error
 	// LoadConfig reads the config file again, leniently (a broken
 	// connection is a Broken entry, not an error); nil means the file is
-	// not watched. When the backend has SetConfig, a file that changed is
-	// applied within two heartbeats.
+	// not watched. A file that changed is applied within two heartbeats.
 	LoadConfig func() (*flows.Config, error)
 	// Warnings are problems found before the dashboard opened that the
 	// person must hear of, such as a damaged state file moved aside; they

@@ -98,7 +98,7 @@ func TestConditionsAreStatus(t *testing.T) {
 		}
 		h.m.detail = false
 	}
-	if want := fmt.Sprintf(" · %d need attention", attention); !strings.Contains(frame, want) {
+	if want := " · " + needAttention(attention); !strings.Contains(frame, want) {
 		t.Errorf("title %q, want %q", strings.Split(frame, "\n")[0], want)
 	}
 	if h.m.attention != attention {
@@ -133,7 +133,7 @@ func TestAttentionFollowsTheClock(t *testing.T) {
 		if a.Condition != step.want || h.m.byName["okta"].cond.Condition != a.Condition {
 			t.Fatalf("at +%v: row %v, status %v, want %v", step.at, h.m.byName["okta"].cond.Condition, a.Condition, step.want)
 		}
-		shows := strings.Contains(h.frame(), "1 need attention")
+		shows := strings.Contains(h.frame(), "1 needs attention")
 		if shows != a.Condition.NeedsAttention() {
 			t.Errorf("at +%v (%v): title %q", step.at, a.Condition, strings.Split(h.frame(), "\n")[0])
 		}

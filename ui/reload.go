@@ -95,16 +95,11 @@ func (m *Model) loadConfigCmd(stamp configStamp) tea.Cmd {
 	return func() tea.Msg {
 		cfg, err := load()
 		if err == nil && b != nil {
-			if s, ok := b.(configSetter); ok {
-				s.SetConfig(cfg)
-			}
+			b.SetConfig(cfg)
 		}
 		return configLoadedMsg{stamp, cfg, err}
 	}
 }
-
-// configSetter is a backend whose configuration can be replaced live.
-type configSetter interface{ SetConfig(*flows.Config) }
 
 // onConfigLoaded applies a configuration read again.
 func (m *Model) onConfigLoaded(msg configLoadedMsg) tea.Cmd {
@@ -123,8 +118,8 @@ func (m *Model) onConfigLoaded(msg configLoadedMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if _, ok := m.b.(configSetter); !ok || m.b == nil {
-		// Without a backend that takes it, nothing can run the new file.
+	if m.b == nil {
+		// Without a backend, nothing can run the new file.
 		m.configErr = nil
 		m.setStatus(levelWarn, "the config file changed; restart tokentop to use it")
 		return nil

@@ -16,13 +16,19 @@ const bel = "\a"
 // windowTitle is the terminal's title for n connections needing attention:
 // "tokentop", "tokentop — 1 needs attention", "tokentop — 2 need attention".
 func windowTitle(n int) string {
-	switch {
-	case n <= 0:
+	if n <= 0 {
 		return "tokentop"
-	case n == 1:
-		return "tokentop — 1 needs attention"
 	}
-	return fmt.Sprintf("tokentop — %d need attention", n)
+	return "tokentop — " + needAttention(n)
+}
+
+// needAttention counts rows that need attention: "1 needs attention",
+// "2 need attention".
+func needAttention(n int) string {
+	if n == 1 {
+		return "1 needs attention"
+	}
+	return fmt.Sprintf("%d need attention", n)
 }
 
 // ringBell returns the command that rings the bell once.

@@ -179,7 +179,7 @@ func (m *Model) topBar() string {
 	left := m.st.Title.Render("tokentop")
 	info := " · " + plural(len(m.rows), "connection")
 	if m.attention > 0 {
-		info += fmt.Sprintf(" · %d need attention", m.attention)
+		info += " · " + needAttention(m.attention)
 	}
 	if n := m.working(); n > 0 {
 		info += fmt.Sprintf(" · %d busy", n)
