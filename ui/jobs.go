@@ -154,7 +154,7 @@ func (m *Model) cancel(name string) tea.Cmd {
 		return nil
 	}
 	m.end(name, j)
-	m.setStatus(levelInfo, fmt.Sprintf("%s: %s cancelled", name, j.kind.noun()))
+	m.setStatus(name, levelInfo, fmt.Sprintf("%s: %s cancelled", name, j.kind.noun()))
 	if r := m.byName[name]; r != nil {
 		if j.kind == jobRenew && j.auto {
 			// A cancelled automatic renewal counts as a failure, or it

@@ -118,7 +118,7 @@ func (m *Model) onRenewed(msg renewedMsg) tea.Cmd {
 		if msg.tok.HasExpiry() {
 			text += ", valid for " + flows.Countdown(msg.tok.Expiry.Sub(m.clock))
 		}
-		m.setStatusWarn(text, warnText(msg.warn))
+		m.setStatusWarn(msg.name, text, warnText(msg.warn))
 	}
 	return m.poll()
 }
@@ -145,7 +145,7 @@ func (m *Model) onRenewFailed(msg renewFailedMsg) tea.Cmd {
 	if j.bulk && !j.auto {
 		m.batchDone(true)
 	} else {
-		m.setStatus(levelError, text)
+		m.setStatus(msg.name, levelError, text)
 	}
 	return m.poll()
 }
@@ -167,9 +167,9 @@ func (m *Model) onChecked(msg checkedMsg) tea.Cmd {
 		text += ": " + redact.Sanitize(msg.check.Err)
 	}
 	if msg.check.OK() {
-		m.setStatus(levelOK, text)
+		m.setStatus(msg.name, levelOK, text)
 	} else {
-		m.setStatus(levelError, text)
+		m.setStatus(msg.name, levelError, text)
 	}
 	return m.poll()
 }
@@ -184,7 +184,7 @@ func (m *Model) onCheckFailed(msg checkFailedMsg) tea.Cmd {
 	if j.bulk {
 		m.batchDone(true)
 	} else {
-		m.setStatus(levelError, signInHint(msg.err))
+		m.setStatus(msg.name, levelError, signInHint(msg.err))
 	}
 	return m.poll()
 }
@@ -219,7 +219,7 @@ func (m *Model) onLoggedOut(msg loggedOutMsg) tea.Cmd {
 	if m.revealed == msg.name {
 		m.revealed = ""
 	}
-	m.setStatus(levelOK, msg.name+": logged out")
+	m.setStatus(msg.name, levelOK, msg.name+": logged out")
 	return m.poll()
 }
 
@@ -243,11 +243,13 @@ func (m *Model) batchDone(failed bool) {
 		text += fmt.Sprintf(", %d failed (see the rows marked !)", b.failed)
 		lvl = levelWarn
 	}
-	if b.done >= b.total {
-		b.active = false
-		if b.failed == 0 {
-			lvl = levelOK
-		}
+	if b.done < b.total {
+		m.showStatus("", lvl, text)
+		return
 	}
-	m.setStatus(lvl, text)
+	b.active = false
+	if b.failed == 0 {
+		lvl = levelOK
+	}
+	m.setStatus("", lvl, text)
 }
