@@ -93,7 +93,7 @@ func DefaultKeyMap() KeyMap {
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Submit, k.Yes, k.No, k.Back,
-		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Details,
-		k.Cancel, k.Reveal, k.Filter, k.Log,
+		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Reveal,
+		k.Details, k.Cancel, k.Filter, k.Log,
 	}
 }
