@@ -527,7 +527,7 @@ func TestConcurrentSignIns(t *testing.T) {
 	if len(h.m.busy) != 2 {
 		t.Fatalf("%d sign-ins running, want 2", len(h.m.busy))
 	}
-	if n := strings.Count(h.frame(), "signing in…"); n != 2 {
+	if n := strings.Count(h.frame(), "waiting for you"); n != 2 || strings.Contains(h.frame(), "busy") {
 		t.Errorf("%d rows show a sign-in:\n%s", n, h.frame())
 	}
 	// the second finishes first

@@ -121,7 +121,7 @@ func (m *Model) topBar() string {
 	if m.attention > 0 {
 		info += fmt.Sprintf(" · %d need attention", m.attention)
 	}
-	if n := len(m.busy); n > 0 {
+	if n := m.busyCount(); n > 0 {
 		info += fmt.Sprintf(" · %d busy", n)
 	}
 	if q := m.filter.Value(); q != "" && m.mode != modeFilter {
@@ -259,7 +259,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 	}
 	var buf [8]cell
 	cells := buf[:0]
-	if j != nil {
+	if j != nil && !waitsForPerson(j) {
 		cells = append(cells, cell{m.spinner.View(), &m.inks.accent, 1})
 	} else {
 		cells = append(cells, cell{mark, &st, 1})
@@ -302,7 +302,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 				cl.ink = &m.inks.danger
 			}
 			if j != nil {
-				cl.text, cl.ink = j.kind.doing(), &m.inks.accent
+				cl.text, cl.ink = jobCell(j), &m.inks.accent
 			}
 		}
 		cells = append(cells, cl)
