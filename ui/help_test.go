@@ -3,10 +3,12 @@ package ui
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
@@ -77,7 +79,7 @@ func TestFooterKeepsHelpAndQuit(t *testing.T) {
 		"filter kept":  func(h *harness) { h.press("/"); h.typeText("a"); h.press("enter") },
 	}
 	for name, setup := range situations {
-		for w := 40; w <= 200; w += 7 {
+		for _, w := range []int{40, 41, 47, 55, 63, 72, 79, 80, 81, 95, 100, 110, 119, 120, 121, 140, 160, 200} {
 			h := newHarness(t, w, 24)
 			setup(h)
 			bar := ansi.Strip(h.m.helpView())
@@ -353,5 +355,32 @@ func TestREADMEKeyTable(t *testing.T) {
 	}
 	if got := strings.Split(strings.TrimSpace(table), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("README key table:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestHelpListsEveryBinding: every key of every binding in the key map
+// has a row in the full help.
+func TestHelpListsEveryBinding(t *testing.T) {
+	shown := map[string]bool{}
+	for _, g := range helpGroups() {
+		for _, r := range g.rows {
+			for _, k := range strings.Split(r.key, "/") {
+				shown[k] = true
+			}
+		}
+	}
+	shown["/"] = true // the filter's key is the separator
+	spelled := map[string]string{"up": "↑", "down": "↓", "pgdown": "pgdn"}
+	v := reflect.ValueOf(DefaultKeyMap())
+	for i := range v.NumField() {
+		b := v.Field(i).Interface().(key.Binding)
+		for _, k := range b.Keys() {
+			if s, ok := spelled[k]; ok {
+				k = s
+			}
+			if !shown[k] {
+				t.Errorf("%s: key %q is not in the help", v.Type().Field(i).Name, k)
+			}
+		}
 	}
 }

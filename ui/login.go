@@ -141,7 +141,7 @@ func (m *Model) onLoginBegun(msg loginBegunMsg) tea.Cmd {
 		cmds = append(cmds, openURLCmd(m.openURL, msg.jobRef, p.URL()))
 		m.setStatus(msg.name, levelInfo, fmt.Sprintf("%s: sign in in the browser; c copies the URL, i pastes the redirect URL", msg.name))
 	case flows.PasswordSignIn:
-		if m.mode == modeNormal {
+		if m.mode == modeNormal && m.overlay == overlayNone {
 			cmds = append(cmds, m.openPassword(msg.name))
 		} else {
 			m.setStatus(msg.name, levelWarn, fmt.Sprintf("%s: password needed — select it and press l", msg.name))
