@@ -123,11 +123,11 @@ func (m *Model) overlayScreen() string {
 	var box string
 	if h < 3 || m.width < 8 {
 		// No room for a box: as many lines as fit.
-		lines = lines[:max(min(len(lines), h), 0)]
-		for i, l := range lines {
-			lines[i] = clip(l, m.width)
+		fits := make([]string, max(min(len(lines), h), 0))
+		for i := range fits {
+			fits[i] = clip(lines[i], m.width)
 		}
-		box = strings.Join(lines, "\n")
+		box = strings.Join(fits, "\n")
 		if h <= 0 {
 			return clip(m.topBar(), m.width)
 		}

@@ -25,6 +25,16 @@ type logEntry struct {
 	text  string
 }
 
+// logDrawn is the log overlay's lines as last laid out, and what they were
+// laid out from: wrapping and styling 500 entries takes milliseconds, and
+// the overlay is drawn on every frame while it shows.
+type logDrawn struct {
+	seq   uint64
+	w     int
+	dark  bool
+	lines []string
+}
+
 // record appends a message to the log, dropping the oldest beyond maxLog.
 func (m *Model) record(conn string, l level, text string) {
 	if len(m.log) >= maxLog {
@@ -32,6 +42,7 @@ func (m *Model) record(conn string, l level, text string) {
 		m.log = m.log[:n]
 	}
 	m.log = append(m.log, logEntry{at: m.clock, conn: conn, level: l, text: text})
+	m.logSeq++
 }
 
 // warn logs each configuration and store warning whole, and shows the first
@@ -76,7 +87,18 @@ const logStamp = len("15:04:05  ")
 
 // logLines is the log overlay's content for a width: a title, then every
 // entry newest first, wrapped, its later lines indented under its text.
+// The lines are laid out again only when the log, the width or the
+// background changed; callers must not change them.
 func (m *Model) logLines(w int) []string {
+	d := &m.logDrawn
+	if d.lines == nil || d.seq != m.logSeq || d.w != w || d.dark != m.isDark {
+		*d = logDrawn{seq: m.logSeq, w: w, dark: m.isDark, lines: m.layOutLog(w)}
+	}
+	return d.lines
+}
+
+// layOutLog lays the log out for a width: see logLines.
+func (m *Model) layOutLog(w int) []string {
 	n := len(m.log)
 	title := m.st.PaneTitle.Render("message log") + m.st.Muted.Render(fmt.Sprintf(" · %d %s, newest first", n, plural(n, "message", "messages")))
 	lines := []string{title}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -199,5 +200,40 @@ func TestStatusLine(t *testing.T) {
 				t.Errorf("logged %+v", e)
 			}
 		})
+	}
+}
+
+// BenchmarkLogOverlay500 draws a frame with a full log open, after a tick:
+// the overlay is laid out once, not on every frame.
+func BenchmarkLogOverlay500(b *testing.B) {
+	h := benchModel(b, 1000)
+	h.send(keyMsg("L"))
+	for i := range maxLog {
+		h.m.setStatus("aikido", levelError, fmt.Sprintf("aikido: token endpoint: not sent: cannot connect: dial tcp 127.0.0.1:9: connection refused; retrying in %ds", i))
+	}
+	for b.Loop() {
+		h.send(tickMsg{chain: 2})
+		_ = h.m.View()
+	}
+}
+
+// TestLogOverlayFollows: the open log shows a message that arrives while it
+// is open, and lays itself out again for a new width.
+func TestLogOverlayFollows(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.m.setStatus("", levelInfo, "first")
+	h.press("L")
+	if f := h.frame(); !strings.Contains(f, "first") {
+		t.Fatalf("frame:\n%s", f)
+	}
+	h.m.setStatus("okta", levelOK, "check 200 · 42 ms")
+	if f := h.frame(); !strings.Contains(f, "okta: check 200 · 42 ms") || !strings.Contains(f, "2 messages") {
+		t.Errorf("a new message is not in the open log:\n%s", f)
+	}
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 24})
+	for i, l := range strings.Split(h.frame(), "\n") {
+		if w := ansi.StringWidth(l); i > 0 && i < 22 && w != 100 {
+			t.Errorf("line %d is %d wide after the resize: %q", i+1, w, l)
+		}
 	}
 }

@@ -134,8 +134,11 @@ type Model struct {
 	statusConn  string
 	statusAt    time.Time
 	statusSel   string
-	// log is every message and warning, oldest first, at most maxLog.
-	log []logEntry
+	// log is every message and warning, oldest first, at most maxLog;
+	// logSeq counts the entries ever logged, logDrawn caches the overlay.
+	log      []logEntry
+	logSeq   uint64
+	logDrawn logDrawn
 
 	// overlay is what covers the table (help, the log), and below the one
 	// it covers in turn: help opened over the log. Their scroll offsets
