@@ -81,8 +81,23 @@ func (m *Model) onOverlayKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.overlayOff = 0
 	case key.Matches(msg, a.Bottom):
 		m.overlayOff = m.overlayMax()
+	case key.Matches(msg, a.SignIn, a.Paste, a.Renew, a.RenewAll, a.Copy, a.CopyHeader, a.Check, a.CheckAll,
+		a.Logout, a.Reveal, a.Details, a.Filter, a.PaneDown, a.PaneUp):
+		// Said, not logged: it is about the dashboard, not a connection.
+		m.showStatus("", levelInfo, "esc closes the "+m.overlayName()+" first")
 	}
 	return nil
+}
+
+// overlayName names the showing overlay for a person.
+func (m *Model) overlayName() string {
+	switch m.overlay {
+	case overlayHelp:
+		return "help"
+	case overlayLog:
+		return "log"
+	}
+	return "overlay"
 }
 
 // scrollOverlay scrolls the overlay by d lines, within its content.

@@ -232,6 +232,9 @@ func TestOverlayToggles(t *testing.T) {
 	if h.m.busy["aikido"] != nil {
 		t.Error("r acted under the help")
 	}
+	if h.m.status != "esc closes the help first" {
+		t.Errorf("status %q", h.m.status)
+	}
 }
 
 // TestQuitKeys: q quits everywhere but in a text field, ctrl+c everywhere.
