@@ -113,9 +113,9 @@ func (m *Model) onClipCleared(msg clipClearedMsg) tea.Cmd {
 	}
 	m.clip.armed = false
 	if msg.err != nil {
-		m.setStatus(levelWarn, "could not clear the system clipboard: "+errText(msg.err))
+		m.setStatus("", levelWarn, "could not clear the system clipboard: "+errText(msg.err))
 	} else {
-		m.setStatus(levelInfo, "clipboard cleared")
+		m.setStatus("", levelInfo, "clipboard cleared")
 	}
 	return tea.SetClipboard("")
 }
@@ -135,6 +135,6 @@ func (m *Model) onClipUnreadable(msg clipUnreadableMsg) tea.Cmd {
 		return nil
 	}
 	m.clip.armed = false
-	m.setStatus(levelInfo, "clipboard cleared (OSC 52)")
+	m.setStatus("", levelInfo, "clipboard cleared (OSC 52)")
 	return tea.SetClipboard("")
 }

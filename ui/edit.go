@@ -60,7 +60,7 @@ func (m *Model) configPath() string {
 func (m *Model) edit() tea.Cmd {
 	path := m.configPath()
 	if path == "" {
-		m.setStatus(levelWarn, "no configuration path is known: start tokentop with --config PATH")
+		m.setStatus("", levelWarn, "no configuration path is known: start tokentop with --config PATH")
 		return nil
 	}
 	if m.screen == screenEmpty {
@@ -101,7 +101,7 @@ func writeStarterCmd(path string) tea.Cmd {
 // onStarter opens the editor on the starter file, once it is there.
 func (m *Model) onStarter(msg starterMsg) tea.Cmd {
 	if msg.err != nil {
-		m.setStatus(levelError, "could not write "+msg.path+": "+errText(msg.err))
+		m.setStatus("", levelError, "could not write "+msg.path+": "+errText(msg.err))
 		return nil
 	}
 	return m.editorCmd(msg.path)
@@ -110,9 +110,9 @@ func (m *Model) onStarter(msg starterMsg) tea.Cmd {
 // onEdited reads the configuration again after the editor quit.
 func (m *Model) onEdited(msg editedMsg) tea.Cmd {
 	if msg.err != nil {
-		m.setStatus(levelError, "editor: "+errText(msg.err))
+		m.setStatus("", levelError, "editor: "+errText(msg.err))
 	} else {
-		m.setStatus(levelInfo, "configuration edited; reading it again…")
+		m.setStatus("", levelInfo, "configuration edited; reading it again…")
 	}
 	return m.reloadCmd()
 }

@@ -25,7 +25,7 @@ func TestGolden(t *testing.T) {
 		"table": func(t *testing.T, w, h int) *Model {
 			hs := newHarness(t, w, h)
 			hs.send(tickMsg{})
-			hs.m.setStatus(levelError, "aerion: invalid_grant: refresh token expired — press l to sign in")
+			hs.m.setStatus("aerion", levelError, "aerion: invalid_grant: refresh token expired — press l to sign in")
 			return hs.m
 		},
 		"detail": func(t *testing.T, w, h int) *Model {

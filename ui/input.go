@@ -15,6 +15,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	if m.overlay != overlayNone {
+		return m.onOverlayKey(msg)
+	}
 	k := m.keys
 	switch m.mode {
 	case modeFilter:
@@ -47,14 +50,18 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Yes):
 			m.mode, m.confirm = modeNormal, ""
 			if j := m.busy[name]; j != nil {
-				m.setStatus(levelWarn, fmt.Sprintf("%s: busy %s try again when it is done, or esc to cancel it", name, j.kind.doing()))
+				m.setStatus(name, levelWarn, fmt.Sprintf("%s: busy %s try again when it is done, or esc to cancel it", name, j.kind.doing()))
 				return nil
 			}
-			m.setStatus(levelInfo, name+": logging out…")
+			m.setStatus(name, levelInfo, name+": logging out…")
 			return m.start(name, jobLogout, false, false, false)
 		case key.Matches(msg, k.No):
 			m.mode, m.confirm = modeNormal, ""
-			m.setStatus(levelInfo, name+": still signed in")
+			m.setStatus(name, levelInfo, name+": still signed in")
+		case key.Matches(msg, k.Quit):
+			return m.quit()
+		case key.Matches(msg, k.Help):
+			m.openOverlay(overlayHelp)
 		}
 		return nil
 
@@ -93,7 +100,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Quit):
 			return m.quit()
 		case key.Matches(msg, k.Help):
-			m.help.ShowAll = !m.help.ShowAll
+			m.openOverlay(overlayHelp)
 		case key.Matches(msg, k.Edit):
 			return m.edit()
 		}
@@ -108,7 +115,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
+		m.openOverlay(overlayHelp)
+	case key.Matches(msg, k.Log):
+		m.openOverlay(overlayLog)
 	case key.Matches(msg, k.Up):
 		m.move(-1)
 	case key.Matches(msg, k.Down):
@@ -138,17 +147,19 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.PrevAttention):
 		m.jumpAttention(-1)
 	case key.Matches(msg, k.Cancel):
-		return m.cancel(name)
-	case key.Matches(msg, k.ClearFilter):
-		m.clearFilter()
+		return m.escape(name)
 	case key.Matches(msg, k.Reveal):
-		m.revealed = name
+		if m.revealed == name {
+			m.revealed = ""
+		} else {
+			m.revealed = name
+		}
 	case key.Matches(msg, k.SignIn):
 		return m.signIn(name)
 	case key.Matches(msg, k.Paste):
 		return m.openPaste(name, "")
 	case key.Matches(msg, k.Renew):
-		m.setStatus(levelInfo, name+": renewing…")
+		m.setStatus(name, levelInfo, name+": renewing…")
 		return m.start(name, jobRenew, false, false, false)
 	case key.Matches(msg, k.RenewAll):
 		return m.startBatch(jobRenew)
@@ -161,12 +172,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Edit):
 		return m.edit()
 	case key.Matches(msg, k.Check):
-		m.setStatus(levelInfo, name+": checking…")
+		m.setStatus(name, levelInfo, name+": checking…")
 		return m.start(name, jobCheck, false, false, false)
 	case key.Matches(msg, k.CheckAll):
 		return m.startBatch(jobCheck)
 	case key.Matches(msg, k.Logout):
 		m.mode, m.confirm = modeConfirm, name
+	default:
+		m.explain(msg)
 	}
 	return nil
 }
@@ -220,7 +233,7 @@ func (m *Model) copySelected(name string, header bool) tea.Cmd {
 			return m.copyCmd(p.UserCode(), name+" device code", "")
 		}
 	}
-	m.setStatus(levelInfo, name+": fetching a fresh token…")
+	m.setStatus(name, levelInfo, name+": fetching a fresh token…")
 	return m.start(name, jobCopy, false, false, header)
 }
 
@@ -245,15 +258,17 @@ func (m *Model) startBatch(kind jobKind) tea.Cmd {
 		verb = "check"
 	}
 	if n == 0 {
-		m.setStatus(levelInfo, "nothing to "+verb)
+		m.setStatus("", levelInfo, "nothing to "+verb)
 		return nil
 	}
-	m.setStatus(levelInfo, fmt.Sprintf("%sing %s…", strings.TrimSuffix(verb, "e"), plural(n, "connection")))
+	m.setStatus("", levelInfo, fmt.Sprintf("%sing %s…", strings.TrimSuffix(verb, "e"), plural(n, "connection")))
 	return nil
 }
 
 // syncKeys enables exactly the bindings that apply now, so the help bar
-// shows only those and a key that does not apply does nothing.
+// shows only those and a key that does not apply is explained instead.
+// An overlay does not count: the full help dims what would not apply
+// beneath it.
 func (m *Model) syncKeys() {
 	k := &m.keys
 	table := m.screen == screenTable
@@ -312,17 +327,28 @@ func (m *Model) syncKeys() {
 	k.CheckAll.SetEnabled(normal && m.checkables > 0)
 	k.Logout.SetEnabled(normal && idle && hasToken)
 	showing, _ := m.paneFor()
-	k.Reveal.SetEnabled(normal && showing == paneDetail && hasToken && m.revealed != name)
-	k.Cancel.SetEnabled(normal && j != nil)
-	if j != nil {
+	k.Reveal.SetEnabled(normal && showing == paneDetail && hasToken)
+	if m.revealed == name {
+		k.Reveal.SetHelp("v", "hide token")
+	} else {
+		k.Reveal.SetHelp("v", "reveal token")
+	}
+	// esc does the first of these that applies: see escape.
+	switch {
+	case showing == paneDetail:
+		k.Cancel.SetHelp("esc", "close details")
+	case m.filter.Value() != "":
+		k.Cancel.SetHelp("esc", "clear filter")
+	case j != nil:
 		k.Cancel.SetHelp("esc", "cancel "+j.kind.noun())
 	}
-	k.ClearFilter.SetEnabled(normal && j == nil && m.filter.Value() != "")
+	k.Cancel.SetEnabled(normal && (showing == paneDetail || m.filter.Value() != "" || j != nil))
 	k.Filter.SetEnabled(normal && len(m.rows) > 0)
 	k.Sort.SetEnabled(normal && len(m.rows) > 1)
 	k.Sort.SetHelp("s", "sort: "+((m.sortBy+1)%numSortKeys).name())
 	k.NextAttention.SetEnabled(normal && len(m.visible) > 0)
 	k.PrevAttention.SetEnabled(normal && len(m.visible) > 0)
+	k.Log.SetEnabled(normal)
 
 	inField := table && (m.mode == modeFilter || m.mode == modePassword || m.mode == modePaste)
 	k.Submit.SetEnabled(inField)
@@ -343,11 +369,6 @@ func (m *Model) syncKeys() {
 	k.No.SetEnabled(asking)
 	m.syncMenuKeys()
 
-	k.Help.SetEnabled(normal)
-	if m.help.ShowAll {
-		k.Help.SetHelp("?", "fewer keys")
-	} else {
-		k.Help.SetHelp("?", "more keys")
-	}
-	k.Quit.SetEnabled(m.mode == modeNormal)
+	k.Help.SetEnabled(!inField)
+	k.Quit.SetEnabled(!inField)
 }

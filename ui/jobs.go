@@ -133,7 +133,7 @@ func (m *Model) start(name string, kind jobKind, auto, bulk, header bool) tea.Cm
 		return nil
 	}
 	if r.broken != nil {
-		m.setStatus(levelError, r.broken[0]+" — fix the config file (e edits it)")
+		m.setStatus(name, levelError, r.broken[0]+" — fix the config file (e edits it)")
 		return nil
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
@@ -197,7 +197,7 @@ func (m *Model) cancel(name string) tea.Cmd {
 		return nil
 	}
 	m.end(name, j)
-	m.setStatus(levelInfo, fmt.Sprintf("%s: %s cancelled", name, j.kind.noun()))
+	m.setStatus(name, levelInfo, fmt.Sprintf("%s: %s cancelled", name, j.kind.noun()))
 	if r := m.byName[name]; r != nil {
 		if j.kind == jobRenew && j.auto {
 			// A cancelled automatic renewal counts as a failure, or it

@@ -3,8 +3,9 @@ package ui
 import "charm.land/bubbles/v2/key"
 
 // KeyMap is the dashboard's key bindings. The model enables only the
-// bindings that apply to the current screen, mode and selected connection,
-// so a disabled binding neither matches a key press nor shows in the help.
+// bindings that apply to the current screen, mode and selected connection:
+// a disabled binding does not match a key press and stays out of the help
+// bar, and its key says why it does not apply (see explain).
 type KeyMap struct {
 	// Moving around the table.
 	Up       key.Binding
@@ -30,17 +31,20 @@ type KeyMap struct {
 	CheckAll   key.Binding
 	Logout     key.Binding
 	Reveal     key.Binding
-	Cancel     key.Binding
-	Edit       key.Binding
+	// Cancel is esc on the table: it closes the detail pane, clears the
+	// filter or cancels the selected connection's job, the first of those
+	// that applies.
+	Cancel key.Binding
+	Edit   key.Binding
 
 	// Finding rows: the order, and the rows that need attention.
 	Sort          key.Binding
 	NextAttention key.Binding
 	PrevAttention key.Binding
 
-	// The filter.
-	Filter      key.Binding
-	ClearFilter key.Binding
+	// Views.
+	Filter key.Binding
+	Log    key.Binding
 
 	// Text fields and confirmations.
 	Submit key.Binding
@@ -85,8 +89,8 @@ func DefaultKeyMap() KeyMap {
 		NextAttention: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next needing attention")),
 		PrevAttention: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous needing attention")),
 
-		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
-		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Log:    key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "log")),
 
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -94,27 +98,18 @@ func DefaultKeyMap() KeyMap {
 		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
 		Pick:   key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "copy")),
 
-		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
-// ShortHelp returns the bindings of the one-line help bar, most useful first.
-// Disabled bindings are left out by the help view.
+// ShortHelp returns the bindings of the one-line help bar, most useful
+// first; the help bar drops disabled ones, and from the end what does not
+// fit. Help and Quit are not among them: the bar always shows those two.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Pick, k.Submit, k.Yes, k.No, k.Back,
-		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Details,
-		k.Reveal, k.Filter, k.Cancel, k.ClearFilter, k.Help, k.Quit,
-	}
-}
-
-// FullHelp returns every binding, in columns: moving, acting, and the rest.
-func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Details, k.PaneDown, k.PaneUp},
-		{k.SignIn, k.Paste, k.Renew, k.RenewAll, k.Copy, k.CopyHeader, k.CopyMenu},
-		{k.Check, k.CheckAll, k.Logout, k.Reveal, k.Cancel, k.Edit},
-		{k.Sort, k.NextAttention, k.PrevAttention, k.Filter, k.ClearFilter, k.Pick, k.Submit, k.Back, k.Yes, k.No, k.Help, k.Quit},
+		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Reveal,
+		k.Details, k.Cancel, k.Filter, k.Log,
 	}
 }

@@ -139,22 +139,22 @@ func (m *Model) onLoginBegun(msg loginBegunMsg) tea.Cmd {
 	switch p := msg.p.(type) {
 	case flows.BrowserSignIn:
 		cmds = append(cmds, openURLCmd(m.openURL, msg.jobRef, p.URL()))
-		m.setStatus(levelInfo, fmt.Sprintf("%s: sign in in the browser; c copies the URL, i pastes the redirect URL", msg.name))
+		m.setStatus(msg.name, levelInfo, fmt.Sprintf("%s: sign in in the browser; c copies the URL, i pastes the redirect URL", msg.name))
 	case flows.PasswordSignIn:
-		if m.mode == modeNormal {
+		if m.mode == modeNormal && m.overlay == overlayNone {
 			cmds = append(cmds, m.openPassword(msg.name))
 		} else {
-			m.setStatus(levelWarn, fmt.Sprintf("%s: password needed — select it and press l", msg.name))
+			m.setStatus(msg.name, levelWarn, fmt.Sprintf("%s: password needed — select it and press l", msg.name))
 		}
 	case flows.DeviceSignIn:
 		// The code goes to the clipboard at once, ready to paste on the
 		// verification page, which opens too; the pane keeps showing both.
-		m.setStatus(levelInfo, fmt.Sprintf("%s: enter code %s at %s (c copies the code)",
+		m.setStatus(msg.name, levelInfo, fmt.Sprintf("%s: enter code %s at %s (c copies the code)",
 			msg.name, redact.Sanitize(p.UserCode()), redact.Sanitize(p.URL())))
 		cmds = append(cmds, m.copyCmd(p.UserCode(), msg.name+" device code", ""),
 			openURLCmd(m.openURL, msg.jobRef, p.URL()))
 	default:
-		m.setStatus(levelInfo, msg.name+": signing in…")
+		m.setStatus(msg.name, levelInfo, msg.name+": signing in…")
 	}
 	return tea.Batch(cmds...)
 }
@@ -173,7 +173,7 @@ func (m *Model) onLoginDone(msg loginDoneMsg) {
 		if msg.tok.HasExpiry() {
 			text += ", token valid for " + flows.Countdown(msg.tok.Expiry.Sub(m.clock))
 		}
-		m.setStatusWarn(text, warnText(msg.warn))
+		m.setStatusWarn(msg.name, text, warnText(msg.warn))
 	}
 }
 
@@ -188,7 +188,7 @@ func (m *Model) onLoginFailed(msg loginFailedMsg) tea.Cmd {
 		return m.retryPassword(msg.name, msg.err)
 	}
 	m.schedule(r)
-	m.setStatus(levelError, msg.err.Error())
+	m.setStatus(msg.name, levelError, msg.err.Error())
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (m *Model) submitPassword() tea.Cmd {
 		return nil
 	}
 	j.sent, j.pwdErr = true, ""
-	m.setStatus(levelInfo, name+": signing in…")
+	m.setStatus(name, levelInfo, name+": signing in…")
 	return tea.Batch(submitPasswordCmd(jobRef{name, j.id}, p, password), m.spin())
 }
 

@@ -125,10 +125,10 @@ func (m *Model) startCopy(name string, w copyWhat) tea.Cmd {
 		return nil
 	}
 	if j := m.busy[name]; j != nil {
-		m.setStatus(levelWarn, name+": busy "+j.kind.doing()+" try again when it is done, or esc to cancel it")
+		m.setStatus(name, levelWarn, name+": busy "+j.kind.doing()+" try again when it is done, or esc to cancel it")
 		return nil
 	}
-	m.setStatus(levelInfo, name+": fetching a fresh token…")
+	m.setStatus(name, levelInfo, name+": fetching a fresh token…")
 	cmd := m.start(name, jobCopy, false, false, w == copyHeader)
 	if j := m.busy[name]; j != nil {
 		j.what = w

@@ -6,14 +6,12 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"sync"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -21,7 +19,6 @@ import (
 	"github.com/cli/browser"
 
 	"tokentop/flows"
-	"tokentop/flows/redact"
 	"tokentop/theme"
 )
 
@@ -84,7 +81,6 @@ type Model struct {
 	inks   inks
 
 	keys    KeyMap
-	help    help.Model
 	spinner spinner.Model
 	// spinning says a spinner tick is in flight; it stops when nothing is
 	// busy, so an idle dashboard wakes once a second and no more.
@@ -135,9 +131,11 @@ type Model struct {
 	due         dueHeap
 	batch       batchProgress
 
+	// status is the status line's message, about connection statusConn
+	// ("" for none in particular), shown since statusAt by the model's
+	// clock, while statusSel was selected.
 	status      string
 	statusLevel level
-	quitting    bool
 
 	// The config file as last read (reload.go): its stamp, whether one
 	// was taken, and whether a stat or load is running.
@@ -157,6 +155,24 @@ type Model struct {
 	// tokentop put there; getenv reads $VISUAL and $EDITOR.
 	readClipboard func() (string, error)
 	getenv        func(string) string
+	statusConn    string
+	statusAt      time.Time
+	statusSel     string
+	// log is every message and warning, oldest first, at most maxLog;
+	// logSeq counts the entries ever logged, logDrawn caches the overlay.
+	log      []logEntry
+	logSeq   uint64
+	logDrawn logDrawn
+
+	// overlay is what covers the table (help, the log), and below the one
+	// it covers in turn: help opened over the log. Their scroll offsets
+	// go with them.
+	overlay    overlay
+	overlayOff int
+	below      overlay
+	belowOff   int
+
+	quitting bool
 }
 
 // batchProgress counts the work started by R or P, for the status line.
@@ -180,7 +196,6 @@ func New(b Backend, opts Options) *Model {
 		height:    24,
 		isDark:    true,
 		keys:      DefaultKeyMap(),
-		help:      help.New(),
 		byName:    map[string]*row{},
 		busy:      map[string]*job{},
 		queued:    map[string]bool{},
@@ -237,13 +252,7 @@ func New(b Backend, opts Options) *Model {
 		m.screen = screenEmpty
 	default:
 		m.setConnections(b.Config())
-		if w := append(append([]string(nil), opts.Warnings...), m.cfg.Warnings...); len(w) > 0 {
-			text := redact.Sanitize(w[0])
-			if len(w) > 1 {
-				text += fmt.Sprintf(" (and %d more warnings)", len(w)-1)
-			}
-			m.setStatus(levelWarn, text)
-		}
+		m.warn(append(append([]string(nil), opts.Warnings...), m.cfg.Warnings...))
 	}
 	m.reassess()
 	m.syncKeys()
@@ -291,7 +300,6 @@ func (m *Model) setStyles(isDark bool) {
 	m.isDark = isDark
 	m.st = theme.New(isDark)
 	m.inks = newInks(m.st)
-	m.help.Styles = m.st.Help
 	for _, in := range []*textinput.Model{&m.filter, &m.pwd, &m.paste} {
 		in.SetStyles(m.st.Input)
 	}

@@ -119,7 +119,7 @@ func (m *Model) onRenewed(msg renewedMsg) tea.Cmd {
 		if msg.tok.HasExpiry() {
 			text += ", valid for " + flows.Countdown(msg.tok.Expiry.Sub(m.clock))
 		}
-		m.setStatusWarn(text, warnText(msg.warn))
+		m.setStatusWarn(msg.name, text, warnText(msg.warn))
 	}
 	return m.poll()
 }
@@ -146,7 +146,7 @@ func (m *Model) onRenewFailed(msg renewFailedMsg) tea.Cmd {
 	if j.bulk && !j.auto {
 		m.batchDone(true)
 	} else {
-		m.setStatus(levelError, text)
+		m.setStatus(msg.name, levelError, text)
 	}
 	return m.poll()
 }
@@ -174,9 +174,9 @@ func (m *Model) onChecked(msg checkedMsg) tea.Cmd {
 		text += ": " + redact.Sanitize(msg.check.Err)
 	}
 	if msg.check.OK() {
-		m.setStatus(levelOK, text)
+		m.setStatus(msg.name, levelOK, text)
 	} else {
-		m.setStatus(levelError, text)
+		m.setStatus(msg.name, levelError, text)
 	}
 	return m.poll()
 }
@@ -191,7 +191,7 @@ func (m *Model) onCheckFailed(msg checkFailedMsg) tea.Cmd {
 	if j.bulk {
 		m.batchDone(true)
 	} else {
-		m.setStatus(levelError, signInHint(msg.err))
+		m.setStatus(msg.name, levelError, signInHint(msg.err))
 	}
 	return m.poll()
 }
@@ -206,7 +206,7 @@ func (m *Model) onToken(msg tokenMsg) tea.Cmd {
 	m.schedule(r)
 	s, ok := copyText(j.what, msg.tok.AccessToken, r.conn.CheckURL)
 	if !ok {
-		m.setStatus(levelWarn, msg.name+": the token is not a JWT: it has no claims to copy")
+		m.setStatus(msg.name, levelWarn, msg.name+": the token is not a JWT: it has no claims to copy")
 		return m.poll()
 	}
 	return tea.Batch(m.copySecretCmd(s, msg.name+" "+j.what.noun(), warnText(msg.warn)), m.poll())
@@ -228,7 +228,7 @@ func (m *Model) onLoggedOut(msg loggedOutMsg) tea.Cmd {
 	if m.revealed == msg.name {
 		m.revealed = ""
 	}
-	m.setStatus(levelOK, msg.name+": logged out")
+	m.setStatus(msg.name, levelOK, msg.name+": logged out")
 	return m.poll()
 }
 
@@ -252,11 +252,13 @@ func (m *Model) batchDone(failed bool) {
 		text += fmt.Sprintf(", %d failed (see the rows marked !)", b.failed)
 		lvl = levelWarn
 	}
-	if b.done >= b.total {
-		b.active = false
-		if b.failed == 0 {
-			lvl = levelOK
-		}
+	if b.done < b.total {
+		m.showStatus("", lvl, text)
+		return
 	}
-	m.setStatus(lvl, text)
+	b.active = false
+	if b.failed == 0 {
+		lvl = levelOK
+	}
+	m.setStatus("", lvl, text)
 }

@@ -12,7 +12,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tokentop/flows"
-	"tokentop/flows/redact"
 )
 
 // The configuration file is watched: each heartbeat stats it (in a
@@ -112,7 +111,7 @@ func (m *Model) onConfigLoaded(msg configLoadedMsg) tea.Cmd {
 		}
 		m.configErr = msg.err
 		if m.screen == screenTable {
-			m.setStatus(levelError, "config not reloaded: "+firstLine(text)+"; showing the last good connections")
+			m.setStatus("", levelError, "config not reloaded: "+firstLine(text)+"; showing the last good connections")
 		} else if !errors.Is(msg.err, fs.ErrNotExist) {
 			m.screen = screenConfigError
 		}
@@ -121,14 +120,14 @@ func (m *Model) onConfigLoaded(msg configLoadedMsg) tea.Cmd {
 	if m.b == nil {
 		// Without a backend, nothing can run the new file.
 		m.configErr = nil
-		m.setStatus(levelWarn, "the config file changed; restart tokentop to use it")
+		m.setStatus("", levelWarn, "the config file changed; restart tokentop to use it")
 		return nil
 	}
 	m.configErr = nil
 	added, removed, changed, stopped := m.setConnections(msg.cfg)
-	m.setStatus(levelOK, fmt.Sprintf("config reloaded: %s", reloadSummary(added, removed, changed, len(msg.cfg.Broken))))
-	for _, w := range msg.cfg.Warnings {
-		m.setStatus(levelWarn, redact.Sanitize(w))
+	m.setStatus("", levelOK, fmt.Sprintf("config reloaded: %s", reloadSummary(added, removed, changed, len(msg.cfg.Broken))))
+	if len(msg.cfg.Warnings) > 0 {
+		m.warn(msg.cfg.Warnings)
 	}
 	if m.screen != screenTable {
 		return stopped
@@ -301,6 +300,6 @@ func (m *Model) onBrokenRow(msg tea.KeyPressMsg) bool {
 	if r == nil || r.broken == nil || !actsOnConnection[msg.String()] {
 		return false
 	}
-	m.setStatus(levelError, r.broken[0]+" — fix the config file (e edits it)")
+	m.setStatus(r.conn.Name, levelError, r.broken[0]+" — fix the config file (e edits it)")
 	return true
 }

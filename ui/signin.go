@@ -34,7 +34,7 @@ func (m *Model) signedIn(name string) bool {
 
 // beginSignIn starts a connection's sign-in.
 func (m *Model) beginSignIn(name string) tea.Cmd {
-	m.setStatus(levelInfo, name+": starting sign-in…")
+	m.setStatus(name, levelInfo, name+": starting sign-in…")
 	return m.start(name, jobLogin, false, false, false)
 }
 
@@ -50,13 +50,13 @@ func (m *Model) onResignInKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, m.keys.Yes):
 		m.mode, m.confirm = modeNormal, ""
 		if j := m.busy[name]; j != nil {
-			m.setStatus(levelWarn, fmt.Sprintf("%s: busy %s try again when it is done, or esc to cancel it", name, j.kind.doing()))
+			m.setStatus(name, levelWarn, fmt.Sprintf("%s: busy %s try again when it is done, or esc to cancel it", name, j.kind.doing()))
 			return nil
 		}
 		return m.beginSignIn(name)
 	case key.Matches(msg, m.keys.No):
 		m.mode, m.confirm = modeNormal, ""
-		m.setStatus(levelInfo, name+": still signed in")
+		m.setStatus(name, levelInfo, name+": still signed in")
 	}
 	return nil
 }
@@ -83,7 +83,7 @@ func (m *Model) retryPassword(name string, err error) tea.Cmd {
 	if j := m.busy[name]; j != nil {
 		j.pwdErr = why
 	}
-	m.setStatus(levelError, why+" — type the password again")
+	m.setStatus(name, levelError, why+" — type the password again")
 	return cmd
 }
 
@@ -96,7 +96,7 @@ func (m *Model) onPasswordRefused(msg passwordRefusedMsg) tea.Cmd {
 	}
 	j.sent = false
 	j.pwdErr = errText(msg.err)
-	m.setStatus(levelError, j.pwdErr+" — type the password again")
+	m.setStatus(msg.name, levelError, j.pwdErr+" — type the password again")
 	if m.mode == modeNormal {
 		return m.openPassword(msg.name)
 	}

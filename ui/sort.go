@@ -48,7 +48,7 @@ func (k sortKey) describe() string {
 func (m *Model) setSort(k sortKey) {
 	m.sortBy = k
 	m.selectionMayChange(m.refilter)
-	m.setStatus(levelInfo, "connections "+k.describe())
+	m.setStatus("", levelInfo, "connections "+k.describe())
 }
 
 // cycleSort moves to the next order: configuration, name, expiry,
@@ -130,7 +130,7 @@ func (m *Model) jumpAttention(d int) {
 			return
 		}
 	}
-	m.setStatus(levelInfo, "nothing needs attention")
+	m.setStatus("", levelInfo, "nothing needs attention")
 }
 
 // filterTerm is one word of the filter: a part of a name, provider or

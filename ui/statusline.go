@@ -15,19 +15,69 @@ import (
 // own words for what to do ("press l to sign in"), never the command
 // line's.
 
-// setStatus replaces the status line. Whatever the text came from, it
-// shows no advice meant for the command line.
-func (m *Model) setStatus(l level, text string) {
-	m.statusLevel, m.status = l, forPeople(text)
+// statusFor is how long a message stays on the status line; the log keeps
+// it.
+const statusFor = 10 * time.Second
+
+// setStatus puts a message about connection conn ("" for one about none
+// in particular) on the status line and in the log. Whatever the text came
+// from, it shows no advice meant for the command line.
+func (m *Model) setStatus(conn string, l level, text string) {
+	text = forPeople(text)
+	m.record(conn, l, text)
+	m.showStatus(conn, l, text)
+}
+
+// showStatus replaces the status line without logging: for progress the
+// log would only repeat ("renewed 3 of 10").
+func (m *Model) showStatus(conn string, l level, text string) {
+	m.statusLevel, m.status, m.statusConn = l, forPeople(text), conn
+	m.statusAt, m.statusSel = m.clock, m.selectedName()
 }
 
 // setStatusWarn reports a success, or a success with a warning.
-func (m *Model) setStatusWarn(text, warn string) {
+func (m *Model) setStatusWarn(conn, text, warn string) {
 	if warn != "" {
-		m.setStatus(levelWarn, text+"; "+warn)
+		m.setStatus(conn, levelWarn, text+"; "+warn)
 		return
 	}
-	m.setStatus(levelOK, text)
+	m.setStatus(conn, levelOK, text)
+}
+
+// clearStatus empties the status line.
+func (m *Model) clearStatus() {
+	m.status, m.statusConn, m.statusLevel = "", "", levelInfo
+}
+
+// expireStatus clears a status line that has gone stale: shown for
+// statusFor by the model's clock, or about another connection than the
+// selected one once the selection moved.
+func (m *Model) expireStatus() {
+	if m.status == "" {
+		return
+	}
+	if m.clock.Sub(m.statusAt) >= statusFor {
+		m.clearStatus()
+		return
+	}
+	if sel := m.selectedName(); sel != m.statusSel {
+		m.statusSel = sel
+		if m.statusConn != "" && m.statusConn != sel {
+			m.clearStatus()
+		}
+	}
+}
+
+// withConn is a message as the status line and the log show it: named by
+// its connection unless the text already starts with the name.
+func withConn(conn, text string) string {
+	if conn == "" || text == conn {
+		return text
+	}
+	if rest, ok := strings.CutPrefix(text, conn); ok && (strings.HasPrefix(rest, ":") || strings.HasPrefix(rest, " ")) {
+		return text
+	}
+	return conn + ": " + text
 }
 
 // warnText is an optional warning as text.

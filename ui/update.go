@@ -64,7 +64,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		m.help.SetWidth(msg.Width)
 		// A filter without a width shows one letter of its placeholder.
 		m.filter.SetWidth(max(msg.Width-2, 1))
 	case tea.BackgroundColorMsg:
@@ -95,7 +94,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.polling = false
 		if e := errText(msg.err); e != m.pollErr {
 			m.pollErr = e
-			m.setStatus(levelWarn, "reading saved state: "+e)
+			m.setStatus("", levelWarn, "reading saved state: "+e)
 		}
 
 	case renewedMsg:
@@ -111,12 +110,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tokenFailedMsg:
 		if j, r := m.finish(msg.jobRef); j != nil {
 			m.schedule(r)
-			m.setStatus(levelError, signInHint(msg.err))
+			m.setStatus(msg.name, levelError, signInHint(msg.err))
 		}
 	case copiedMsg:
-		m.setStatusWarn(m.copiedText(msg.what, "OSC 52 and system clipboard"), msg.warn)
+		m.setStatusWarn("", m.copiedText(msg.what, "OSC 52 and system clipboard"), msg.warn)
 	case copiedOSC52OnlyMsg:
-		m.setStatusWarn(m.copiedText(msg.what, "OSC 52 only: no system clipboard"), msg.warn)
+		m.setStatusWarn("", m.copiedText(msg.what, "OSC 52 only: no system clipboard"), msg.warn)
 	case clipClearMsg:
 		cmd = m.onClipClear(msg)
 	case clipClearedMsg:
@@ -134,7 +133,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case logoutFailedMsg:
 		if j, r := m.finish(msg.jobRef); j != nil {
 			m.schedule(r)
-			m.setStatus(levelError, errText(msg.err))
+			m.setStatus(msg.name, levelError, errText(msg.err))
 		}
 
 	case loginBegunMsg:
@@ -150,18 +149,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case browserFailedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
-			m.setStatus(levelWarn, fmt.Sprintf("%s: could not open a browser (%s); c copies the URL", msg.name, redact.Sanitize(msg.err.Error())))
+			m.setStatus(msg.name, levelWarn, fmt.Sprintf("%s: could not open a browser (%s); c copies the URL", msg.name, redact.Sanitize(msg.err.Error())))
 		}
 	case pasteAcceptedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
 			j.pasteErr, j.sent = "", true
-			m.setStatus(levelInfo, msg.name+": redirect URL accepted, signing in…")
+			m.setStatus(msg.name, levelInfo, msg.name+": redirect URL accepted, signing in…")
 			cmd = m.spin()
 		}
 	case pasteRefusedMsg:
 		if j := m.busy[msg.name]; j != nil && j.id == msg.id {
 			j.pasteErr = redact.Sanitize(msg.err.Error())
-			m.setStatus(levelError, msg.name+": "+j.pasteErr+" — the sign-in goes on; i pastes again")
+			m.setStatus(msg.name, levelError, msg.name+": "+j.pasteErr+" — the sign-in goes on; i pastes again")
 		}
 	case passwordRefusedMsg:
 		cmd = m.onPasswordRefused(msg)
@@ -172,6 +171,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = tea.Batch(cmd, m.noticeNeeds())
 	}
 	m.fixScroll()
+	m.expireStatus()
+	m.overlayOff = min(m.overlayOff, m.overlayMax())
 	m.syncKeys()
 	if m.quitting {
 		return m, cmd

@@ -131,14 +131,17 @@ func TestRenew(t *testing.T) {
 			t.Errorf("after the poll: row %v, want sign-in required", c)
 		}
 	})
-	t.Run("not renewable: key does nothing", func(t *testing.T) {
+	t.Run("not renewable: key says why", func(t *testing.T) {
 		h := newHarness(t, 120, 35)
 		h.selectRow("okta") // no refresh token
 		if cmd := h.press("r"); cmd != nil && h.m.busy["okta"] != nil {
 			t.Fatal("renewed a connection that cannot renew")
 		}
-		if strings.Contains(h.m.help.View(h.m.keys), "renew") {
-			t.Errorf("help offers renew: %s", h.m.help.View(h.m.keys))
+		if strings.Contains(h.m.helpView(), "renew") {
+			t.Errorf("help offers renew: %s", h.m.helpView())
+		}
+		if want := "okta: no refresh token to renew with — press l to sign in again"; h.m.status != want {
+			t.Errorf("status %q, want %q", h.m.status, want)
 		}
 	})
 }
@@ -523,7 +526,7 @@ func TestConcurrentSignIns(t *testing.T) {
 	if len(h.m.busy) != 2 {
 		t.Fatalf("%d sign-ins running, want 2", len(h.m.busy))
 	}
-	if n := strings.Count(h.frame(), "waiting for you"); n != 2 {
+	if n := strings.Count(h.frame(), "waiting for you"); n != 2 || strings.Contains(h.frame(), "busy") {
 		t.Errorf("%d rows show a sign-in:\n%s", n, h.frame())
 	}
 	// the second finishes first
@@ -606,7 +609,7 @@ func TestFilter(t *testing.T) {
 
 func TestHelpShowsOnlyWhatApplies(t *testing.T) {
 	h := newHarness(t, 200, 35)
-	helpText := func() string { return ansi.Strip(h.m.help.View(h.m.keys)) }
+	helpText := func() string { return ansi.Strip(h.m.helpView()) }
 	if s := helpText(); !strings.Contains(s, "r renew") || !strings.Contains(s, "c copy token") || strings.Contains(s, "esc") {
 		t.Errorf("aikido: %s", s)
 	}
@@ -618,12 +621,12 @@ func TestHelpShowsOnlyWhatApplies(t *testing.T) {
 	if s := helpText(); s != "" && strings.Contains(s, "x log out") {
 		t.Errorf("confirm: %s", s)
 	}
-	h.press("?")
-	if !h.m.help.ShowAll {
+	h.press("n", "?")
+	if h.m.overlay != overlayHelp {
 		t.Error("? did not show all keys")
 	}
-	if s := helpText(); !strings.Contains(s, "R") || !strings.Contains(s, "renew all") {
-		t.Errorf("full help: %s", s)
+	if s := h.frame(); !strings.Contains(s, "renew all that can") {
+		t.Errorf("full help:\n%s", s)
 	}
 }
 

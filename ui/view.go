@@ -28,6 +28,9 @@ func (m *Model) View() tea.View {
 	default:
 		s = m.overlayMenu(m.tableScreen())
 	}
+	if m.overlay != overlayNone {
+		s = m.overlayScreen()
+	}
 	v := tea.NewView(s)
 	v.AltScreen = true
 	v.MouseMode = m.mouseMode()
@@ -567,8 +570,9 @@ func (m *Model) box(lines []string, h, off int) string {
 	return m.st.Pane.Width(m.width).Render(strings.Join(out, "\n"))
 }
 
-// statusLine is the outcome of the last action, the filter being typed, or
-// the logout question.
+// statusLine is the newest message, named by its connection, the filter
+// being typed, or the logout question. A message too long for the window
+// says that L shows it whole.
 func (m *Model) statusLine() string {
 	switch m.mode {
 	case modeFilter:
@@ -581,16 +585,13 @@ func (m *Model) statusLine() string {
 	if m.status == "" {
 		return ""
 	}
-	style := m.st.Muted
-	switch m.statusLevel {
-	case levelOK:
-		style = m.st.OK
-	case levelWarn:
-		style = m.st.Warn
-	case levelError:
-		style = m.st.Danger
+	style := m.levelStyle(m.statusLevel)
+	text := withConn(m.statusConn, m.status)
+	const more = " (L: all of it)"
+	if ansi.StringWidth(text) > m.width && m.width > 2*len(more) {
+		return style.Render(clip(text, m.width-len(more))) + m.st.Muted.Render(more)
 	}
-	return style.Render(clip(m.status, m.width))
+	return style.Render(clip(text, m.width))
 }
 
 // hardwrap breaks text to exactly w cells a line: for URLs, which have no
@@ -623,12 +624,5 @@ func safeText(s string) string {
 	}, s)
 }
 
-// helpView is the help bar, cut to the window: the help bubble lets its
-// last item overflow when there is no room for its ellipsis.
-func (m *Model) helpView() string {
-	lines := strings.Split(m.help.View(m.keys), "\n")
-	for i, l := range lines {
-		lines[i] = clip(l, m.width)
-	}
-	return strings.Join(lines, "\n")
-}
+// helpView is the help bar, one line: see footer.
+func (m *Model) helpView() string { return m.footer() }
