@@ -27,7 +27,8 @@ func (m *Model) detailLines(r *row, w int) []string {
 		style, condText = m.st.Muted, loadingLabel
 	}
 
-	wide := w >= 100
+	// Two columns when there is a second one to fill: claims or events.
+	wide := w >= 100 && (len(r.claims) > 0 || len(r.st.Events) > 0)
 	leftW := w
 	if wide {
 		leftW = w * 55 / 100

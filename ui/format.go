@@ -41,7 +41,12 @@ func ago(now, t time.Time) string {
 
 // latency formats a check's round trip: "84ms", "1s", in the style of
 // every other duration.
-func latency(d time.Duration) string { return duration(d) }
+func latency(d time.Duration) string {
+	if d > 0 && d < time.Millisecond {
+		return "<1ms"
+	}
+	return duration(d)
+}
 
 // checkSummary is a check's outcome without its age: "200 · 84ms".
 func checkSummary(c *flows.Check) string {

@@ -157,7 +157,7 @@ func (r *row) expiresText(now time.Time, loaded bool) string {
 		if r.renewable {
 			return flows.NoToken.String()
 		}
-		return flows.SignedOut.String()
+		return flows.SignedOut.String() + " — press l"
 	case !t.HasExpiry():
 		return "no expiry"
 	case now.Before(t.Expiry):

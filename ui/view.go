@@ -259,9 +259,10 @@ const colGap = 2
 
 // The widest texts of the columns whose content is known in advance.
 const (
-	// expiresW fits "expired 23h 59m ago", "no token yet" and a countdown
-	// of up to 7 cells with its bar ("59m 59s ▰▰▰▱▱").
-	expiresW = 19
+	// expiresW fits "signed out — press l", "expired 23h 59m ago", "no
+	// token yet" and a countdown of up to 7 cells with its bar ("59m 59s
+	// ▰▰▰▱▱").
+	expiresW = 20
 	// countdownW is the countdown's share of the cell, before the bar.
 	countdownW = 7
 	// agoW fits "59m 59s ago", the age after a check.
