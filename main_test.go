@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -338,25 +339,18 @@ func rowOf(screen, name string) string {
 
 var demoConnections = []string{"aikido", "aikido-app", "aha", "aha-implicit", "aha-key", "aerion", "amino", "idp-device", "idp-app", "idp-service"}
 
+// TestDemoInTmux runs the real binary's demo in a terminal: within three
+// seconds of opening, the connections that need nobody count down and show
+// a health check; the footer keeps ? and q at every size; an edit of the
+// config file shows up without a restart; q quits and leaves nothing.
 func TestDemoInTmux(t *testing.T) {
-	for _, size := range []struct{ w, h int }{{120, 35}, {80, 24}} {
+	for _, size := range []struct{ w, h int }{{120, 35}, {80, 24}, {200, 50}} {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
 			tmp := t.TempDir()
+			start := time.Now()
 			tm := newTmux(t, size.w, size.h, binPath+" --demo", "NO_COLOR=1", "TOKENTOP_CONFIG=/nonexistent", "HOME="+t.TempDir(), "TMPDIR="+tmp)
-			screen := tm.waitFor("every demo connection", 20*time.Second, func(s string) bool {
-				for _, n := range demoConnections {
-					if rowOf(s, n) == "" {
-						return false
-					}
-				}
-				return true
-			})
-			if !strings.Contains(screen, "signed out") {
-				t.Fatalf("a fresh demo should show signed-out rows:\n%s", screen)
-			}
 			// The first row (Aikido, client credentials: no person needed)
-			// gets its token by itself; watch its countdown move. (l on it
-			// would now ask "sign in again?".)
+			// gets its token by itself and is checked; its countdown moves.
 			countdown := func(s string) string {
 				r := rowOf(s, "aikido")
 				for _, f := range strings.Fields(r) {
@@ -366,8 +360,38 @@ func TestDemoInTmux(t *testing.T) {
 				}
 				return ""
 			}
-			first := countdown(tm.waitFor("aikido's countdown", 15*time.Second, func(s string) bool { return countdown(s) != "" }))
+			alive := func(s string) bool {
+				return countdown(s) != "" && strings.Contains(rowOf(s, "aikido"), "200 · ")
+			}
+			screen := tm.waitFor("aikido's countdown and check", 3*time.Second-time.Since(start), alive)
+			for _, n := range demoConnections {
+				if rowOf(screen, n) == "" {
+					t.Fatalf("no row for %s:\n%s", n, screen)
+				}
+			}
+			if !strings.Contains(rowOf(screen, "aerion"), "signed out — press l") {
+				t.Fatalf("aerion, which needs a person, should read signed out — press l:\n%s", screen)
+			}
+			first := countdown(screen)
 			tm.waitFor("the countdown to change", 5*time.Second, func(s string) bool { c := countdown(s); return c != "" && c != first })
+			lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+			if footer := lines[len(lines)-1]; !strings.Contains(footer, "? help") || !strings.Contains(footer, "q quit") {
+				t.Fatalf("the footer lacks ? help or q quit: %q", footer)
+			}
+
+			// An edit of the config file is picked up live.
+			files, _ := filepath.Glob(filepath.Join(tmp, "tokentop-demo-*", "config.toml"))
+			if len(files) != 1 {
+				t.Fatalf("the demo's config file: %v", files)
+			}
+			f, err := os.OpenFile(files[0], os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprint(f, "\n[connections.added-live]\nprovider = \"aha\"\nflow = \"api_key\"\nsubdomain = \"acme\"\napi_key = \"env:NOT_SET\"\nauto = false\n")
+			f.Close()
+			tm.waitFor("the added connection", 4*time.Second, func(s string) bool { return rowOf(s, "added-live") != "" })
+
 			// Quit; the demo removes its files.
 			tm.keys("q")
 			deadline := time.Now().Add(10 * time.Second)
@@ -569,4 +593,89 @@ redirect_uri = "http://127.0.0.1:0/callback"
 			}
 		})
 	}
+}
+
+// readmeShot is where the README's screenshot starts: the line before its
+// code block.
+const readmeShot = "<!-- the demo's first screen: go test -run TestREADMEScreenshot . with TOKENTOP_UPDATE_README=1 rewrites it -->"
+
+// TestREADMEScreenshot compares the README's screenshot with the real
+// binary's demo at 100x24 with NO_COLOR=1 once its first tokens and checks
+// are in, up to the numbers that move (times, countdowns, latencies) and
+// the spaces around them. TOKENTOP_UPDATE_README=1 writes the screen taken
+// into the README instead.
+func TestREADMEScreenshot(t *testing.T) {
+	tmp := t.TempDir()
+	tm := newTmux(t, 100, 24, binPath+" --demo", "NO_COLOR=1", "TOKENTOP_CONFIG=/nonexistent", "HOME="+t.TempDir(), "TMPDIR="+tmp)
+	auto := []string{"aikido", "aha-key", "amino", "idp-service"}
+	shot := tm.waitFor("the demo's first tokens and checks", 15*time.Second, func(s string) bool {
+		for _, n := range auto {
+			if r := rowOf(s, n); !strings.Contains(r, "200 · ") || strings.Contains(r, "…") {
+				return false
+			}
+		}
+		return true
+	})
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(shot, "\n"), "\n") {
+		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	for len(lines) < 24 {
+		lines = append(lines, "")
+	}
+	shot = strings.Join(lines, "\n")
+
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	at := strings.Index(readme, readmeShot+"\n```\n")
+	if at < 0 {
+		t.Fatalf("README.md has no screenshot after %q", readmeShot)
+	}
+	from := at + len(readmeShot) + len("\n```\n")
+	to := from + strings.Index(readme[from:], "\n```\n")
+	if to < from {
+		t.Fatal("the README's screenshot block does not end")
+	}
+	if os.Getenv("TOKENTOP_UPDATE_README") != "" {
+		if err := os.WriteFile("README.md", []byte(readme[:from]+shot+readme[to:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, got := strings.Split(shapeOf(readme[from:to]), "\n"), strings.Split(shapeOf(shot), "\n")
+	if len(want) != len(got) {
+		t.Fatalf("the README's screenshot has %d lines, the demo %d:\n%s", len(want), len(got), shot)
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			t.Errorf("line %d: the README shows %q, the demo %q", i+1, want[i], got[i])
+		}
+	}
+	if t.Failed() {
+		t.Logf("the demo's screen (TOKENTOP_UPDATE_README=1 writes it into the README):\n%s", shot)
+	}
+}
+
+// movingNumbers are the parts of a screen that change from run to run:
+// numbers (with a "<" before them), and the bars of remaining life.
+var movingNumbers = regexp.MustCompile(`<?[0-9]+|[▰▱]+`)
+
+// shapeOf is a screen without what moves: every number is #, every bar =,
+// "just now" is "# ago", and runs of spaces are one.
+func shapeOf(s string) string {
+	s = strings.ReplaceAll(s, "just now", "0s ago")
+	s = movingNumbers.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.ContainsAny(m, "▰▱") {
+			return "="
+		}
+		return "#"
+	})
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		out = append(out, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(out, "\n")
 }
