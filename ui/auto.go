@@ -92,7 +92,7 @@ func (m *Model) plan(e dueEntry) {
 // thousand connections checked together at open spread over the period
 // after it instead of all coming due again at once. A check overdue at
 // open (tokentop was not running) waits its phase within the first
-// minute. Rows without a token, that need a person, or that say
+// minute after the first load. Rows without a token, that need a person, or that say
 // check_every = "0" or auto = false are not checked by themselves.
 func (m *Model) scheduleCheck(r *row) {
 	r.checkGen++
@@ -111,8 +111,14 @@ func (m *Model) scheduleCheck(r *row) {
 		r.checkDue = phaseAfter(last.At.Add(every/2), every, r.phase)
 	}
 	if r.checkDue.Before(m.clock) {
+		// Overdue: tokentop was not running. The row's phase within the
+		// first minute after the first load: the same moment however
+		// often the row is planned again, and now once that has passed.
 		spread := min(every, time.Minute)
-		r.checkDue = m.clock.Add(time.Duration(r.phase % uint64(spread)))
+		r.checkDue = phaseAfter(m.loadedAt, spread, r.phase)
+		if r.checkDue.Before(m.clock) {
+			r.checkDue = m.clock
+		}
 	}
 	m.plan(dueEntry{at: r.checkDue, r: r, gen: r.checkGen, kind: jobCheck})
 }

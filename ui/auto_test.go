@@ -159,3 +159,31 @@ func TestRenewalGoesBeforePeriodicChecks(t *testing.T) {
 		t.Fatalf("%s: job %+v, want its renewal ahead of the checks", waiting, j)
 	}
 }
+
+// TestOverdueCheckStaysDue: a check overdue at open is planned within the
+// first minute, and planning the row again (every poll does) never pushes
+// it later: it comes due.
+func TestOverdueCheckStaysDue(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	b := newFakeBackend(clock)
+	checkedConn(b, "stale", 5*time.Minute, t0.Add(-time.Hour))
+	h := newHarnessWith(t, b, clock, 120, 35)
+	r := h.m.byName["stale"]
+	due := r.checkDue
+	if due.Before(t0) || due.After(t0.Add(time.Minute)) {
+		t.Fatalf("overdue check planned at %s, want within the first minute", due.Sub(t0))
+	}
+	for clock.t.Add(10 * time.Second).Before(due) {
+		clock.Advance(10 * time.Second)
+		h.m.clock = clock.t
+		h.m.schedule(r)
+		if r.checkDue.After(due) {
+			t.Fatalf("planned again at +%s, the check moved from +%s to +%s", clock.t.Sub(t0), due.Sub(t0), r.checkDue.Sub(t0))
+		}
+	}
+	clock.t = due
+	h.send(tickMsg{})
+	if j := h.m.busy["stale"]; j == nil || j.kind != jobCheck {
+		t.Fatalf("stale: job %+v, want its check", j)
+	}
+}

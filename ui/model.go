@@ -116,8 +116,9 @@ type Model struct {
 	checkables int
 	stale      bool
 
-	loaded    bool   // the first poll has answered
-	mark      uint64 // where the next poll starts
+	loaded    bool      // the first poll has answered
+	loadedAt  time.Time // when it did
+	mark      uint64    // where the next poll starts
 	polling   bool
 	pollAgain bool
 	pollErr   string

@@ -24,6 +24,9 @@ func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 	replaced := msg.next < m.mark
 	m.mark = msg.next
 	first := !m.loaded
+	if first {
+		m.loadedAt = m.clock
+	}
 	m.loaded = true
 	for name, st := range msg.states {
 		if r := m.byName[name]; r != nil {
