@@ -168,7 +168,11 @@ func (s *Service) conn(name string) (*Connection, error) {
 	if c := cfg.Connection(name); c != nil {
 		return c, nil
 	}
-	return nil, &ConnError{name, fmt.Errorf("%w (configured: %d connections in %s)", ErrUnknownConnection, len(cfg.Connections), cfg.Path)}
+	noun := "connections"
+	if len(cfg.Connections) == 1 {
+		noun = "connection"
+	}
+	return nil, &ConnError{name, fmt.Errorf("%w (configured: %d %s in %s)", ErrUnknownConnection, len(cfg.Connections), noun, cfg.Path)}
 }
 
 // endpoint returns the Client of connection c, made once while c is in

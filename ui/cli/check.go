@@ -67,6 +67,10 @@ type ConfigCheckOptions struct {
 // RunConfigCheck says that the config file is valid and how many
 // connections it holds.
 func RunConfigCheck(opts ConfigCheckOptions) error {
-	fmt.Fprintf(opts.Out, "%s: %d connections, ok\n", opts.Config.Path, len(opts.Config.Connections))
+	noun := "connections"
+	if len(opts.Config.Connections) == 1 {
+		noun = "connection"
+	}
+	fmt.Fprintf(opts.Out, "%s: %d %s, ok\n", opts.Config.Path, len(opts.Config.Connections), noun)
 	return nil
 }
