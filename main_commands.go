@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -181,21 +179,15 @@ func (a *app) configInitCmd() *cobra.Command {
 			"(default: " + strings.Join(config.StarterProviders, ", ") + "), mode 0600, at --config, $TOKENTOP_CONFIG or the XDG default.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := config.Starter(providers)
-			if err != nil {
-				return usageErr(fmt.Errorf("config init: %w", err))
-			}
 			path, err := a.configFile()
 			if err != nil {
 				return err
 			}
-			// Parsed back so that what is written is known to load, and
-			// to name what it holds.
-			cfg, err := config.Parse(path, data)
-			if err != nil {
-				return fmt.Errorf("config init: the starter file does not load: %w", err)
-			}
-			if err := writeNewFile(path, data); err != nil {
+			cfg, err := config.WriteStarter(path, providers)
+			switch {
+			case errors.Is(err, config.ErrUnknownProvider):
+				return usageErr(fmt.Errorf("config init: %w", err))
+			case err != nil:
 				return attentionErr(fmt.Errorf("config init: %w", err))
 			}
 			n := len(cfg.Connections)
@@ -209,33 +201,6 @@ func (a *app) configInitCmd() *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&providers, "provider", nil, "write an example connection of this provider: "+strings.Join(config.StarterProviders, ", ")+" or oauth2 (repeatable)")
 	return cmd
-}
-
-// writeNewFile creates path with data, mode 0600, and its directory (0700)
-// if missing. It never writes over a file or through a symbolic link: the
-// file must not exist (O_EXCL), and a link at path is refused (O_NOFOLLOW).
-func writeNewFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s already exists; edit it, or remove it first", path)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o600) // whatever the umask made of it
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }
 
 func (a *app) loginCmd() *cobra.Command {

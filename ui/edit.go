@@ -2,11 +2,9 @@ package ui
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
+	"tokentop/flows/config"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -76,23 +74,14 @@ func (m *Model) editorCmd(path string) tea.Cmd {
 	return tea.ExecProcess(c, func(err error) tea.Msg { return editedMsg{err} })
 }
 
-// writeStarterCmd writes the starter configuration to path, 0600 and never
-// over an existing file, creating its directory (0700) if need be.
+// writeStarterCmd writes the commented starter configuration to path
+// (config.WriteStarter: 0600, never over a file or through a link); a file
+// already there is simply opened.
 func writeStarterCmd(path string) tea.Cmd {
 	return func() tea.Msg {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return starterMsg{path, err}
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return starterMsg{path, nil}
-		}
-		if err != nil {
-			return starterMsg{path, err}
-		}
-		_, err = f.WriteString(exampleConfig + "\n")
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		_, err := config.WriteStarter(path, nil)
+		if errors.Is(err, config.ErrExists) {
+			err = nil
 		}
 		return starterMsg{path, err}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tokentop/flows/config"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -94,7 +95,7 @@ func TestEditOnTheFirstRunScreen(t *testing.T) {
 		t.Fatalf("e gave %#v", msgs)
 	}
 	data, err := os.ReadFile(path)
-	if err != nil || string(data) != exampleConfig+"\n" {
+	if want, _ := config.Starter(nil); err != nil || string(data) != string(want) {
 		t.Fatalf("starter %q, %v", data, err)
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {

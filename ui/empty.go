@@ -36,7 +36,7 @@ func (m *Model) emptyView() string {
 		"Secrets can be env:NAME, file:PATH or cmd:COMMAND instead of literal values.",
 		"")
 	if m.configErr != nil || m.b == nil {
-		lines = append(lines, "Press "+m.st.Key.Render("e")+" to write this one and open it in your editor, or:")
+		lines = append(lines, "Press "+m.st.Key.Render("e")+" to write a commented starter there and open it in your editor, or:")
 	} else {
 		lines = append(lines, "Press "+m.st.Key.Render("e")+" to open it in your editor, or:")
 	}

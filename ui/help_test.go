@@ -110,7 +110,7 @@ func TestFooterDropsFromTheEnd(t *testing.T) {
 		w    int
 		want string
 	}{
-		{200, "l sign in • r renew • c copy token • p check • x log out • enter details • / filter • L log • ? help • q quit"},
+		{200, "l sign in • r renew • c copy token • p check • x log out • enter details • / filter • L log • e edit config • ? help • q quit"},
 		{80, "l sign in • r renew • c copy token • p check • x log out • ? help • q quit"},
 		{40, "l sign in • r renew • ? help • q quit"},
 	} {

@@ -110,6 +110,6 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Pick, k.Submit, k.Yes, k.No, k.Back,
 		k.SignIn, k.Paste, k.Renew, k.Copy, k.Check, k.Logout, k.Reveal,
-		k.Details, k.Cancel, k.Filter, k.Log,
+		k.Details, k.Cancel, k.Filter, k.Log, k.Edit,
 	}
 }

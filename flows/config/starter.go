@@ -102,7 +102,7 @@ func Starter(providers []string) ([]byte, error) {
 	for _, p := range providers {
 		text, ok := starters[p]
 		if !ok {
-			return nil, fmt.Errorf("unknown provider %s (one of: %s)", quoteValue(p), providerList())
+			return nil, fmt.Errorf("%w %s (one of: %s)", ErrUnknownProvider, quoteValue(p), providerList())
 		}
 		if !slices.Contains(seen, p) {
 			seen = append(seen, p)

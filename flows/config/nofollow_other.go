@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package config
 
 // oNoFollow is 0 where the system has no O_NOFOLLOW; O_EXCL still refuses
 // an existing link there.
