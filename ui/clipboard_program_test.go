@@ -5,8 +5,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 )
 
 // TestProgramClearsTheClipboard runs the dashboard as a real program with
@@ -22,44 +20,15 @@ func TestProgramClearsTheClipboard(t *testing.T) {
 	fc := &fakeClipboard{}
 	m := New(b, Options{Now: clock.Now, Clipboard: fc.write, ClipboardRead: fc.read, OpenURL: (&recorder{}).open})
 
-	seen := make(chan tea.Msg, 256)
-	filter := func(_ tea.Model, msg tea.Msg) tea.Msg {
+	p := startProgram(t, m, 120, 35, func(msg tea.Msg) bool {
 		switch msg.(type) {
 		case changedMsg, copiedMsg, clipClearedMsg, clipKeptMsg:
-			seen <- msg
+			return true
 		}
-		if _, ok := clipboardOf(msg); ok {
-			seen <- msg
-		}
-		return msg
-	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 35),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii), tea.WithFilter(filter)))
-	// wait returns the first message seen that matches, in any order:
-	// messages of concurrent commands arrive as they like.
-	var backlog []tea.Msg
-	wait := func(what string, match func(tea.Msg) bool) tea.Msg {
-		t.Helper()
-		for i, msg := range backlog {
-			if match(msg) {
-				backlog = append(backlog[:i], backlog[i+1:]...)
-				return msg
-			}
-		}
-		guard := time.After(10 * time.Second)
-		for {
-			select {
-			case msg := <-seen:
-				if match(msg) {
-					return msg
-				}
-				backlog = append(backlog, msg)
-			case <-guard:
-				t.Fatalf("never saw %s", what)
-				return nil
-			}
-		}
-	}
+		_, ok := clipboardOf(msg)
+		return ok
+	})
+	wait, tm := p.wait, p.tm
 	osc52 := func(want string) func(tea.Msg) bool {
 		return func(msg tea.Msg) bool { s, ok := clipboardOf(msg); return ok && s == want }
 	}
@@ -84,6 +53,5 @@ func TestProgramClearsTheClipboard(t *testing.T) {
 	if v := fc.value(); v != "mine" {
 		t.Fatalf("system clipboard %q, want the person's own", v)
 	}
-	tm.Send(keyMsg("q"))
-	tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
+	p.quit()
 }

@@ -6,14 +6,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 )
-
-// probeMsg asks the test's filter for the frame of the model as it is once
-// every message sent before the probe has been handled.
-type probeMsg struct{}
 
 // TestProgram runs the dashboard as a real Bubble Tea program on the fake
 // backend: the countdown moves with the clock, r renews, c copies, x y logs
@@ -27,59 +20,18 @@ func TestProgram(t *testing.T) {
 	m := New(b, Options{Now: clock.Now, Clipboard: rec.clip, OpenURL: rec.open})
 	m.loc = time.UTC
 
-	frames := make(chan string, 16)
-	seen := make(chan tea.Msg, 256)
-	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
+	p := startProgram(t, m, 120, 35, func(msg tea.Msg) bool {
 		switch msg.(type) {
-		case probeMsg:
-			frames <- ansi.Strip(model.(*Model).View().Content)
-			return nil
 		case changedMsg, renewedMsg, tokenMsg, copiedMsg, copiedOSC52OnlyMsg, loggedOutMsg:
-			seen <- msg
+			return true
 		}
-		if _, ok := clipboardOf(msg); ok {
-			seen <- msg
-		}
-		return msg
-	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 35),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii), tea.WithFilter(filter)))
-
-	// wait returns the first message seen that matches, in any order:
-	// messages of concurrent commands arrive as they like.
-	var backlog []tea.Msg
+		_, ok := clipboardOf(msg)
+		return ok
+	})
+	frame, tm := p.frame, p.tm
 	wait := func(match func(tea.Msg) bool, what string) tea.Msg {
 		t.Helper()
-		for i, msg := range backlog {
-			if match(msg) {
-				backlog = append(backlog[:i], backlog[i+1:]...)
-				return msg
-			}
-		}
-		guard := time.After(10 * time.Second)
-		for {
-			select {
-			case msg := <-seen:
-				if match(msg) {
-					return msg
-				}
-				backlog = append(backlog, msg)
-			case <-guard:
-				t.Fatalf("never saw %s", what)
-				return nil
-			}
-		}
-	}
-	frame := func() string {
-		t.Helper()
-		tm.Send(probeMsg{})
-		select {
-		case f := <-frames:
-			return f
-		case <-time.After(10 * time.Second):
-			t.Fatal("no frame")
-			return ""
-		}
+		return p.wait(what, match)
 	}
 	row := func(f, name string) string {
 		for _, l := range strings.Split(f, "\n") {
@@ -131,8 +83,7 @@ func TestProgram(t *testing.T) {
 		t.Errorf("after logout: %q", r)
 	}
 
-	tm.Send(keyMsg("q"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	final := p.quit()
 	if len(final.busy) != 0 || final.ctx.Err() == nil {
 		t.Error("work left running after quit")
 	}

@@ -9,9 +9,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"tokentop/flows"
 	"tokentop/flows/config"
@@ -58,52 +55,17 @@ func TestProgramOnTheService(t *testing.T) {
 	m := New(svc, Options{Now: clock.Now, ConfigPath: path, Clipboard: fc.write, ClipboardRead: fc.read,
 		LoadConfig: func() (*flows.Config, error) { return config.LoadLenient(path) }})
 
-	frames := make(chan string, 16)
-	seen := make(chan tea.Msg, 1024)
-	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
+	p := startProgram(t, m, 120, 35, func(msg tea.Msg) bool {
 		switch msg.(type) {
-		case probeMsg:
-			frames <- ansi.Strip(model.(*Model).View().Content)
-			return nil
 		case renewedMsg, checkedMsg, configLoadedMsg, copiedMsg, clipClearedMsg:
-			seen <- msg
+			return true
 		}
-		return msg
-	}
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 35),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii), tea.WithFilter(filter)))
-	var backlog []tea.Msg
+		return false
+	})
+	tm, frame := p.tm, p.frame
 	wait := func(what string, match func(tea.Msg) bool) {
 		t.Helper()
-		for i, msg := range backlog {
-			if match(msg) {
-				backlog = append(backlog[:i], backlog[i+1:]...)
-				return
-			}
-		}
-		guard := time.After(15 * time.Second)
-		for {
-			select {
-			case msg := <-seen:
-				if match(msg) {
-					return
-				}
-				backlog = append(backlog, msg)
-			case <-guard:
-				t.Fatalf("never saw %s", what)
-			}
-		}
-	}
-	frame := func() string {
-		t.Helper()
-		tm.Send(probeMsg{})
-		select {
-		case f := <-frames:
-			return f
-		case <-time.After(10 * time.Second):
-			t.Fatal("no frame")
-			return ""
-		}
+		p.wait(what, match)
 	}
 	checkedOf := func(name string) func(tea.Msg) bool {
 		return func(msg tea.Msg) bool { c, ok := msg.(checkedMsg); return ok && c.name == name }
@@ -155,7 +117,7 @@ func TestProgramOnTheService(t *testing.T) {
 	f2.WriteString(aikido("added"))
 	f2.Close()
 	tm.Send(tickMsg{})
-	wait("the reload", func(msg tea.Msg) bool { _, ok := msg.(configLoadedMsg); return ok })
+	wait("the reload", is[configLoadedMsg])
 	wait("the added connection's first check", checkedOf("added"))
 	if r := row(frame(), "added"); !strings.Contains(r, "200 · ") {
 		t.Errorf("the added connection: %q", r)
@@ -174,17 +136,16 @@ func TestProgramOnTheService(t *testing.T) {
 	tm.Send(keyMsg("k"))
 	tm.Send(keyMsg("y"))
 	tm.Send(keyMsg("1"))
-	wait("the copy", func(msg tea.Msg) bool { _, ok := msg.(copiedMsg); return ok })
+	wait("the copy", is[copiedMsg])
 	st, err := svc.State("svc")
 	if err != nil || st.Token == nil || fc.value() != st.Token.AccessToken {
 		t.Fatalf("the clipboard does not hold svc's token (%v)", err)
 	}
-	wait("the clear", func(msg tea.Msg) bool { _, ok := msg.(clipClearedMsg); return ok })
+	wait("the clear", is[clipClearedMsg])
 	if v := fc.value(); v != "" {
 		t.Errorf("the clipboard still holds %d bytes after clipboard_clear", len(v))
 	}
 	noSecrets(t, frame())
 
-	tm.Send(keyMsg("q"))
-	tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second))
+	p.quit()
 }
