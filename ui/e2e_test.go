@@ -89,9 +89,8 @@ type e2e struct {
 	rec    *recorder
 	tm     *teatest.TestModel
 
-	seen    chan tea.Msg  // the messages the tests wait for
-	polls   chan struct{} // a poll answered
-	backlog []tea.Msg
+	in    inbox         // the messages the tests wait for
+	polls chan struct{} // a poll answered
 
 	mu     sync.Mutex
 	frames []string // every distinct frame the model had, stripped
@@ -113,7 +112,7 @@ func newE2E(t *testing.T) *e2e {
 	}
 	e := &e2e{t: t, ctx: ctx, clock: clock, fake: fake, cfg: cfg,
 		dbPath: filepath.Join(t.TempDir(), "state.db"), rec: &recorder{},
-		seen: make(chan tea.Msg, 4096), polls: make(chan struct{}, 1)}
+		in: inbox{seen: make(chan tea.Msg, 4096)}, polls: make(chan struct{}, 1)}
 	e.db = e.openStore()
 	e.svc = e.service(e.db)
 	return e
@@ -162,15 +161,15 @@ func (e *e2e) start() {
 			case e.polls <- struct{}{}:
 			default:
 			}
-			e.seen <- msg
+			e.in.seen <- msg
 		case loginBegunMsg, loginDoneMsg, loginFailedMsg, passwordRefusedMsg,
 			browserOpenedMsg, browserFailedMsg,
 			renewedMsg, renewFailedMsg, tokenMsg, tokenFailedMsg,
 			copiedMsg, copiedOSC52OnlyMsg, loggedOutMsg, logoutFailedMsg:
-			e.seen <- msg
+			e.in.seen <- msg
 		}
 		if _, ok := clipboardOf(msg); ok {
-			e.seen <- msg
+			e.in.seen <- msg
 		}
 		return msg
 	}
@@ -207,29 +206,10 @@ func (e *e2e) secret(tok *flows.Token) {
 	}
 }
 
-// wait returns the first message seen that matches, in any order: messages
-// of concurrent commands arrive as they like.
+// wait returns the first message seen that matches.
 func (e *e2e) wait(what string, match func(tea.Msg) bool) tea.Msg {
 	e.t.Helper()
-	for i, msg := range e.backlog {
-		if match(msg) {
-			e.backlog = slices.Delete(e.backlog, i, i+1)
-			return msg
-		}
-	}
-	guard := time.After(10 * time.Second)
-	for {
-		select {
-		case msg := <-e.seen:
-			if match(msg) {
-				return msg
-			}
-			e.backlog = append(e.backlog, msg)
-		case <-guard:
-			e.t.Fatalf("never saw %s", what)
-			return nil
-		}
-	}
+	return e.in.wait(e.t, what, match)
 }
 
 // waitJob waits for the outcome of connection name's job: the first

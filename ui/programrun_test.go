@@ -18,24 +18,55 @@ type probeMsg struct{}
 // (teatest), observed through its filter: the messages the test keeps, and
 // frames on demand. It waits on messages, never on time.
 type programRun struct {
-	t       *testing.T
-	tm      *teatest.TestModel
+	t      *testing.T
+	tm     *teatest.TestModel
+	in     inbox
+	frames chan string
+}
+
+// inbox holds the messages a program's filter passed to the test, and
+// those a wait passed over.
+type inbox struct {
 	seen    chan tea.Msg
-	frames  chan string
 	backlog []tea.Msg
+}
+
+// wait returns the first message that matches, in any order: messages of
+// concurrent commands arrive as they like. It fails t after 15 seconds.
+func (in *inbox) wait(t testing.TB, what string, match func(tea.Msg) bool) tea.Msg {
+	t.Helper()
+	for i, msg := range in.backlog {
+		if match(msg) {
+			in.backlog = append(in.backlog[:i], in.backlog[i+1:]...)
+			return msg
+		}
+	}
+	guard := time.After(15 * time.Second)
+	for {
+		select {
+		case msg := <-in.seen:
+			if match(msg) {
+				return msg
+			}
+			in.backlog = append(in.backlog, msg)
+		case <-guard:
+			t.Fatalf("never saw %s", what)
+			return nil
+		}
+	}
 }
 
 // startProgram runs m at w×h without colour; keep says which messages the
 // test waits for.
 func startProgram(t *testing.T, m *Model, w, h int, keep func(tea.Msg) bool) *programRun {
-	p := &programRun{t: t, seen: make(chan tea.Msg, 1024), frames: make(chan string, 16)}
+	p := &programRun{t: t, in: inbox{seen: make(chan tea.Msg, 1024)}, frames: make(chan string, 16)}
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
 		if _, ok := msg.(probeMsg); ok {
 			p.frames <- ansi.Strip(model.(*Model).View().Content)
 			return nil
 		}
 		if keep(msg) {
-			p.seen <- msg
+			p.in.seen <- msg
 		}
 		return msg
 	}
@@ -51,29 +82,10 @@ func (p *programRun) send(msgs ...tea.Msg) {
 	}
 }
 
-// wait returns the first kept message that matches, in any order:
-// messages of concurrent commands arrive as they like.
+// wait returns the first kept message that matches.
 func (p *programRun) wait(what string, match func(tea.Msg) bool) tea.Msg {
 	p.t.Helper()
-	for i, msg := range p.backlog {
-		if match(msg) {
-			p.backlog = append(p.backlog[:i], p.backlog[i+1:]...)
-			return msg
-		}
-	}
-	guard := time.After(15 * time.Second)
-	for {
-		select {
-		case msg := <-p.seen:
-			if match(msg) {
-				return msg
-			}
-			p.backlog = append(p.backlog, msg)
-		case <-guard:
-			p.t.Fatalf("never saw %s", what)
-			return nil
-		}
-	}
+	return p.in.wait(p.t, what, match)
 }
 
 // frame is the screen, without styling, once what was sent is handled.
