@@ -394,7 +394,11 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 }
 
 func (s *Service) recordCheck(name string, chk *Check) {
-	detail := fmt.Sprintf("HTTP %d in %s", chk.Status, chk.Latency.Round(time.Millisecond))
+	took := chk.Latency.Round(time.Millisecond).String()
+	if chk.Latency < time.Millisecond {
+		took = "<1ms"
+	}
+	detail := fmt.Sprintf("HTTP %d in %s", chk.Status, took)
 	if chk.Err != "" {
 		detail = chk.Err
 	}
