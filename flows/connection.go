@@ -92,6 +92,14 @@ type Connection struct {
 	// Note is free text shown beside the connection (the demo's passwords).
 	Note string
 
+	// The integrations: APIURL is where tokentop proxy sends requests (the
+	// origin of CheckURL when empty); Match are the URL patterns
+	// (flows/urlmatch) of the requests credential helpers answer for;
+	// GitUsername is the user name the git credential helper gives.
+	APIURL      string
+	Match       []string
+	GitUsername string
+
 	// Line is the line of the config file where the connection's table starts.
 	Line int
 }

@@ -69,6 +69,7 @@ var connKeys = []string{
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
 	"redirect_uri", "scopes", "pkce", "headers", "params", "refresh_before",
 	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
+	"api_url", "match", "git_username",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never

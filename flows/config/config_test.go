@@ -1281,3 +1281,25 @@ flow = "oauth"
 	// <nil> [aikido]
 	// aha 7 [config.toml:9: connections.aha: unknown flow "oauth" (one of: authorization_code, implicit, api_key)]
 }
+
+// TestParseIntegrationKeys: api_url, match and git_username are read as
+// written, and bad values name the key and the pattern.
+func TestParseIntegrationKeys(t *testing.T) {
+	const conn = "[connections.a]\nprovider = \"amino\"\nbase_url = \"https://tv.example.com\"\nusername = \"u\"\n"
+	cfg := mustParse(t, conn+"api_url = \"https://api.example.com/v2\"\nmatch = [\"https://api.example.com/*\", \"https://git.example.com/org/*\"]\ngit_username = \"x-access-token\"\n")
+	c := cfg.Connections[0]
+	if c.APIURL != "https://api.example.com/v2" || !reflect.DeepEqual(c.Match, []string{"https://api.example.com/*", "https://git.example.com/org/*"}) || c.GitUsername != "x-access-token" {
+		t.Errorf("api_url %q, match %q, git_username %q", c.APIURL, c.Match, c.GitUsername)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{conn + "match = [\"https://api.example.com/*\", \"api.example.com\"]\n", `config.toml:5: connections.a.match: pattern 2 must start with https:// or http:// (such as "https://api.example.com/*")`},
+		{conn + "match = [\"https://a.*.example.com/*\"]\n", `connections.a.match: pattern 1 may use "*" only as the host's first label`},
+		{conn + "api_url = \"not a url\"\n", "connections.a.api_url: "},
+		{conn + "match = \"https://api.example.com/*\"\n", "connections.a.match: "},
+	} {
+		_, err := Parse("config.toml", []byte(tt.text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"tokentop/flows"
 	"tokentop/flows/redact"
+	"tokentop/flows/urlmatch"
 
 	"github.com/BurntSushi/toml"
 )
@@ -276,6 +277,22 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 	}
 	c.InsecureSkipVerify = r.boolean("insecure_skip_verify", false)
 	c.Note = r.str("note")
+	c.APIURL = r.str("api_url")
+	c.Match = r.strs("match")
+	c.GitUsername = r.str("git_username")
+	if c.APIURL != "" {
+		if msg := uRLProblem(c.APIURL); msg != "" {
+			r.fail("api_url", msg)
+		}
+	}
+	for i, m := range c.Match {
+		if _, err := urlmatch.Parse(m); err != nil {
+			r.fail("match", fmt.Sprintf("pattern %d %s (such as \"https://api.example.com/*\")", i+1, err))
+		}
+	}
+	if strings.ContainsAny(c.GitUsername, "\n\r\x00") {
+		r.fail("git_username", "must be one line")
+	}
 
 	// What the file itself says, checked before the preset adds to it:
 	// the presets are known to be valid, and an error must point at what
