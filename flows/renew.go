@@ -368,7 +368,7 @@ func (s *Service) saveToken(name string, c *Connection, tok *Token, kind EventKi
 		tok.Origin = originOf(c, tok)
 	}
 	err := s.store.Update(name, func(st *State) error {
-		st.Token = tok.Clone()
+		st.Token, st.Refused = tok.Clone(), false
 		st.LastError, st.LastErrorAt, st.NeedsSignIn = "", time.Time{}, false
 		st.Failures, st.RetryAt, st.InFlight = 0, time.Time{}, nil
 		st.LastRenewal = now

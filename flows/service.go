@@ -221,13 +221,22 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 	if err != nil {
 		return nil, &ConnError{name, err}
 	}
-	if st.Token.ValidFor(s.now(), minValid) {
+	if !st.Refused && st.Token.ValidFor(s.now(), minValid) {
 		return st.Token, nil
 	}
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
+	if st.Refused {
+		return s.renew(ctx, c, minValid, true, st.Token.AccessToken)
+	}
 	return s.renew(ctx, c, minValid, false, "")
+}
+
+// Refuse records that a tool had connection name's token refused, so that
+// the next Token renews rather than hand it out again.
+func (s *Service) Refuse(name string) error {
+	return s.store.Update(name, func(st *State) error { st.Refused = st.Token != nil; return nil })
 }
 
 // Renew gets a new token for connection name now, without a person.

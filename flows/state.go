@@ -35,6 +35,9 @@ type State struct {
 	// refresh token; found set by a later holder of the renewal lock, it
 	// says an earlier renewal ended without saving what it got.
 	InFlight  *InFlight
+	// Refused says a tool reported the token refused (git's erase): it is
+	// not handed out again, and the next request renews.
+	Refused   bool
 	LastCheck *Check
 	// Checks is the recent health checks, oldest first, at most
 	// MaxChecks: what the dashboard draws as a trend.

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"net"
 	"strings"
 )
 
@@ -73,15 +72,3 @@ const (
 	errSubdomainEmpty   = subdomainError("no account subdomain")
 	errSubdomainInvalid = subdomainError(`an account subdomain is one DNS label such as "acme" (letters, digits and "-", at most 63)`)
 )
-
-// IsLoopbackHost reports whether host (without port or brackets) is a
-// loopback address: 127.0.0.0/8, ::1 or the name localhost. Only these may
-// be reached over plain http://, because the traffic never leaves the
-// machine.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"tokentop/flows"
 	"tokentop/flows/callback"
+	"tokentop/flows/urlmatch"
 )
 
 // uRLProblem checks a configured endpoint and returns what is wrong with
@@ -41,7 +42,7 @@ func uRLProblem(raw string) string {
 		// Tokens and client secrets travel on these requests: plain HTTP
 		// is only acceptable when the traffic cannot leave the machine
 		// (fakes, local proxies).
-		if !flows.IsLoopbackHost(u.Hostname()) {
+		if !urlmatch.IsLoopbackHost(u.Hostname()) {
 			return "http:// is only allowed for loopback hosts; use https://"
 		}
 	default:

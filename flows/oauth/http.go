@@ -15,6 +15,7 @@ import (
 	"time"
 	"tokentop/flows"
 	"tokentop/flows/redact"
+	"tokentop/flows/urlmatch"
 )
 
 // Limits of every request tokentop sends. A provider that hangs must not
@@ -177,7 +178,7 @@ func checkWireURL(key string, u *url.URL) error {
 		}
 		return nil
 	case "http":
-		if flows.IsLoopbackHost(u.Hostname()) {
+		if urlmatch.IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("%s uses plain http to %s: refusing to send credentials unencrypted, use https", key, redact.Sanitize(u.Hostname()))

@@ -32,6 +32,7 @@ import (
 	"tokentop/flows"
 	"tokentop/flows/redact"
 	"tokentop/flows/secret"
+	"tokentop/flows/urlmatch"
 )
 
 // testNow is the fake local clock of every endpoint test.
@@ -215,8 +216,8 @@ func TestRefusePlainHTTP(t *testing.T) {
 		}
 	}
 	for host, ok := range map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true, "127.1.2.3": true, "example.com": false, "10.0.0.1": false, "localhost.example.com": false} {
-		if flows.IsLoopbackHost(host) != ok {
-			t.Errorf("flows.IsLoopbackHost(%s) != %v", host, ok)
+		if urlmatch.IsLoopbackHost(host) != ok {
+			t.Errorf("urlmatch.IsLoopbackHost(%s) != %v", host, ok)
 		}
 	}
 }

@@ -1,9 +1,11 @@
-// Package urlmatch decides which configured connection serves a URL: the
-// match patterns of credential helpers ("https://api.example.com/*").
+// Package urlmatch decides which configured connection serves a URL (the
+// match patterns of credential helpers, "https://api.example.com/*"), and
+// which hosts are loopback.
 package urlmatch
 
 import (
 	"errors"
+	"net"
 	"net/url"
 	"path"
 	"strings"
@@ -107,4 +109,16 @@ func Any(patterns []string, u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// IsLoopbackHost reports whether host (without port or brackets) is a
+// loopback address: 127.0.0.0/8, ::1 or the name localhost. Only these may
+// be reached over plain http://, because the traffic never leaves the
+// machine.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
