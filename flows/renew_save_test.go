@@ -325,3 +325,35 @@ func TestCheckInvalidTokenRenewsOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedTokenIsRenewed: once a tool reports the token refused, Token
+// does not hand it out again but renews, once; the new token clears the mark.
+func TestRefusedTokenIsRenewed(t *testing.T) {
+	e := newEnv(t, providertest.Options{}, aerionConf)
+	e.signInPassword("aerion", providertest.AerionPassword)
+	e.clock.Advance(time.Minute)
+	old, err := e.svc.Token(e.ctx, "aerion", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Refuse("aerion"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.svc.Token(e.ctx, "aerion", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == old.AccessToken {
+		t.Fatal("the refused token was handed out again")
+	}
+	again, err := e.svc.Token(e.ctx, "aerion", 0)
+	if err != nil || again.AccessToken != tok.AccessToken {
+		t.Fatalf("after the renewal: %v, %v; want the renewed token", again, err)
+	}
+	if n := e.fake.Count(providertest.Aerion, "refresh_token"); n != 1 {
+		t.Errorf("%d renewals, want 1", n)
+	}
+	if st, _ := e.svc.State("aerion"); st.Refused {
+		t.Error("the new token is still marked refused")
+	}
+}

@@ -51,6 +51,7 @@ type stateV1 struct {
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	NeedsSignIn bool      `json:"needs_sign_in,omitempty"`
+	Refused     bool      `json:"refused,omitempty"`
 	LastRenewal time.Time `json:"last_renewal,omitzero"`
 	// Added within v1: an older tokentop ignores them.
 	Failures  int         `json:"failures,omitempty"`
@@ -104,6 +105,7 @@ func encodeState(s flows.State) ([]byte, error) {
 		LastError:   s.LastError,
 		LastErrorAt: s.LastErrorAt,
 		NeedsSignIn: s.NeedsSignIn,
+		Refused:     s.Refused,
 		LastRenewal: s.LastRenewal,
 		Failures:    s.Failures,
 		RetryAt:     s.RetryAt,
@@ -173,6 +175,7 @@ func decodeState(name string, b []byte) (flows.State, error) {
 		LastError:   w.LastError,
 		LastErrorAt: w.LastErrorAt,
 		NeedsSignIn: w.NeedsSignIn,
+		Refused:     w.Refused,
 		LastRenewal: w.LastRenewal,
 		Failures:    w.Failures,
 		RetryAt:     w.RetryAt,

@@ -34,6 +34,7 @@ func fullState() flows.State {
 		LastError:   "check failed: 503",
 		LastErrorAt: at.Add(-time.Minute),
 		NeedsSignIn: true,
+		Refused:     true,
 		LastRenewal: at.Add(-time.Hour),
 		LastCheck:   &flows.Check{At: at, Status: 200, Latency: 42 * time.Millisecond, Err: "slow"},
 		Checks:      []flows.Check{{At: at, Status: 503, Latency: time.Second, Err: "HTTP 503"}},
