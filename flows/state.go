@@ -34,7 +34,7 @@ type State struct {
 	// recorded. Writing it proves the state file can take the rotated
 	// refresh token; found set by a later holder of the renewal lock, it
 	// says an earlier renewal ended without saving what it got.
-	InFlight  *InFlight
+	InFlight *InFlight
 	// Refused says a tool reported the token refused (git's erase): it is
 	// not handed out again, and the next request renews.
 	Refused   bool
