@@ -116,7 +116,7 @@ api_url = "%s/"
 
 // proxyProc is a running tokentop proxy.
 type proxyProc struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	where string // the socket's path or http://127.0.0.1:PORT
 	done  chan struct{}
@@ -125,11 +125,18 @@ type proxyProc struct {
 	stderr strings.Builder
 }
 
-var proxyingRE = regexp.MustCompile(`^tokentop: proxying aikido \(\S+\) on (\S+); curl `)
+var proxyingRE = regexp.MustCompile(`^tokentop: proxying \S+ \(\S+\) on (\S+); curl `)
 
+// startProxy starts tokentop proxy aikido on c's files.
 func startProxy(t *testing.T, c *cli, extra ...string) *proxyProc {
 	t.Helper()
-	args := append([]string{"--config", c.config, "--state", c.state, "proxy", "aikido"}, extra...)
+	return startProxyArgs(t, append([]string{"--config", c.config, "--state", c.state, "proxy", "aikido"}, extra...)...)
+}
+
+// startProxyArgs starts tokentop with args and waits for it to say where
+// it listens.
+func startProxyArgs(t testing.TB, args ...string) *proxyProc {
+	t.Helper()
 	p := &proxyProc{t: t, cmd: exec.Command(binPath, args...), done: make(chan struct{})}
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -414,6 +421,23 @@ func TestProxyRefusals(t *testing.T) {
 		code := run([]string{"--config", cfg, "--state", c.state, "proxy", "aikido"}, strings.NewReader(""), &out, &errb)
 		if code != exitUsage || !strings.Contains(errb.String(), "aikido: no api_url") {
 			t.Fatalf("exit %d, stderr %q; want 2 and the missing api_url said", code, errb.String())
+		}
+	})
+
+	t.Run("signed out", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "config.toml")
+		conf := fmt.Sprintf("[connections.aerion]\nprovider = \"aerion\"\ncompany_url = %q\nusername = %q\ntoken_url = %q\napi_url = \"http://127.0.0.1:9/\"\n",
+			providertest.AerionTenant, providertest.AerionUser, c.fake.AerionTokenURL())
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := run([]string{"--config", cfg, "--state", c.state, "proxy", "aerion"}, strings.NewReader(""), &out, &errb)
+		if code != exitAttention || !strings.Contains(errb.String(), "run tokentop login aerion") {
+			t.Fatalf("exit %d, stderr %q; want 1 and the login to run", code, errb.String())
+		}
+		if _, err := os.Lstat(filepath.Join(filepath.Dir(c.state), "proxy-aerion.sock")); !os.IsNotExist(err) {
+			t.Fatalf("a socket was made for a connection that needs a person (%v)", err)
 		}
 	})
 

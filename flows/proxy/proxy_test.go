@@ -216,3 +216,33 @@ func TestLoopbackAddr(t *testing.T) {
 		}
 	}
 }
+
+// failingTokens has no token to give: sign-in required.
+type failingTokens struct{ calls atomic.Int32 }
+
+func (f *failingTokens) Token(context.Context, string, time.Duration) (*flows.Token, error) {
+	f.calls.Add(1)
+	return nil, &flows.ConnError{Conn: "api", Err: flows.ErrSignInRequired}
+}
+
+func (f *failingTokens) Renew(ctx context.Context, name string) (*flows.Token, error) {
+	return f.Token(ctx, name, 0)
+}
+
+func TestHandlerWithoutTokenAnswers503(t *testing.T) {
+	srv, seen := api(t, 0)
+	u, _ := url.Parse(srv.URL)
+	f := &failingTokens{}
+	h, err := New(Options{Name: "api", Target: u, Tokens: f, MinValid: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "sign-in required") {
+		t.Fatalf("got %d %q, want 503 naming the cause", w.Code, w.Body.String())
+	}
+	if seen.Load() != 0 {
+		t.Fatal("a request without a token reached the API")
+	}
+}
