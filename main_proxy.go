@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -39,14 +40,16 @@ which every local user can reach. ctrl+c or SIGTERM stops it (exit 0).`,
 			if opts.Service, err = a.service(only(opts.Name)); err != nil {
 				return err
 			}
-			// SIGINT and SIGTERM are the proxy's normal end, exit 0: they
-			// are taken from run's handler (which would exit 128+n) for
-			// this command alone. Ignore first, so that no signal finds
-			// the default action (death, the socket left) in between.
-			signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return uicli.RunProxy(ctx, opts)
+			opts.Until = func(ctx context.Context) (context.Context, context.CancelFunc) {
+				// SIGINT and SIGTERM are the proxy's normal end, exit 0:
+				// taken from run's handler (which would exit 128+n) for
+				// this command alone, once it serves. Ignore first, so
+				// that no signal finds the default action (death, the
+				// socket left behind) in between.
+				signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+				return signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+			}
+			return uicli.RunProxy(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Listen, "listen", "", "listen on this loopback TCP address (127.0.0.1:PORT, [::1]:PORT, localhost:PORT) instead of the Unix socket")

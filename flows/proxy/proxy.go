@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -131,7 +132,7 @@ func New(o Options) (*Handler, error) {
 		Transport:     &bearerTransport{next: o.Transport, cache: h.cache},
 		FlushInterval: -1, // stream answers (server-sent events) as they come
 		ErrorHandler:  h.fail,
-		ErrorLog:      nil,
+		ErrorLog:      LineLogger(o.Redactor, o.Log),
 	}
 	return h, nil
 }
@@ -357,6 +358,18 @@ func newTransport(c *flows.Connection, timeout time.Duration) (*http.Transport, 
 		IdleConnTimeout:       90 * time.Second,
 	}, nil
 }
+
+// LineLogger is a *log.Logger for http.Server.ErrorLog and
+// ReverseProxy.ErrorLog that hands each message, through red, to logf.
+func LineLogger(red *redact.Redactor, logf func(string)) *log.Logger {
+	return log.New(lineWriter(func(b []byte) {
+		logf(red.Redact(strings.TrimRight(string(b), "\n")))
+	}), "", 0)
+}
+
+type lineWriter func([]byte)
+
+func (w lineWriter) Write(b []byte) (int, error) { w(b); return len(b), nil }
 
 // Prime gets a token into the cache before the first request, so that a
 // connection that needs a person is said at start rather than per request.

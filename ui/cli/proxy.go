@@ -25,8 +25,11 @@ type ProxyOptions struct {
 	Listen    string
 	SocketDir string
 	ErrOut    io.Writer
-	// Ready, when set, is called once the proxy listens (tests).
-	Ready func(addr net.Addr)
+	// Until, when set, is called once the proxy listens, before it says
+	// so, and returns the
+	// context whose end stops it (main takes SIGINT and SIGTERM over from
+	// there, so that they end the proxy with status 0).
+	Until func(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // Limits of the proxy's server: a slow or hostile client holds no
@@ -95,6 +98,11 @@ func RunProxy(ctx context.Context, opts ProxyOptions) error {
 		l, where = ul, path
 		try = "curl --unix-socket " + path + " http://" + c.Name + "/…"
 	}
+	if opts.Until != nil {
+		var stop context.CancelFunc
+		ctx, stop = opts.Until(ctx)
+		defer stop()
+	}
 	fmt.Fprintf(opts.ErrOut, "tokentop: proxying %s (%s) on %s; %s\n", c.Name, target, where, try)
 
 	srv := &http.Server{
@@ -102,13 +110,10 @@ func RunProxy(ctx context.Context, opts ProxyOptions) error {
 		ReadHeaderTimeout: proxyReadHeaderTimeout,
 		IdleTimeout:       proxyIdleTimeout,
 		MaxHeaderBytes:    proxyMaxHeaderBytes,
-		ErrorLog:          nil,
+		ErrorLog:          proxy.LineLogger(svc.Redactor(), logf),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	if opts.Ready != nil {
-		opts.Ready(l.Addr())
-	}
 	select {
 	case err := <-served:
 		l.Close()
