@@ -131,6 +131,32 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // certificates on top of the system's and skips verification only when the
 // configuration says so.
 func newHTTPClient(c *flows.Connection) (*http.Client, error) {
+	tc, err := TLSConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		TLSClientConfig:       tc,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}, nil
+}
+
+// TLSConfig is the TLS configuration of connection c's requests: TLS 1.2
+// at least, the system's roots plus c's ca_file, and verification skipped
+// only on its explicit insecure_skip_verify.
+func TLSConfig(c *flows.Connection) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
@@ -149,22 +175,7 @@ func newHTTPClient(c *flows.Connection) (*http.Client, error) {
 	// #nosec G402 -- only on the user's explicit insecure_skip_verify, which
 	// the dashboard shows as a warning.
 	tc.InsecureSkipVerify = c.InsecureSkipVerify
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   tlsHandshakeTimeout,
-		ResponseHeaderTimeout: responseHeaderTimeout,
-		TLSClientConfig:       tc,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4,
-		IdleConnTimeout:       90 * time.Second,
-	}
-	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}, nil
+	return tc, nil
 }
 
 // checkWireURL refuses URLs that would send a credential in clear text. Config

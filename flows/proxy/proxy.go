@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -21,11 +20,11 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/oauth"
 	"tokentop/flows/redact"
 )
 
@@ -328,23 +327,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // skipped only on insecure_skip_verify, as flows/oauth does.
 func newTransport(c *flows.Connection, timeout time.Duration) (*http.Transport, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c != nil && c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificate in it", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
 	if c != nil {
-		// #nosec G402 -- only on the user's explicit insecure_skip_verify.
-		tc.InsecureSkipVerify = c.InsecureSkipVerify
+		var err error
+		if tc, err = oauth.TLSConfig(c); err != nil {
+			return nil, err
+		}
 	}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
