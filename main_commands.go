@@ -116,6 +116,9 @@ func (a *app) bearerCmd(use, short, long string, header bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left")
+	if !header {
+		cmd.Flags().StringVar(&opts.Format, "format", uicli.FormatRaw, "print the token as "+strings.Join(uicli.Formats, ", ")+" (curl: a curl -K - config line)")
+	}
 	return cmd
 }
 
