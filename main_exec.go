@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"tokentop/flows/config"
+	uicli "tokentop/ui/cli" // main_test.go has a type cli
+)
+
+// execCmd is tokentop exec: a command run with fresh tokens in its
+// environment, as aws-vault exec and op run do.
+func (a *app) execCmd() *cobra.Command {
+	var env []string
+	opts := uicli.ExecOptions{In: a.stdin, Out: a.stdout, ErrOut: a.stderr}
+	cmd := &cobra.Command{
+		Use:   "exec NAME... [--env VAR=NAME]... -- COMMAND [ARG...]",
+		Short: "Run a command with fresh tokens in its environment",
+		Long: `Get every named connection's token (valid for --min-valid, default each
+connection's refresh_before), then run COMMAND with them in its environment:
+TOKENTOP_TOKEN for one connection, <NAME>_TOKEN for several (upper-cased, every
+character but a letter or digit turned into _), or the variables --env VAR=NAME
+names. Standard streams and signals pass through; tokentop exits with
+COMMAND's status (128+N when signal N killed it, 127 when it is not found, 126
+when it cannot be executed). A token is never put on a command line.`,
+		ValidArgsFunction: a.connArg,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() < 0 || cmd.ArgsLenAtDash() == len(args) {
+				return usageErr(errors.New("exec: give the command after -- (usage: " + cmd.UseLine() + ")"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			// From here on, the signals run's context turns into a
+			// cancellation are also forwarded to the command once it
+			// runs, and SIGQUIT no longer dumps tokentop's goroutines;
+			// they stay caught until the process exits, as catchSignals'
+			// do.
+			sigs := make(chan os.Signal, 8)
+			signal.Notify(sigs, endSignals...)
+			opts.Signals = sigs
+
+			dash := cmd.ArgsLenAtDash()
+			opts.Command = args[dash:]
+			if opts.Bindings, err = uicli.ExecBindings(args[:dash], env); err != nil {
+				return err
+			}
+			opts.MinValidSet = cmd.Flags().Changed("min-valid")
+			load := config.Load
+			if names := uicli.Connections(opts.Bindings); len(names) == 1 {
+				load = only(names[0])
+			}
+			if opts.Service, err = a.service(load); err != nil {
+				return err
+			}
+			return uicli.RunExec(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&env, "env", nil, "put connection NAME's token in variable VAR (VAR=NAME, repeatable)")
+	f.DurationVar(&opts.MinValid, "min-valid", 0, "each token must stay valid this long at the start (default: each connection's refresh_before)")
+	return cmd
+}
