@@ -43,6 +43,7 @@ against built-in fake providers.`,
 
 	root.AddCommand(a.statusCmd(), a.tokenCmd(), a.headerCmd(), a.loginCmd(), a.logoutCmd(), a.checkCmd(), a.configCmd())
 	root.AddCommand(a.execCmd())
+	root.AddCommand(a.credentialHelperCmd())
 	return root
 }
 
