@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"tokentop/flows/config"
 	uicli "tokentop/ui/cli" // main_test.go has a type cli
@@ -26,7 +28,12 @@ character but a letter or digit turned into _), or the variables --env VAR=NAME
 names. Standard streams and signals pass through; tokentop exits with
 COMMAND's status (128+N when signal N killed it, 127 when it is not found, 126
 when it cannot be executed). A token is never put on a command line.`,
-		ValidArgsFunction: a.connArg,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, s string) ([]string, cobra.ShellCompDirective) {
+			if cmd.ArgsLenAtDash() >= 0 {
+				return nil, cobra.ShellCompDirectiveDefault // the command's own arguments
+			}
+			return a.connArg(cmd, args, s)
+		},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() < 0 || cmd.ArgsLenAtDash() == len(args) {
 				return usageErr(errors.New("exec: give the command after -- (usage: " + cmd.UseLine() + ")"))
@@ -41,7 +48,7 @@ when it cannot be executed). A token is never put on a command line.`,
 			// do.
 			sigs := make(chan os.Signal, 8)
 			signal.Notify(sigs, endSignals...)
-			opts.Signals = sigs
+			opts.Signals, opts.Delivered = sigs, fromTerminal
 
 			dash := cmd.ArgsLenAtDash()
 			opts.Command = args[dash:]
@@ -63,4 +70,24 @@ when it cannot be executed). A token is never put on a command line.`,
 	f.StringArrayVar(&env, "env", nil, "put connection NAME's token in variable VAR (VAR=NAME, repeatable)")
 	f.DurationVar(&opts.MinValid, "min-valid", 0, "each token must stay valid this long at the start (default: each connection's refresh_before)")
 	return cmd
+}
+
+// fromTerminal reports whether sig is ctrl+c or ctrl+\ typed on the
+// terminal whose foreground process group is tokentop's: the terminal has
+// sent it to the whole group, the command of exec included, and
+// forwarding it too would deliver it twice (a program that takes a
+// second ctrl+c as "quit now" would cut its own clean-up short). A kill
+// -INT sent to tokentop alone while it is in the foreground is the one
+// case this cannot tell apart; kill -TERM and -HUP are always forwarded.
+func fromTerminal(sig os.Signal) bool {
+	if sig != syscall.SIGINT && sig != syscall.SIGQUIT {
+		return false
+	}
+	own := unix.Getpgrp()
+	for _, fd := range []int{0, 1, 2} {
+		if pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return pgrp == own
+		}
+	}
+	return false
 }

@@ -119,6 +119,11 @@ type ExecOptions struct {
 	// Signals are forwarded to the command while it runs; one that comes
 	// before it starts means it is not started.
 	Signals <-chan os.Signal
+	// Delivered, when set, reports whether a signal has reached the
+	// command already, so that forwarding it would make two: ctrl+c and
+	// ctrl+\ go from the terminal to its whole foreground process group,
+	// the command included.
+	Delivered func(os.Signal) bool
 }
 
 // ExitStatus is a command that ran (or could not be started) and the
@@ -240,7 +245,9 @@ func runChild(ctx context.Context, opts ExecOptions, env []string) error {
 		for {
 			select {
 			case sig := <-opts.Signals:
-				_ = cmd.Process.Signal(sig)
+				if opts.Delivered == nil || !opts.Delivered(sig) {
+					_ = cmd.Process.Signal(sig)
+				}
 			case <-done:
 				return
 			}
