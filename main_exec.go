@@ -44,10 +44,10 @@ when it cannot be executed). A token is never put on a command line.`,
 			// From here on, the signals run's context turns into a
 			// cancellation are also forwarded to the command once it
 			// runs, and SIGQUIT no longer dumps tokentop's goroutines;
-			// they stay caught until the process exits, as catchSignals'
-			// do.
+			// they stay caught until run has drained and cleaned up.
 			sigs := make(chan os.Signal, 8)
 			signal.Notify(sigs, endSignals...)
+			a.cleanup = append(a.cleanup, func() { signal.Stop(sigs) })
 			opts.Signals, opts.Delivered = sigs, fromTerminal
 
 			dash := cmd.ArgsLenAtDash()

@@ -125,3 +125,22 @@ func TestCredentialHelperBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadCredentialRequest: whatever a tool writes on stdin, the helper
+// reads an absolute URL with a host or fails with one line.
+func FuzzReadCredentialRequest(f *testing.F) {
+	for _, s := range []string{`{"uri": "https://api.example.com/x"}`, `{"uri": "/x"}`, `{"uri": 5}`, `{`, `null`, `{"uri": "https://a\u0000b/"}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, err := readCredentialRequest(bytes.NewReader(b))
+		switch {
+		case err != nil:
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("a two-line error: %q", err)
+			}
+		case !u.IsAbs() || u.Host == "":
+			t.Fatalf("accepted %q", u)
+		}
+	})
+}
