@@ -91,7 +91,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a.drain()
 	var failure *uicli.Error
 	var signalled *signalledError
+	var exited *uicli.ExitStatus
 	switch sig := caught(); {
+	case errors.As(err, &exited):
+		// tokentop exec: the command's status, even when a signal came
+		// (it was forwarded, and the command chose how to end).
+		uicli.Report(stderr, exited.Err)
+		return exited.Code
 	case sig != nil:
 		if errors.As(err, &failure) {
 			err = failure.Err

@@ -42,6 +42,8 @@ against built-in fake providers.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 
 	root.AddCommand(a.statusCmd(), a.tokenCmd(), a.headerCmd(), a.loginCmd(), a.logoutCmd(), a.checkCmd(), a.configCmd())
+	root.AddCommand(a.execCmd())
+	root.AddCommand(a.credentialHelperCmd())
 	root.AddCommand(a.proxyCmd())
 	return root
 }
@@ -117,6 +119,9 @@ func (a *app) bearerCmd(use, short, long string, header bool) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left")
+	if !header {
+		cmd.Flags().StringVar(&opts.Format, "format", uicli.FormatRaw, "print the token as "+strings.Join(uicli.Formats, ", ")+" (curl: a curl -K - config line)")
+	}
 	return cmd
 }
 
