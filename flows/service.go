@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 	"tokentop/flows/redact"
+	"tokentop/flows/suggest"
 )
 
 // Options configures a Service.
@@ -168,6 +169,9 @@ func (s *Service) conn(name string) (*Connection, error) {
 	if c := cfg.Connection(name); c != nil {
 		return c, nil
 	}
+	if near := suggest.Nearest(name, cfg.Names()); near != "" {
+		return nil, &ConnError{name, fmt.Errorf("%w; did you mean %s?", ErrUnknownConnection, near)}
+	}
 	noun := "connections"
 	if len(cfg.Connections) == 1 {
 		noun = "connection"
@@ -240,7 +244,12 @@ func (s *Service) Refuse(name string) error {
 }
 
 // Renew gets a new token for connection name now, without a person.
-func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
+func (s *Service) Renew(ctx context.Context, name string) (*Token, error) { return s.RenewFrom(ctx, name, nil) }
+
+// RenewFrom is Renew by a caller who found old wanting: when the stored
+// token is no longer old, another caller renewed it meanwhile, and that
+// token is the answer. A nil old is the token stored now.
+func (s *Service) RenewFrom(ctx context.Context, name string, old *Token) (*Token, error) {
 	c, err := s.conn(name)
 	if err != nil {
 		return nil, err
@@ -252,9 +261,12 @@ func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
+	if old == nil {
+		old = st.Token
+	}
 	seen := ""
-	if st.Token != nil {
-		seen = st.Token.AccessToken
+	if old != nil {
+		seen = old.AccessToken
 	}
 	return s.renew(ctx, c, 0, true, seen)
 }
