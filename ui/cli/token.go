@@ -19,6 +19,11 @@ type TokenOptions struct {
 	// MinValid is how much validity must be left; with less, the token is
 	// renewed first, without a person.
 	MinValid time.Duration
+	// MinValidGiven says MinValid was asked for explicitly (--min-valid):
+	// then a provider whose tokens live less than MinValid gets any token
+	// older than a tenth of its life renewed, rather than the half-life
+	// rule of Token.ValidFor that the default margin keeps.
+	MinValidGiven bool
 	// Header prints "Authorization: Bearer <token>" instead of the bare
 	// token.
 	Header      bool
@@ -28,7 +33,7 @@ type TokenOptions struct {
 // RunToken prints a fresh access token of one connection and a newline.
 // A token that serves but could not be saved is printed with a warning.
 func RunToken(ctx context.Context, opts TokenOptions) error {
-	tok, err := opts.Service.Token(ctx, opts.Name, opts.MinValid)
+	tok, err := token(ctx, opts)
 	switch {
 	case err == nil:
 	case flows.Usable(err) && tok != nil:
@@ -45,4 +50,36 @@ func RunToken(ctx context.Context, opts TokenOptions) error {
 		fmt.Fprintln(opts.Out, tok.AccessToken)
 	}
 	return nil
+}
+
+// token gets the token RunToken prints. An explicit --min-valid longer
+// than the provider's token life cannot be met; the next best is a token
+// at most a tenth of its life old, so an older token is renewed, once for
+// every concurrent caller (RenewFrom shares one renewal in this process,
+// and answers with the token another caller renewed since tok was read),
+// and ErrOut says so once.
+func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
+	svc := opts.Service
+	if !opts.MinValidGiven {
+		return svc.Token(ctx, opts.Name, opts.MinValid)
+	}
+	st, err := svc.State(opts.Name)
+	if err != nil {
+		return nil, err
+	}
+	c := svc.Config().Connection(opts.Name)
+	tok := st.Token
+	if tok == nil || tok.AccessToken == "" || !tok.HasExpiry() || tok.ObtainedAt.IsZero() || st.Refused || !c.Renewable(st) {
+		return svc.Token(ctx, opts.Name, opts.MinValid)
+	}
+	life := tok.Expiry.Sub(tok.ObtainedAt)
+	if life <= 0 || life >= opts.MinValid {
+		return svc.Token(ctx, opts.Name, opts.MinValid)
+	}
+	fmt.Fprintf(opts.ErrOut, "tokentop: %s: the provider's tokens live %s, less than --min-valid %s: renewing any older than %s\n",
+		opts.Name, flows.Countdown(life), shortDuration(opts.MinValid), flows.Countdown(life/10))
+	if svc.Now().Sub(tok.ObtainedAt) <= life/10 {
+		return svc.Token(ctx, opts.Name, opts.MinValid)
+	}
+	return svc.RenewFrom(ctx, opts.Name, tok)
 }
