@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -178,6 +180,43 @@ func TestDescribeCheck(t *testing.T) {
 	for name, tc := range cases {
 		if got := describeCheck(&tc.chk, now); got != tc.want {
 			t.Errorf("%s: %q, want %q", name, got, tc.want)
+		}
+	}
+}
+
+// TestREADMEStatusJSON: the README's table of status --json is the JSON
+// printed, key for key, and names every condition word.
+func TestREADMEStatusJSON(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n### status --json and check --json\n")
+	if !ok {
+		t.Fatal("no status --json section in the README")
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	var keys []string
+	condition := ""
+	for _, l := range strings.Split(section, "\n") {
+		if m := regexp.MustCompile("^\\| `([a-z_]+)` \\|").FindStringSubmatch(l); m != nil {
+			keys = append(keys, m[1])
+			if m[1] == "condition" {
+				condition = l
+			}
+		}
+	}
+	var want []string
+	typ := reflect.TypeOf(connectionJSON{})
+	for i := range typ.NumField() {
+		want = append(want, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("README documents %v, status --json prints %v", keys, want)
+	}
+	for _, w := range conditionWords {
+		if !strings.Contains(condition, "`"+w+"`") {
+			t.Errorf("the README's condition row does not name %q", w)
 		}
 	}
 }
