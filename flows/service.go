@@ -243,13 +243,10 @@ func (s *Service) Refuse(name string) error {
 	return s.store.Update(name, func(st *State) error { st.Refused = st.Token != nil; return nil })
 }
 
-// Renew gets a new token for connection name now, without a person.
-func (s *Service) Renew(ctx context.Context, name string) (*Token, error) { return s.RenewFrom(ctx, name, nil) }
-
-// RenewFrom is Renew by a caller who found old wanting: when the stored
-// token is no longer old, another caller renewed it meanwhile, and that
-// token is the answer. A nil old is the token stored now.
-func (s *Service) RenewFrom(ctx context.Context, name string, old *Token) (*Token, error) {
+// Renew gets a new token for connection name now, without a person. A
+// caller who found a token wanting may pass it as from: when the stored
+// token is no longer that one, another caller has renewed it, and that is the answer.
+func (s *Service) Renew(ctx context.Context, name string, from ...*Token) (*Token, error) {
 	c, err := s.conn(name)
 	if err != nil {
 		return nil, err
@@ -261,10 +258,10 @@ func (s *Service) RenewFrom(ctx context.Context, name string, old *Token) (*Toke
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
-	if old == nil {
-		old = st.Token
+	old, seen := st.Token, ""
+	if len(from) > 0 && from[0] != nil {
+		old = from[0]
 	}
-	seen := ""
 	if old != nil {
 		seen = old.AccessToken
 	}

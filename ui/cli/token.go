@@ -55,7 +55,7 @@ func RunToken(ctx context.Context, opts TokenOptions) error {
 // token gets the token RunToken prints. An explicit --min-valid longer
 // than the provider's token life cannot be met; the next best is a token
 // at most a tenth of its life old, so an older token is renewed, once for
-// every concurrent caller (RenewFrom shares one renewal in this process,
+// every concurrent caller (Renew from tok shares one renewal in this process,
 // and answers with the token another caller renewed since tok was read),
 // and ErrOut says so once.
 func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
@@ -81,5 +81,5 @@ func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
 	if svc.Now().Sub(tok.ObtainedAt) <= life/10 {
 		return svc.Token(ctx, opts.Name, opts.MinValid)
 	}
-	return svc.RenewFrom(ctx, opts.Name, tok)
+	return svc.Renew(ctx, opts.Name, tok)
 }
