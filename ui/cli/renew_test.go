@@ -289,3 +289,36 @@ func TestRenewFrom(t *testing.T) {
 		t.Fatalf("renewing from the token stored now: %v", err)
 	}
 }
+
+// TestRunTokenMinValidRenewalFails: when the renewal --min-valid asks for
+// fails, a token the half-life rule accepts is handed out with a warning;
+// one it does not accept is a failure.
+func TestRunTokenMinValidRenewalFails(t *testing.T) {
+	clk := newClock()
+	svc, fake := newServiceAt(t, clk.Now)
+	fake.SetLifetime(providertest.Aikido, time.Hour)
+	ctx := context.Background()
+	first, err := svc.Token(ctx, "aikido", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(20 * time.Minute)
+	fake.FailNext(providertest.Aikido, 1, 400, `{"error":"invalid_client"}`, nil)
+	var out, errOut bytes.Buffer
+	opts := TokenOptions{Service: svc, Name: "aikido", MinValid: 2 * time.Hour, MinValidGiven: true, Out: &out, ErrOut: &errOut}
+	if err := RunToken(ctx, opts); err != nil {
+		t.Fatalf("a failed renewal with 40m of 1h left: %v", err)
+	}
+	if out.String() != first.AccessToken+"\n" || !strings.Contains(errOut.String(), "tokentop: warning: aikido: ") ||
+		!strings.Contains(errOut.String(), "invalid_client: renewal failed, so the current token is handed out, valid for 40m 00s\n") {
+		t.Fatalf("stdout is the current token: %v; stderr %q", out.String() == first.AccessToken+"\n", errOut.String())
+	}
+	clk.Add(15 * time.Minute) // 25m of 1h left: the half-life rule renews too
+	fake.FailNext(providertest.Aikido, 1, 400, `{"error":"invalid_client"}`, nil)
+	out.Reset()
+	err = RunToken(ctx, opts)
+	wantKind(t, err, Attention, true)
+	if out.Len() != 0 {
+		t.Fatalf("printed %q", out.String())
+	}
+}

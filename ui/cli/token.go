@@ -57,7 +57,8 @@ func RunToken(ctx context.Context, opts TokenOptions) error {
 // at most a tenth of its life old, so an older token is renewed, once for
 // every concurrent caller (Renew from tok shares one renewal in this process,
 // and answers with the token another caller renewed since tok was read),
-// and ErrOut says so once.
+// and ErrOut says so once. When that renewal fails, a token the half-life
+// rule accepts is handed out with a warning, as without the flag.
 func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
 	svc := opts.Service
 	if !opts.MinValidGiven {
@@ -81,5 +82,12 @@ func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
 	if svc.Now().Sub(tok.ObtainedAt) <= life/10 {
 		return svc.Token(ctx, opts.Name, opts.MinValid)
 	}
-	return svc.Renew(ctx, opts.Name, tok)
+	renewed, err := svc.Renew(ctx, opts.Name, tok)
+	if err != nil && ctx.Err() == nil && tok.ValidFor(svc.Now(), opts.MinValid) {
+		// No worse than without the flag: the token the half-life rule
+		// accepts, and why it is not a newer one.
+		Warn(opts.ErrOut, fmt.Sprintf("%s: renewal failed, so the current token is handed out, valid for %s", forPeople(err, opts.Name), flows.Countdown(tok.Left(svc.Now()))))
+		return tok, nil
+	}
+	return renewed, err
 }
