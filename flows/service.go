@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -243,10 +244,15 @@ func (s *Service) Refuse(name string) error {
 	return s.store.Update(name, func(st *State) error { st.Refused = st.Token != nil; return nil })
 }
 
-// Renew gets a new token for connection name now, without a person. A
-// caller who found a token wanting may pass it as from: when the stored
-// token is no longer that one, another caller has renewed it, and that is the answer.
-func (s *Service) Renew(ctx context.Context, name string, from ...*Token) (*Token, error) {
+// Renew gets a new token for connection name now, without a person.
+func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
+	return s.RenewFrom(ctx, name, nil)
+}
+
+// RenewFrom is Renew by a caller who found token from wanting (nil: the one
+// stored now): when the stored token is no longer from, another caller has
+// renewed it, and that is the answer.
+func (s *Service) RenewFrom(ctx context.Context, name string, from *Token) (*Token, error) {
 	c, err := s.conn(name)
 	if err != nil {
 		return nil, err
@@ -258,14 +264,8 @@ func (s *Service) Renew(ctx context.Context, name string, from ...*Token) (*Toke
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
-	old, seen := st.Token, ""
-	if len(from) > 0 && from[0] != nil {
-		old = from[0]
-	}
-	if old != nil {
-		seen = old.AccessToken
-	}
-	return s.renew(ctx, c, 0, true, seen)
+	from = cmp.Or(from, st.Token, &Token{}) // the first that is not nil
+	return s.renew(ctx, c, 0, true, from.AccessToken)
 }
 
 // load returns the stored state of one connection with a renewed token that

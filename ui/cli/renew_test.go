@@ -263,10 +263,10 @@ func boundedService(t *testing.T, n int, hook func()) *flows.Service {
 	return flows.NewService(cfg, flows.Options{NewClient: newClient, Store: mustOpen(t)})
 }
 
-// TestRenewFrom: a caller who decided to renew from a token (Renew's
-// from) that another caller has renewed since gets that renewal, not one
-// more: what keeps concurrent token --min-valid callers to one renewal
-// however they interleave. A nil from is the token stored now.
+// TestRenewFrom: a caller who decided to renew from a token that another
+// caller has renewed since gets that renewal, not one more: what keeps
+// concurrent token --min-valid callers to one renewal however they
+// interleave. A nil from is the token stored now.
 func TestRenewFrom(t *testing.T) {
 	svc, fake := newService(t)
 	ctx := context.Background()
@@ -274,18 +274,18 @@ func TestRenewFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := svc.Renew(ctx, "aikido", old)
+	first, err := svc.RenewFrom(ctx, "aikido", old)
 	if err != nil || first.AccessToken == old.AccessToken {
 		t.Fatalf("renewing from the stored token: %v", err)
 	}
-	second, err := svc.Renew(ctx, "aikido", old)
+	second, err := svc.RenewFrom(ctx, "aikido", old)
 	if err != nil || second.AccessToken != first.AccessToken {
 		t.Fatalf("renewing from a token renewed since: %v, a different token", err)
 	}
 	if n := fake.Count(providertest.Aikido, "client_credentials"); n != 2 {
 		t.Fatalf("%d token requests, want 2", n)
 	}
-	if third, err := svc.Renew(ctx, "aikido", nil); err != nil || third.AccessToken == first.AccessToken {
+	if third, err := svc.RenewFrom(ctx, "aikido", nil); err != nil || third.AccessToken == first.AccessToken {
 		t.Fatalf("renewing from the token stored now: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ func RunToken(ctx context.Context, opts TokenOptions) error {
 // token gets the token RunToken prints. An explicit --min-valid longer
 // than the provider's token life cannot be met; the next best is a token
 // at most a tenth of its life old, so an older token is renewed, once for
-// every concurrent caller (Renew from tok shares one renewal in this process,
+// every concurrent caller (RenewFrom shares one renewal in this process,
 // and answers with the token another caller renewed since tok was read),
 // and ErrOut says so once. When that renewal fails, a token the half-life
 // rule accepts is handed out with a warning, as without the flag.
@@ -82,7 +82,7 @@ func token(ctx context.Context, opts TokenOptions) (*flows.Token, error) {
 	if svc.Now().Sub(tok.ObtainedAt) <= life/10 {
 		return svc.Token(ctx, opts.Name, opts.MinValid)
 	}
-	renewed, err := svc.Renew(ctx, opts.Name, tok)
+	renewed, err := svc.RenewFrom(ctx, opts.Name, tok)
 	if err != nil && ctx.Err() == nil && tok.ValidFor(svc.Now(), opts.MinValid) {
 		// No worse than without the flag: the token the half-life rule
 		// accepts, and why it is not a newer one.
