@@ -182,7 +182,7 @@ func (a *app) loadConfig(load loader) (*flows.Config, error) {
 	}
 	cfg, err := load(path)
 	if err != nil {
-		return nil, usageErr(err)
+		return nil, usageErr(uicli.MissingConfig(err, path))
 	}
 	for _, w := range cfg.Warnings {
 		uicli.Warn(a.stderr, w)

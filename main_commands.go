@@ -30,7 +30,7 @@ against built-in fake providers.`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          noCommand,
 		RunE:          a.runDashboard,
 	}
 	root.SetVersionTemplate("tokentop {{.Version}}\n")
@@ -45,6 +45,7 @@ against built-in fake providers.`,
 	root.AddCommand(a.execCmd())
 	root.AddCommand(a.credentialHelperCmd())
 	root.AddCommand(a.proxyCmd())
+	root.AddCommand(a.renewCmd())
 	return root
 }
 
@@ -59,6 +60,26 @@ func (a *app) connArg(cmd *cobra.Command, args []string, _ string) ([]string, co
 		names = append(names, c.Name+"\t"+string(c.Provider)+" "+string(c.Flow))
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// noCommand refuses any argument to a command that only has subcommands
+// (or, for the root, a dashboard): an unknown command is a usage error
+// (exit 2) with cobra's suggestions, as cobra says it for the root alone
+// when Args is unset ("tokentop config bogus" would print help and exit 0).
+func noCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor alone does not apply
+	}
+	// Report indents the lines after the first under it.
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\nDid you mean this? " + strings.Join(s, ", ")
+	}
+	msg += fmt.Sprintf("\nRun '%s --help' for usage.", cmd.CommandPath())
+	return usageErr(errors.New(msg))
 }
 
 func exactArgs(n int) cobra.PositionalArgs {
@@ -112,13 +133,14 @@ func (a *app) bearerCmd(use, short, long string, header bool) *cobra.Command {
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			opts.Name = args[0]
+			opts.MinValidGiven = cmd.Flags().Changed("min-valid")
 			if opts.Service, err = a.service(only(opts.Name)); err != nil {
 				return err
 			}
 			return uicli.RunToken(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left")
+	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left (longer than the provider's token life: renew any token older than a tenth of it)")
 	if !header {
 		cmd.Flags().StringVar(&opts.Format, "format", uicli.FormatRaw, "print the token as "+strings.Join(uicli.Formats, ", ")+" (curl: a curl -K - config line)")
 	}
@@ -126,7 +148,8 @@ func (a *app) bearerCmd(use, short, long string, header bool) *cobra.Command {
 }
 
 func (a *app) checkCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:               "check [NAME...]",
 		Short:             "Run health checks (all connections when none is named)",
 		ValidArgsFunction: a.connArg,
@@ -135,9 +158,11 @@ func (a *app) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout})
+			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout, JSON: asJSON})
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each checked connection as status --json does")
+	return cmd
 }
 
 func (a *app) logoutCmd() *cobra.Command {
@@ -157,7 +182,12 @@ func (a *app) logoutCmd() *cobra.Command {
 }
 
 func (a *app) configCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration, or write a starter file"}
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Inspect the configuration, or write a starter file",
+		Args:  noCommand,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
 	cmd.AddCommand(a.configInitCmd())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check",

@@ -531,14 +531,14 @@ token_url = "%s"
 	}
 	out, _, code = c.run("", "status", "--json")
 	var rows []struct {
-		State     string `json:"state"`
-		Attention bool   `json:"needs_attention"`
-		Reason    string `json:"reason"`
+		Condition string  `json:"condition"`
+		Attention bool    `json:"needs_attention"`
+		LastError *string `json:"last_error"`
 	}
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("status --json: %v: %s", err, out)
 	}
-	if code != 1 || rows[0].State != "failing" || !rows[0].Attention {
+	if code != 1 || rows[0].Condition != "failing" || !rows[0].Attention || rows[0].LastError == nil || !strings.Contains(*rows[0].LastError, "invalid_client") {
 		t.Errorf("status --json: exit %d: %+v", code, rows[0])
 	}
 }

@@ -198,13 +198,16 @@ func TestCLILoginStatusCheckLogout(t *testing.T) {
 	}
 	var rows []struct {
 		Name      string `json:"name"`
-		State     string `json:"state"`
-		LastCheck string `json:"last_check"`
+		Condition string `json:"condition"`
+		LastCheck *struct {
+			Status int  `json:"status"`
+			OK     bool `json:"ok"`
+		} `json:"last_check"`
 	}
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
-	if rows[1].Name != "aerion" || rows[1].State != "valid" || !strings.HasPrefix(rows[1].LastCheck, "200 · ") {
+	if r := rows[1]; r.Name != "aerion" || r.Condition != "valid" || r.LastCheck == nil || r.LastCheck.Status != 200 || !r.LastCheck.OK {
 		t.Fatalf("aerion row: %+v", rows[1])
 	}
 	if _, errOut, code := c.run("", "logout", "aerion"); code != 0 {

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	"tokentop/flows/redact"
+	"tokentop/flows/suggest"
 )
 
 // Options configures a Service.
@@ -168,6 +170,9 @@ func (s *Service) conn(name string) (*Connection, error) {
 	if c := cfg.Connection(name); c != nil {
 		return c, nil
 	}
+	if near := suggest.Nearest(name, cfg.Names()); near != "" {
+		return nil, &ConnError{name, fmt.Errorf("%w; did you mean %s?", ErrUnknownConnection, near)}
+	}
 	noun := "connections"
 	if len(cfg.Connections) == 1 {
 		noun = "connection"
@@ -241,6 +246,13 @@ func (s *Service) Refuse(name string) error {
 
 // Renew gets a new token for connection name now, without a person.
 func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
+	return s.RenewFrom(ctx, name, nil)
+}
+
+// RenewFrom is Renew by a caller who found token from wanting (nil: the one
+// stored now): when the stored token is no longer from, another caller has
+// renewed it, and that is the answer.
+func (s *Service) RenewFrom(ctx context.Context, name string, from *Token) (*Token, error) {
 	c, err := s.conn(name)
 	if err != nil {
 		return nil, err
@@ -252,11 +264,8 @@ func (s *Service) Renew(ctx context.Context, name string) (*Token, error) {
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
 	}
-	seen := ""
-	if st.Token != nil {
-		seen = st.Token.AccessToken
-	}
-	return s.renew(ctx, c, 0, true, seen)
+	from = cmp.Or(from, st.Token, &Token{}) // the first that is not nil
+	return s.renew(ctx, c, 0, true, from.AccessToken)
 }
 
 // load returns the stored state of one connection with a renewed token that

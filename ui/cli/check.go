@@ -15,6 +15,9 @@ type CheckOptions struct {
 	// Names are the connections to check; none means all of them.
 	Names []string
 	Out   io.Writer
+	// JSON prints the checked connections as status --json does, after
+	// their checks, instead of a line each.
+	JSON bool
 }
 
 // RunCheck runs the health checks and prints a line for each: the HTTP
@@ -26,22 +29,46 @@ func RunCheck(ctx context.Context, opts CheckOptions) error {
 	if len(names) == 0 {
 		names = svc.Config().Names()
 	}
-	for _, n := range names {
-		if svc.Config().Connection(n) == nil {
-			return usageErr(fmt.Errorf("%s: %w", n, flows.ErrUnknownConnection))
-		}
+	if err := known(svc, names); err != nil {
+		return err
 	}
 	failures := 0
 	for _, r := range svc.CheckAll(ctx, names) {
 		if !r.OK() {
 			failures++
 		}
-		printCheck(opts.Out, r)
+		if !opts.JSON {
+			printCheck(opts.Out, r)
+		}
+	}
+	if opts.JSON {
+		rows, _, err := statusRows(svc)
+		if err != nil {
+			return attentionErr(err)
+		}
+		if err := writeJSON(opts.Out, statusJSON(svc, only(rows, names))); err != nil {
+			return err
+		}
 	}
 	if failures > 0 {
 		return &Error{Kind: Attention}
 	}
 	return nil
+}
+
+// only is the rows of names, in the order of names.
+func only(rows []statusRow, names []string) []statusRow {
+	by := make(map[string]statusRow, len(rows))
+	for _, r := range rows {
+		by[r.Name] = r
+	}
+	out := make([]statusRow, 0, len(names))
+	for _, n := range names {
+		if r, ok := by[n]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // printCheck writes one result: "aikido: HTTP 200 · 41 ms", with the

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"regexp"
 	"testing"
 
@@ -33,13 +35,49 @@ func TestRunCheck(t *testing.T) {
 	}
 }
 
+// TestRunCheckUnknown: an unknown name is a usage error before any check,
+// with the nearest configured name when one is near.
 func TestRunCheckUnknown(t *testing.T) {
-	svc, fake := newService(t)
+	cases := map[string]string{
+		"nope":  "nope: unknown connection (configured: 2 connections in config.toml)",
+		"aikdo": "aikdo: unknown connection; did you mean aikido?",
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			svc, fake := newService(t)
+			var out bytes.Buffer
+			err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aikido", name}, Out: &out, JSON: true})
+			wantKind(t, err, Usage, true)
+			if !errors.Is(err, flows.ErrUnknownConnection) || err.Error() != want || out.Len() != 0 || len(fake.Requests("aikido")) != 0 {
+				t.Fatalf("check with an unknown name: %v, printed %q, %d requests", err, out.String(), len(fake.Requests("aikido")))
+			}
+		})
+	}
+}
+
+// TestRunCheckJSON: check --json prints the checked connections alone, in
+// the order named, as status --json does, after their checks.
+func TestRunCheckJSON(t *testing.T) {
+	svc, _ := newService(t)
 	var out bytes.Buffer
-	err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aikido", "nope"}, Out: &out})
-	wantKind(t, err, Usage, true)
-	if err.Error() != "nope: "+flows.ErrUnknownConnection.Error() || out.Len() != 0 || len(fake.Requests("aikido")) != 0 {
-		t.Fatalf("check with an unknown name: %v, printed %q, %d requests", err, out.String(), len(fake.Requests("aikido")))
+	err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aerion", "aikido"}, Out: &out, JSON: true})
+	wantKind(t, err, Attention, false)
+	var rows []connectionJSON
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("check --json: %v\n%s", err, out.String())
+	}
+	if rows[0].Name != "aerion" || rows[0].Condition != "signed_out" || rows[0].LastCheck != nil {
+		t.Errorf("aerion: %+v", rows[0])
+	}
+	if r := rows[1]; r.Name != "aikido" || r.LastCheck == nil || !r.LastCheck.OK || r.LastCheck.Status != 200 || r.Condition != "valid" {
+		t.Errorf("aikido: %+v", r)
+	}
+	out.Reset()
+	if err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aikido"}, Out: &out, JSON: true}); err != nil {
+		t.Fatalf("a check that passed: %v", err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("check --json aikido: %v\n%s", err, out.String())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"tokentop/flows"
@@ -110,4 +111,27 @@ func forPeople(err error, name string) error {
 		return err
 	}
 	return fmt.Errorf("%w: run tokentop login %s", err, name)
+}
+
+// known fails with a usage error naming the first of names that is not a
+// configured connection, with the nearest configured name when one is
+// near: the Service's own error, so every command says it alike.
+func known(svc *flows.Service, names []string) error {
+	for _, n := range names {
+		if svc.Config().Connection(n) == nil {
+			_, err := svc.State(n)
+			return usageErr(err)
+		}
+	}
+	return nil
+}
+
+// MissingConfig adds what to run to err when it says that the config file
+// at path does not exist: a new user's first command meets it.
+func MissingConfig(err error, path string) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Path != path || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return fmt.Errorf("%w: run tokentop config init to write a starter file, or tokentop --demo to look around with fake providers", err)
 }

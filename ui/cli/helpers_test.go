@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"tokentop/flows"
 	"tokentop/flows/config"
@@ -18,7 +20,14 @@ import (
 // person) and aerion (a password sign-in, signed out).
 func newService(t *testing.T) (*flows.Service, *providertest.Server) {
 	t.Helper()
-	fake := providertest.New(providertest.Options{})
+	return newServiceAt(t, nil)
+}
+
+// newServiceAt is newService with the clock now (time.Now when nil) for
+// the service and the fake providers both.
+func newServiceAt(t *testing.T, now func() time.Time) (*flows.Service, *providertest.Server) {
+	t.Helper()
+	fake := providertest.New(providertest.Options{Now: now})
 	t.Cleanup(fake.Close)
 	conf := fmt.Sprintf(`
 [connections.aikido]
@@ -42,7 +51,7 @@ check_url = "%s"
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: mustOpen(t)}), fake
+	return flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: mustOpen(t), Now: now}), fake
 }
 
 // mustOpen opens a state file in a temporary directory.
@@ -66,4 +75,24 @@ func wantKind(t *testing.T, err error, want Kind, print bool) {
 	if e.Kind != want || (e.Err != nil) != print {
 		t.Fatalf("error %+v: want kind %d, an error to print: %v", e, want, print)
 	}
+}
+
+// clock is a time a test moves by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

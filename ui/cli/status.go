@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -35,13 +34,11 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 		return attentionErr(err)
 	}
 	if opts.JSON {
-		enc := json.NewEncoder(opts.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
+		if err := writeJSON(opts.Out, statusJSON(svc, rows)); err != nil {
 			return err
 		}
 	} else {
-		printStatus(opts.Out, rows)
+		printStatus(opts.Out, rows, svc.Now())
 	}
 	if attention {
 		return &Error{Kind: Attention}
@@ -49,18 +46,19 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 	return nil
 }
 
-// statusRow is one line of tokentop status, and its JSON form.
+// statusRow is one line of tokentop status, and what its JSON form is
+// made of.
 type statusRow struct {
-	Name      string     `json:"name"`
-	Provider  string     `json:"provider"`
-	Flow      string     `json:"flow"`
-	State     string     `json:"state"`
-	Attention bool       `json:"needs_attention"`
-	Reason    string     `json:"reason,omitempty"`
-	Left      string     `json:"time_left"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	LastCheck string     `json:"last_check,omitempty"`
+	Name      string
+	Provider  string
+	Flow      string
+	State     string // the condition's word for people
+	Attention bool
+	Reason    string
+	Left      string
 
+	conn      *flows.Connection
+	st        flows.State
 	condition flows.Condition // State is its word
 }
 
@@ -79,17 +77,10 @@ func statusRows(svc *flows.Service) ([]statusRow, bool, error) {
 			Name: c.Name, Provider: string(c.Provider), Flow: string(c.Flow),
 			State: as.Condition.String(), Attention: as.Condition.NeedsAttention(),
 			Reason: redact.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
-			condition: as.Condition,
+			conn: c, st: st, condition: as.Condition,
 		}
 		if st.Token == nil && c.Renewable(st) {
 			r.Left = "no token yet"
-		}
-		if st.Token != nil && st.Token.HasExpiry() {
-			e := st.Token.Expiry
-			r.ExpiresAt = &e
-		}
-		if lc := st.LastCheck; lc != nil {
-			r.LastCheck = describeCheck(lc, now)
 		}
 		attention = attention || r.Attention
 		rows = append(rows, r)
@@ -106,13 +97,13 @@ func describeCheck(c *flows.Check, now time.Time) string {
 	return fmt.Sprintf("%d · %d ms · %s", c.Status, c.Latency.Milliseconds(), ago)
 }
 
-func printStatus(w io.Writer, rows []statusRow) {
+func printStatus(w io.Writer, rows []statusRow, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPROVIDER\tFLOW\tSTATE\tTIME LEFT\tLAST CHECK")
 	for _, r := range rows {
-		lc := r.LastCheck
-		if lc == "" {
-			lc = "-"
+		lc := "-"
+		if r.st.LastCheck != nil {
+			lc = describeCheck(r.st.LastCheck, now)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, r.Flow, stateColumn(r), r.Left, lc)
 	}

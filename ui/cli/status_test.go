@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,22 +35,96 @@ func TestRunStatus(t *testing.T) {
 	out.Reset()
 	err = RunStatus(ctx, StatusOptions{Service: svc, Out: &out, JSON: true, Check: true})
 	wantKind(t, err, Attention, false)
-	var rows []struct {
-		Name      string     `json:"name"`
-		State     string     `json:"state"`
-		Attention bool       `json:"needs_attention"`
-		Left      string     `json:"time_left"`
-		ExpiresAt *time.Time `json:"expires_at"`
-		LastCheck string     `json:"last_check"`
-	}
+	var rows []map[string]any
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("status --json: %v:\n%s", err, out.String())
 	}
-	if r := rows[0]; r.Name != "aikido" || r.State != "valid" || r.Attention || r.ExpiresAt == nil || !strings.HasPrefix(r.LastCheck, "200 · ") {
-		t.Errorf("aikido after a token and --check: %+v", r)
+	keys := []string{"name", "provider", "flow", "condition", "needs_attention", "expires_at", "seconds_left", "renewable", "last_error", "last_check"}
+	for _, r := range rows {
+		if len(r) != len(keys) {
+			t.Errorf("%v: %d keys, want exactly %v", r["name"], len(r), keys)
+		}
+		for _, k := range keys {
+			if _, ok := r[k]; !ok {
+				t.Errorf("%v: no %q (null when unknown, never missing)", r["name"], k)
+			}
+		}
 	}
-	if r := rows[1]; r.Name != "aerion" || r.State != "signed out" || !r.Attention || r.Left != "signed out" {
-		t.Errorf("aerion: %+v", r)
+	ai := rows[0]
+	if ai["name"] != "aikido" || ai["provider"] != "aikido" || ai["flow"] != "client_credentials" || ai["condition"] != "valid" ||
+		ai["needs_attention"] != false || ai["renewable"] != true || ai["last_error"] != nil {
+		t.Errorf("aikido after a token and --check: %v", ai)
+	}
+	exp, err := time.Parse(time.RFC3339, fmt.Sprint(ai["expires_at"]))
+	if err != nil {
+		t.Errorf("aikido expires_at: %v", err)
+	}
+	left, ok := ai["seconds_left"].(float64)
+	if want := exp.Sub(svc.Now()).Seconds(); !ok || left != float64(int64(left)) || left < want-2 || left > want+1 {
+		t.Errorf("aikido seconds_left %v, want the whole seconds to %v (%.0f)", ai["seconds_left"], ai["expires_at"], want)
+	}
+	lc, ok := ai["last_check"].(map[string]any)
+	if !ok || lc["status"] != float64(200) || lc["ok"] != true {
+		t.Fatalf("aikido last_check: %v", ai["last_check"])
+	}
+	if _, err := time.Parse(time.RFC3339, fmt.Sprint(lc["at"])); err != nil {
+		t.Errorf("last_check.at: %v", err)
+	}
+	if ms, ok := lc["latency_ms"].(float64); !ok || ms < 0 || ms > 10000 {
+		t.Errorf("last_check.latency_ms: %v", lc["latency_ms"])
+	}
+	ae := rows[1]
+	if ae["name"] != "aerion" || ae["condition"] != "signed_out" || ae["needs_attention"] != true || ae["renewable"] != false ||
+		ae["expires_at"] != nil || ae["seconds_left"] != nil || ae["last_check"] != nil || ae["last_error"] != nil {
+		t.Errorf("aerion: %v", ae)
+	}
+}
+
+// TestConditionWords: every condition has a machine word of its own, one
+// token of lower-case letters and underscores.
+func TestConditionWords(t *testing.T) {
+	seen := map[string]flows.Condition{}
+	for c := flows.Condition(0); !strings.HasPrefix(c.String(), "Condition("); c++ {
+		w := ConditionWord(c)
+		if w == "unknown" || !regexp.MustCompile(`^[a-z_]+$`).MatchString(w) {
+			t.Errorf("condition %q: machine word %q", c, w)
+		}
+		if prev, dup := seen[w]; dup {
+			t.Errorf("conditions %q and %q share the word %q", prev, c, w)
+		}
+		seen[w] = c
+	}
+	if len(seen) != len(conditionWords) {
+		t.Errorf("%d conditions, %d words", len(seen), len(conditionWords))
+	}
+	if ConditionWord(flows.SignInRequired) != "sign_in_required" || ConditionWord(flows.Condition(-1)) != "unknown" {
+		t.Error("the words are the ones the README documents")
+	}
+}
+
+// TestStatusJSONFailing: a failed renewal's error and an expired token are
+// data: last_error its text, seconds_left negative.
+func TestStatusJSONFailing(t *testing.T) {
+	svc, _ := newService(t)
+	now := svc.Now()
+	c := svc.Config().Connection("aikido")
+	rows := []statusRow{{
+		Name: "aikido", Provider: "aikido", Flow: "client_credentials", Attention: true, conn: c, condition: flows.Failing,
+		st: flows.State{
+			Token:     &flows.Token{AccessToken: "x", Expiry: now.Add(-90 * time.Second)},
+			LastError: "invalid_client: bad \x1b[31msecret",
+			LastCheck: &flows.Check{At: now.Add(-time.Minute), Status: 0, Err: "cannot connect"},
+		},
+	}}
+	got := statusJSON(svc, rows)[0]
+	if got.Condition != "failing" || !got.NeedsAttention || got.LastError == nil || strings.ContainsRune(*got.LastError, 0x1b) {
+		t.Errorf("%+v", got)
+	}
+	if got.SecondsLeft == nil || *got.SecondsLeft >= 0 {
+		t.Errorf("seconds_left of an expired token: %v", got.SecondsLeft)
+	}
+	if got.LastCheck == nil || got.LastCheck.OK || got.LastCheck.Status != 0 {
+		t.Errorf("last_check of a check without an answer: %+v", got.LastCheck)
 	}
 }
 
@@ -102,6 +180,43 @@ func TestDescribeCheck(t *testing.T) {
 	for name, tc := range cases {
 		if got := describeCheck(&tc.chk, now); got != tc.want {
 			t.Errorf("%s: %q, want %q", name, got, tc.want)
+		}
+	}
+}
+
+// TestREADMEStatusJSON: the README's table of status --json is the JSON
+// printed, key for key, and names every condition word.
+func TestREADMEStatusJSON(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n### status --json and check --json\n")
+	if !ok {
+		t.Fatal("no status --json section in the README")
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	var keys []string
+	condition := ""
+	for _, l := range strings.Split(section, "\n") {
+		if m := regexp.MustCompile("^\\| `([a-z_]+)` \\|").FindStringSubmatch(l); m != nil {
+			keys = append(keys, m[1])
+			if m[1] == "condition" {
+				condition = l
+			}
+		}
+	}
+	var want []string
+	typ := reflect.TypeOf(connectionJSON{})
+	for i := range typ.NumField() {
+		want = append(want, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("README documents %v, status --json prints %v", keys, want)
+	}
+	for _, w := range conditionWords {
+		if !strings.Contains(condition, "`"+w+"`") {
+			t.Errorf("the README's condition row does not name %q", w)
 		}
 	}
 }
