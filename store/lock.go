@@ -122,6 +122,7 @@ const lockRetry = 10 * time.Millisecond
 // context.DeadlineExceeded; if ctx is cancelled, it wraps context.Canceled.
 // Errors do not name the connection: the caller does.
 func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: renewal lock not taken: %w", err)
 	}
@@ -137,7 +138,6 @@ func (db *DB) Lock(ctx context.Context, name string) (unlock func(), err error) 
 		}
 		return nil, fmt.Errorf("store: opening a renewal lock file: %w", err)
 	}
-	start := time.Now()
 	for {
 		ok, err := lf.tryLock(true)
 		if err != nil {

@@ -42,8 +42,11 @@ func TestLockRecordsHolder(t *testing.T) {
 		if !errors.As(err, &held) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Lock while held: %v, want a *flows.LockHeldError and context.DeadlineExceeded", err)
 		}
-		if held.PID != os.Getpid() || !held.Since.Equal(fixedNow()) || held.Waited < wait || held.Waited > waited {
-			t.Errorf("LockHeldError = %+v, want pid %d since %v, waited %s to %s", held, os.Getpid(), fixedNow(), wait, waited)
+		// Waited counts from the call, which a loaded machine may start
+		// late in the deadline: more than nothing, and no more than the
+		// caller saw.
+		if held.PID != os.Getpid() || !held.Since.Equal(fixedNow()) || held.Waited <= 0 || held.Waited > waited {
+			t.Errorf("LockHeldError = %+v, want pid %d since %v, waited up to %s", held, os.Getpid(), fixedNow(), waited)
 		}
 		// The caller names the connection (flows.ConnError), not the store.
 		if err.Error() != held.Error() || strings.Contains(err.Error(), "aha") || strings.Contains(err.Error(), lockFileName("aha")) {
