@@ -42,6 +42,7 @@ against built-in fake providers.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 
 	root.AddCommand(a.statusCmd(), a.tokenCmd(), a.headerCmd(), a.loginCmd(), a.logoutCmd(), a.checkCmd(), a.configCmd())
+	root.AddCommand(a.kubectlCredentialCmd(), a.gitCredentialCmd())
 	return root
 }
 
