@@ -143,7 +143,9 @@ func (f *gitFixture) hostPort() string {
 	return u.Host
 }
 
-func (f *gitFixture) tokenRequests() int { return f.fake.Count(providertest.Aikido, "client_credentials") }
+func (f *gitFixture) tokenRequests() int {
+	return f.fake.Count(providertest.Aikido, "client_credentials")
+}
 
 // TestGitCredentialFill: git credential fill asks tokentop and prints the
 // connection's git_username and token; a URL the connection's match does
