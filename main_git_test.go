@@ -68,7 +68,7 @@ func newGitFixture(t *testing.T) *gitFixture {
 	}
 	f.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
-		if !ok || user != gitUser || !liveAikidoToken(r.Context(), f.fake, pass) {
+		if !ok || user != gitUser || !liveToken(r.Context(), f.fake.AikidoCheckURL(), pass) {
 			f.refused.Add(1)
 			w.Header().Set("WWW-Authenticate", `Basic realm="tokentop test"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)

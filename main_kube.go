@@ -50,7 +50,7 @@ func (a *app) kubectlCredentialCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left")
-	cmd.Flags().StringVar(&apiVersion, "api-version", "", "answer in this ExecCredential version (v1 or v1beta1) whatever KUBERNETES_EXEC_INFO says: for kubectl before 1.22, which names none")
+	cmd.Flags().StringVar(&apiVersion, "api-version", "", "answer in this ExecCredential version (v1 or v1beta1) whatever KUBERNETES_EXEC_INFO says, for a kubectl that names none")
 	return cmd
 }
 

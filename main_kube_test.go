@@ -59,9 +59,9 @@ func kubectlMinor(t *testing.T, kubectl string) int {
 }
 
 // bearerAPI is a fake API server on loopback (TLS: kubectl runs no exec
-// plugin for a plain http server) that answers only requests
-// bearing a live Aikido token of fake, as the fake's own check endpoint
-// judges it; it records the tokens it was shown.
+// plugin for a plain http server) that answers only requests bearing a
+// token the fake provider's bearer-protected endpoint at checkURL honours;
+// it records the tokens it was shown.
 type bearerAPI struct {
 	*httptest.Server
 	mu   sync.Mutex
@@ -71,12 +71,12 @@ type bearerAPI struct {
 // apiRequest is an authorised request the fake API answered.
 type apiRequest struct{ path, token string }
 
-func newBearerAPI(t *testing.T, fake *providertest.Server, body string) *bearerAPI {
+func newBearerAPI(t *testing.T, checkURL, body string) *bearerAPI {
 	t.Helper()
 	api := &bearerAPI{}
 	api.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !liveAikidoToken(r.Context(), fake, tok) {
+		if !ok || !liveToken(r.Context(), checkURL, tok) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			http.Error(w, `{"kind":"Status","code":401}`, http.StatusUnauthorized)
 			return
@@ -111,12 +111,12 @@ func (c *cli) storedToken(name string) string {
 	return st.Token.AccessToken
 }
 
-// liveAikidoToken asks the fake's bearer-protected endpoint whether tok is
-// a token it issued and still honours.
-func liveAikidoToken(ctx context.Context, fake *providertest.Server, tok string) bool {
+// liveToken asks a fake provider's bearer-protected endpoint (its check
+// URL) whether tok is a token it issued and still honours.
+func liveToken(ctx context.Context, checkURL, tok string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fake.AikidoCheckURL(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, checkURL, nil)
 	if err != nil {
 		return false
 	}
@@ -136,10 +136,9 @@ func kubeconfig(t *testing.T, kubectl string, api *bearerAPI, name string) strin
 	version, extra := "client.authentication.k8s.io/v1", "\n      interactiveMode: IfAvailable"
 	args := fmt.Sprintf("[kubectl-credential, %s]", name)
 	if kubectlMinor(t, kubectl) < 22 {
-		// Before 1.22: no v1, no interactiveMode, and no
-		// KUBERNETES_EXEC_INFO to name the version in.
+		// Before 1.22 (Debian's kubernetes-client is 1.20): no v1 and no
+		// interactiveMode; KUBERNETES_EXEC_INFO names v1beta1.
 		version, extra = "client.authentication.k8s.io/v1beta1", ""
-		args = fmt.Sprintf("[kubectl-credential, %s, --api-version, v1beta1]", name)
 	}
 	k := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -196,7 +195,7 @@ func TestKubectlExecCredential(t *testing.T) {
 	kubectl := kubectlPath(t)
 	c := newCLI(t, providertest.Options{})
 	const version = `{"major":"1","minor":"30","gitVersion":"v1.30.0-tokentop-fake"}`
-	api := newBearerAPI(t, c.fake, version)
+	api := newBearerAPI(t, c.fake.AikidoCheckURL(), version)
 	k := kubeconfig(t, kubectl, api, "aikido")
 	for i := 1; i <= 2; i++ {
 		out, errOut, err := c.kubectl(kubectl, k, "get", "--raw", "/version")
@@ -231,7 +230,7 @@ func TestKubectlExecCredential(t *testing.T) {
 func TestKubectlExecCredentialNeedsPerson(t *testing.T) {
 	kubectl := kubectlPath(t)
 	c := newCLI(t, providertest.Options{})
-	api := newBearerAPI(t, c.fake, `{}`)
+	api := newBearerAPI(t, c.fake.AerionCheckURL(), `{}`)
 	_, errOut, err := c.kubectl(kubectl, kubeconfig(t, kubectl, api, "aerion"), "get", "--raw", "/version")
 	if err == nil || !strings.Contains(errOut, "tokentop: aerion: sign-in required: run tokentop login aerion") {
 		t.Fatalf("kubectl: %v, stderr %q; want a failure saying run tokentop login aerion", err, errOut)
@@ -241,16 +240,47 @@ func TestKubectlExecCredentialNeedsPerson(t *testing.T) {
 	}
 }
 
+// TestKubectlExecCredentialInteractive: kubectl run from a terminal gives
+// the plugin that terminal, and a connection only a person can sign in
+// asks for its password there, without echo; kubectl then gets the token.
+func TestKubectlExecCredentialInteractive(t *testing.T) {
+	kubectl := kubectlPath(t)
+	c := newCLI(t, providertest.Options{})
+	api := newBearerAPI(t, c.fake.AerionCheckURL(), `{"gitVersion":"v1.30.0-signed-in"}`)
+	home := t.TempDir()
+	command := fmt.Sprintf("%s --kubeconfig %s get --raw /version; echo; echo kubectl-exit=$?; read x", kubectl, kubeconfig(t, kubectl, api, "aerion"))
+	tm := newTmux(t, 150, 30, command, "HOME="+home, "KUBECACHEDIR="+filepath.Join(home, "cache"),
+		"TOKENTOP_CONFIG="+c.config, "TOKENTOP_STATE="+c.state, "PATH="+os.Getenv("PATH"))
+	tm.waitFor("the password prompt", 30*time.Second, func(s string) bool {
+		return strings.Contains(s, "Password for "+providertest.AerionUser+" (aerion):")
+	})
+	tm.keys("-l", providertest.AerionPassword)
+	tm.keys("Enter")
+	screen := tm.waitFor("kubectl's answer", 30*time.Second, func(s string) bool { return strings.Contains(s, "kubectl-exit=") })
+	if !strings.Contains(screen, "v1.30.0-signed-in") || !strings.Contains(screen, "kubectl-exit=0") {
+		t.Fatalf("kubectl did not get the version after the sign-in:\n%s", screen)
+	}
+	if strings.Contains(screen, providertest.AerionPassword) {
+		t.Fatal("the password was echoed")
+	}
+	if n := c.fake.Count(providertest.Aerion, "password"); n != 1 {
+		t.Fatalf("%d password sign-ins, want 1", n)
+	}
+	if stored := c.storedToken("aerion"); len(api.requests()) == 0 || api.requests()[0].token != stored {
+		t.Fatal("the API was not shown the token of the sign-in")
+	}
+}
+
 // TestKubectlCredentialCommand: the plugin as kubectl runs it, with
 // KUBERNETES_EXEC_INFO: the apiVersion it names, stdout the JSON alone, and
 // a non-interactive call that needs a person fails with one line, exit 1.
 func TestKubectlCredentialCommand(t *testing.T) {
 	c := newCLI(t, providertest.Options{})
-	run := func(info, name string) (string, string, int) {
+	run := func(info, name string, flags ...string) (string, string, int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, binPath, "--config", c.config, "--state", c.state, "kubectl-credential", name)
+		cmd := exec.CommandContext(ctx, binPath, append([]string{"--config", c.config, "--state", c.state, "kubectl-credential", name}, flags...)...)
 		cmd.Env = append(os.Environ(), "KUBERNETES_EXEC_INFO="+info)
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -281,6 +311,10 @@ func TestKubectlCredentialCommand(t *testing.T) {
 	out, errOut, code = run(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`, "aerion")
 	if code != 1 || out != "" || errOut != "tokentop: aerion: sign-in required: run tokentop login aerion\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and one line", code, out, errOut)
+	}
+	out, _, code = run("", "aikido", "--api-version", "v1beta1")
+	if code != 0 || !strings.HasPrefix(out, `{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",`) {
+		t.Fatalf("--api-version v1beta1: exit %d, stdout starts %.60q", code, out)
 	}
 	if _, errOut, code = run(`{"apiVersion":"client.authentication.k8s.io/v1alpha1"}`, "aikido"); code != 2 {
 		t.Fatalf("an unknown apiVersion: exit %d (%q), want 2", code, errOut)

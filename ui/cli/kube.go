@@ -32,8 +32,10 @@ type ExecInfo struct {
 }
 
 // ParseExecInfo reads KUBERNETES_EXEC_INFO. An empty value (a person
-// running the command by hand, or a kubectl older than 1.22 without
-// provideClusterInfo) is v1, interactive when terminal says so.
+// running the command by hand) is v1. Without spec.interactive (an empty
+// value, or kubectl before 1.22, whose v1beta1 spec has no such field but
+// hands the plugin its terminal all the same) the call is interactive when
+// terminal says standard input is one.
 func ParseExecInfo(env string, terminal bool) (ExecInfo, error) {
 	if env == "" {
 		return ExecInfo{APIVersion: ExecCredentialV1, Interactive: terminal}, nil
@@ -45,7 +47,7 @@ func ParseExecInfo(env string, terminal bool) (ExecInfo, error) {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 		Spec       struct {
-			Interactive bool `json:"interactive"`
+			Interactive *bool `json:"interactive"`
 		} `json:"spec"`
 	}
 	if err := json.Unmarshal([]byte(env), &in); err != nil {
@@ -59,7 +61,11 @@ func ParseExecInfo(env string, terminal bool) (ExecInfo, error) {
 	case in.APIVersion != ExecCredentialV1 && in.APIVersion != ExecCredentialV1beta1:
 		return ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO asks for %q (tokentop answers %s and %s)", in.APIVersion, ExecCredentialV1, ExecCredentialV1beta1)
 	}
-	return ExecInfo{APIVersion: in.APIVersion, Interactive: in.Spec.Interactive}, nil
+	info := ExecInfo{APIVersion: in.APIVersion, Interactive: terminal}
+	if in.Spec.Interactive != nil {
+		info.Interactive = *in.Spec.Interactive
+	}
+	return info, nil
 }
 
 // KubeOptions are the inputs of tokentop kubectl-credential.

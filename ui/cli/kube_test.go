@@ -29,10 +29,14 @@ func TestParseExecInfo(t *testing.T) {
 			ExecInfo{ExecCredentialV1beta1, true}, ""},
 		"with cluster info": {`{"apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://k"},"interactive":true}}`, false, ExecInfo{ExecCredentialV1, true}, ""},
 		"no version":        {`{"spec":{}}`, false, ExecInfo{ExecCredentialV1, false}, ""},
-		"v1alpha1":          {`{"apiVersion":"client.authentication.k8s.io/v1alpha1"}`, false, ExecInfo{}, "asks for"},
-		"wrong kind":        {`{"kind":"Pod","apiVersion":"v1"}`, false, ExecInfo{}, "not an ExecCredential"},
-		"not JSON":          {`{`, false, ExecInfo{}, "not JSON"},
-		"too long":          {`{"x":"` + strings.Repeat("a", maxExecInfo) + `"}`, false, ExecInfo{}, "longer than"},
+		"kubectl 1.20, terminal": {`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{}}`, true,
+			ExecInfo{ExecCredentialV1beta1, true}, ""},
+		"kubectl 1.20, no terminal": {`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{}}`, false,
+			ExecInfo{ExecCredentialV1beta1, false}, ""},
+		"v1alpha1":   {`{"apiVersion":"client.authentication.k8s.io/v1alpha1"}`, false, ExecInfo{}, "asks for"},
+		"wrong kind": {`{"kind":"Pod","apiVersion":"v1"}`, false, ExecInfo{}, "not an ExecCredential"},
+		"not JSON":   {`{`, false, ExecInfo{}, "not JSON"},
+		"too long":   {`{"x":"` + strings.Repeat("a", maxExecInfo) + `"}`, false, ExecInfo{}, "longer than"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
