@@ -45,6 +45,9 @@ type gitFixture struct {
 	home    string
 	global  string // GIT_CONFIG_GLOBAL
 	refused atomic.Int32
+	// refuseNext makes the server refuse the next good credential too, as
+	// a server that revoked the token would.
+	refuseNext atomic.Bool
 }
 
 const gitUser = "tokentop-bot"
@@ -68,7 +71,7 @@ func newGitFixture(t *testing.T) *gitFixture {
 	}
 	f.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
-		if !ok || user != gitUser || !liveToken(r.Context(), f.fake.AikidoCheckURL(), pass) {
+		if !ok || user != gitUser || !liveToken(r.Context(), f.fake.AikidoCheckURL(), pass) || f.refuseNext.CompareAndSwap(true, false) {
 			f.refused.Add(1)
 			w.Header().Set("WWW-Authenticate", `Basic realm="tokentop test"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
@@ -196,6 +199,26 @@ func TestGitLsRemote(t *testing.T) {
 	}
 	if n := f.tokenRequests(); n != 1 {
 		t.Fatalf("%d token requests, want 1: the second ls-remote reuses the stored token", n)
+	}
+}
+
+// TestGitLsRemoteAfterRefusal: a server that refuses the token makes git
+// erase it through the helper, and the next git command gets a renewed one.
+func TestGitLsRemoteAfterRefusal(t *testing.T) {
+	f := newGitFixture(t)
+	f.helper(t)
+	repo := f.server.URL + "/repo.git"
+	f.mustGit(t, "", "ls-remote", repo)
+	first := f.storedToken("forge")
+	f.refuseNext.Store(true)
+	if _, errOut, err := f.gitRun(t, "", "", "ls-remote", repo); err == nil || !strings.Contains(errOut, "Authentication failed") {
+		t.Fatalf("git ls-remote with the token refused: %v: %s", err, errOut)
+	}
+	if out := f.mustGit(t, "", "ls-remote", repo); !strings.Contains(out, "\trefs/heads/main\n") {
+		t.Fatalf("git ls-remote after the refusal printed %q", out)
+	}
+	if f.storedToken("forge") == first || f.tokenRequests() != 2 {
+		t.Fatalf("%d token requests, want 2: git's erase must make the next get renew", f.tokenRequests())
 	}
 }
 
