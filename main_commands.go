@@ -46,6 +46,7 @@ against built-in fake providers.`,
 	root.AddCommand(a.credentialHelperCmd())
 	root.AddCommand(a.proxyCmd())
 	root.AddCommand(a.renewCmd())
+	root.AddCommand(a.kubectlCredentialCmd(), a.gitCredentialCmd())
 	return root
 }
 
