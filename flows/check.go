@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+	"tokentop/flows/fanout"
 )
 
 // checksAtOnce bounds CheckAll: a long list is checked quickly without
@@ -30,19 +30,10 @@ func (r CheckResult) OK() bool { return r.Err == nil && r.Check.OK() }
 // recorded in its connection's state, as Check records it.
 func (s *Service) CheckAll(ctx context.Context, names []string) []CheckResult {
 	results := make([]CheckResult, len(names))
-	sem := make(chan struct{}, checksAtOnce)
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			chk, err := s.Check(ctx, name)
-			results[i] = CheckResult{Name: name, Check: chk, Err: err}
-		}()
-	}
-	wg.Wait()
+	fanout.Each(len(names), checksAtOnce, func(i int) {
+		chk, err := s.Check(ctx, names[i])
+		results[i] = CheckResult{Name: names[i], Check: chk, Err: err}
+	})
 	return results
 }
 

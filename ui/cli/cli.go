@@ -135,3 +135,27 @@ func MissingConfig(err error, path string) error {
 	}
 	return fmt.Errorf("%w: run tokentop config init to write a starter file, or tokentop --demo to look around with fake providers", err)
 }
+
+// handOut is the connection a command hands a token out for, and where
+// its warnings go.
+type handOut struct {
+	errOut io.Writer
+	name   string
+}
+
+// usable separates a token that may be handed out from a failure: a usable
+// token that came with a warning (not saved, or kept because renewing was
+// not safe) is returned after the warning is printed; any other error
+// becomes the command's failure, with what to run added. A sign-in
+// required says its cause (a refusal by the provider, a request sent and
+// never answered, a changed token_url).
+func (h handOut) usable(tok *flows.Token, err error) (*flows.Token, error) {
+	switch {
+	case err == nil:
+		return tok, nil
+	case flows.Usable(err) && tok != nil:
+		Warn(h.errOut, err.Error())
+		return tok, nil
+	}
+	return nil, failed(forPeople(err, h.name))
+}

@@ -63,13 +63,9 @@ func RunCredentialHelper(ctx context.Context, opts CredentialHelperOptions) erro
 		if err != nil {
 			return err
 		}
-		tok, err := svc.Token(ctx, conn.Name, conn.RefreshBefore)
-		switch {
-		case err == nil:
-		case flows.Usable(err) && tok != nil:
-			Warn(opts.ErrOut, err.Error())
-		default:
-			return failed(forPeople(err, conn.Name))
+		tok, err := handOut{opts.ErrOut, conn.Name}.usable(svc.Token(ctx, conn.Name, conn.RefreshBefore))
+		if err != nil {
+			return err
 		}
 		if hasControl(tok.AccessToken) {
 			return attentionErr(fmt.Errorf("%s: %w", conn.Name, errControl))

@@ -174,13 +174,9 @@ func RunGitCredential(ctx context.Context, opts GitOptions) error {
 }
 
 func gitGet(ctx context.Context, opts GitOptions, c *flows.Connection, req GitRequest) error {
-	tok, err := opts.Service.Token(ctx, opts.Name, opts.MinValid)
-	switch {
-	case err == nil:
-	case flows.Usable(err) && tok != nil:
-		Warn(opts.ErrOut, err.Error())
-	default:
-		return failed(forPeople(err, opts.Name))
+	tok, err := handOut{opts.ErrOut, opts.Name}.usable(opts.Service.Token(ctx, opts.Name, opts.MinValid))
+	if err != nil {
+		return err
 	}
 	var b strings.Builder
 	if req.has("authtype") {

@@ -118,12 +118,8 @@ func RunKubeCredential(ctx context.Context, opts KubeOptions) error {
 		}
 		tok, err = opts.Service.Token(ctx, opts.Name, opts.MinValid)
 	}
-	switch {
-	case err == nil:
-	case flows.Usable(err) && tok != nil:
-		Warn(opts.ErrOut, err.Error())
-	default:
-		return failed(forPeople(err, opts.Name))
+	if tok, err = (handOut{opts.ErrOut, opts.Name}).usable(tok, err); err != nil {
+		return err
 	}
 	cred := execCredential{APIVersion: opts.Info.APIVersion, Kind: "ExecCredential", Status: execCredentialStatus{Token: tok.AccessToken}}
 	if tok.HasExpiry() {

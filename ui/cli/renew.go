@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"tokentop/flows"
+	"tokentop/flows/fanout"
 	"tokentop/flows/redact"
 )
 
@@ -47,19 +47,10 @@ func RunRenew(ctx context.Context, opts RenewOptions) error {
 		return err
 	}
 	results := make([]renewal, len(names))
-	sem := make(chan struct{}, renewalsAtOnce)
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			tok, err := svc.Renew(ctx, name)
-			results[i] = renewal{name, tok, err}
-		}()
-	}
-	wg.Wait()
+	fanout.Each(len(names), renewalsAtOnce, func(i int) {
+		tok, err := svc.Renew(ctx, names[i])
+		results[i] = renewal{names[i], tok, err}
+	})
 	failures := 0
 	for _, r := range results {
 		switch {

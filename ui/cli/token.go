@@ -60,16 +60,9 @@ func RunToken(ctx context.Context, opts TokenOptions) error {
 	if !validFormat(format) {
 		return usageErr(fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", ")))
 	}
-	tok, err := token(ctx, opts)
-	switch {
-	case err == nil:
-	case flows.Usable(err) && tok != nil:
-		Warn(opts.ErrOut, err.Error())
-	default:
-		// A sign-in required says its cause (a refusal by the provider, a
-		// request sent and never answered, a changed token_url); what to
-		// run is added here.
-		return failed(forPeople(err, opts.Name))
+	tok, err := handOut{opts.ErrOut, opts.Name}.usable(token(ctx, opts))
+	if err != nil {
+		return err
 	}
 	b, err := FormatToken(tok, format, opts.Service.Now())
 	if err != nil {
