@@ -12,15 +12,13 @@ import (
 	"tokentop/flows"
 )
 
-// leaseTTL is how long a dead holder keeps a renewal lock: its lease is
-// kept alive every keepAliveEvery while it lives, and etcd drops the lock
-// key once the lease expires.
-const (
-	leaseTTL       = 15
-	keepAliveEvery = 5 * time.Second
-	// maxLockWait bounds a wait whose ctx has no deadline.
-	maxLockWait = 5 * time.Minute
-)
+// leaseTTL (seconds) is how long a dead holder keeps a renewal lock: its
+// lease is kept alive every third of it while it lives, and etcd drops the
+// lock key once the lease expires. A variable so tests can shorten it.
+var leaseTTL int64 = 15
+
+// maxLockWait bounds a wait whose ctx has no deadline.
+const maxLockWait = 5 * time.Minute
 
 type leaseGrant struct {
 	TTL int64 `json:"TTL,string"`
@@ -52,8 +50,9 @@ type unlockRequest struct {
 // (the holder unnamed: it may be on another machine) and ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error) {
 	start := s.now()
+	ttl := leaseTTL
 	var grant leaseGrant
-	if err := s.c.call("/v3/lease/grant", leaseGrant{TTL: leaseTTL}, &grant); err != nil {
+	if err := s.c.call("/v3/lease/grant", leaseGrant{TTL: ttl}, &grant); err != nil {
 		return nil, fmt.Errorf("store: renewal lock of %q: lease: %w", name, err)
 	}
 	if grant.ID == 0 {
@@ -64,7 +63,7 @@ func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.keepAlive(name, grant.ID, stop)
+		s.keepAlive(name, grant.ID, ttl, stop)
 	}()
 	release := func() {
 		close(stop)
@@ -108,11 +107,11 @@ func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error
 	}, nil
 }
 
-// keepAlive refreshes the lease every keepAliveEvery until stop closes. A
+// keepAlive refreshes the lease every third of its TTL until stop closes. A
 // lease etcd no longer knows (TTL 0) is logged and given up: the lock is
 // gone, and the Update's compare still keeps the state whole.
-func (s *Store) keepAlive(name string, id int64, stop <-chan struct{}) {
-	t := time.NewTicker(keepAliveEvery)
+func (s *Store) keepAlive(name string, id, ttl int64, stop <-chan struct{}) {
+	t := time.NewTicker(time.Duration(ttl) * time.Second / 3)
 	defer t.Stop()
 	for {
 		select {
