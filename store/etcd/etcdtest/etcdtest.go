@@ -5,6 +5,7 @@ package etcdtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,15 @@ import (
 // startWithin bounds how long etcd may take to answer after it starts.
 const startWithin = 30 * time.Second
 
+// TLS makes etcd serve its clients over HTTPS. With ClientCAFile set it
+// also asks clients for a certificate signed by that CA
+// (--client-cert-auth). Probe is what the readiness poll dials with.
+type TLS struct {
+	CertFile, KeyFile string
+	ClientCAFile      string
+	Probe             *tls.Config
+}
+
 // Server is one running etcd member.
 type Server struct {
 	// Endpoint is its client URL, http://127.0.0.1:PORT.
@@ -28,6 +38,7 @@ type Server struct {
 
 	bin, dir, log string
 	client, peer  int
+	tls           *TLS
 	mu            sync.Mutex
 	cmd           *exec.Cmd
 	done          chan struct{}
@@ -51,9 +62,20 @@ func Binary(t testing.TB) string {
 // and waits until it answers; t.Cleanup kills it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{bin: Binary(t), dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t), peer: freePort(t)}
+	return StartTLS(t, nil)
+}
+
+// StartTLS is Start serving clients over HTTPS as cfg says; nil means
+// plain HTTP.
+func StartTLS(t testing.TB, cfg *TLS) *Server {
+	t.Helper()
+	s := &Server{bin: Binary(t), dir: filepath.Join(t.TempDir(), "etcd"), client: freePort(t), peer: freePort(t), tls: cfg}
 	s.log = s.dir + ".log"
-	s.Endpoint = "http://127.0.0.1:" + strconv.Itoa(s.client)
+	scheme := "http"
+	if cfg != nil {
+		scheme = "https"
+	}
+	s.Endpoint = scheme + "://127.0.0.1:" + strconv.Itoa(s.client)
 	t.Cleanup(s.Stop)
 	s.Restart(t)
 	return s
@@ -93,15 +115,22 @@ func (s *Server) Restart(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(s.bin,
+	args := []string{
 		"--name", "default",
 		"--data-dir", s.dir,
 		"--listen-client-urls", s.Endpoint,
 		"--advertise-client-urls", s.Endpoint,
 		"--listen-peer-urls", peer,
 		"--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "default="+peer,
-	)
+		"--initial-cluster", "default=" + peer,
+	}
+	if c := s.tls; c != nil {
+		args = append(args, "--cert-file", c.CertFile, "--key-file", c.KeyFile)
+		if c.ClientCAFile != "" {
+			args = append(args, "--client-cert-auth", "--trusted-ca-file", c.ClientCAFile)
+		}
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -125,6 +154,10 @@ func (s *Server) Restart(t testing.TB) {
 // waitReady polls a range until etcd answers, until startWithin.
 func (s *Server) waitReady(done <-chan struct{}) error {
 	c := &http.Client{Timeout: time.Second}
+	if s.tls != nil {
+		c.Transport = &http.Transport{TLSClientConfig: s.tls.Probe}
+		defer c.CloseIdleConnections()
+	}
 	deadline := time.Now().Add(startWithin)
 	for {
 		resp, err := c.Post(s.Endpoint+"/v3/kv/range", "application/json", bytes.NewReader([]byte(`{"key":"AA=="}`)))
