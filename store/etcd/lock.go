@@ -52,7 +52,13 @@ func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error
 	start := s.now()
 	ttl := leaseTTL
 	var grant leaseGrant
-	if err := s.c.call("/v3/lease/grant", leaseGrant{TTL: ttl}, &grant); err != nil {
+	gctx, gcancel := context.WithTimeout(ctx, s.c.timeout)
+	err = s.c.callCtx(gctx, "/v3/lease/grant", leaseGrant{TTL: ttl}, &grant)
+	gcancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("store: waiting for the renewal lock of %q: %w", name, ctx.Err())
+		}
 		return nil, fmt.Errorf("store: renewal lock of %q: lease: %w", name, err)
 	}
 	if grant.ID == 0 {
