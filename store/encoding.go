@@ -264,3 +264,12 @@ func decodeUint(b []byte) (uint64, bool) {
 	}
 	return binary.BigEndian.Uint64(b), true
 }
+
+// EncodeState returns the stored form of s, the same bytes the bbolt store
+// writes (format version formatVersion first), so that other back ends such
+// as store/etcd keep one encoding.
+func EncodeState(s flows.State) ([]byte, error) { return encodeState(s) }
+
+// DecodeState reads a value EncodeState wrote for the connection name. Its
+// errors name the connection and never quote the value.
+func DecodeState(name string, b []byte) (flows.State, error) { return decodeState(name, b) }
