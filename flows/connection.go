@@ -72,8 +72,9 @@ type Connection struct {
 	CheckURL    string
 	RedirectURI string // empty: an ephemeral loopback port (RFC 8252 §7.3)
 
-	Scopes []string
-	PKCE   bool
+	Scopes   []string
+	Resource []string // RFC 8707 resource indicators, each sent as a resource parameter
+	PKCE     bool
 	// Manual is set by auto = false: the dashboard fetches and checks
 	// nothing for this connection until asked.
 	Manual  bool

@@ -86,6 +86,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 		if r.scopes != "" {
 			addWrapped("scopes", r.scopes, plain, leftW)
 		}
+		if aud := t.Extra["audience"]; aud != "" { // RFC 8707: what the token is for
+			addWrapped("audience", safeText(aud), plain, leftW)
+		}
 		if !t.ObtainedAt.IsZero() {
 			add("obtained", localTime(t.ObtainedAt, now, m.loc))
 		}

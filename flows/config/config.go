@@ -67,7 +67,7 @@ var connKeys = []string{
 	"provider", "flow", "client_id", "client_secret", "client_auth",
 	"username", "password", "api_key", "subdomain", "company_url", "base_url",
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
-	"redirect_uri", "scopes", "pkce", "headers", "params", "refresh_before",
+	"redirect_uri", "scopes", "resource", "pkce", "headers", "params", "refresh_before",
 	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
 	"api_url", "match", "git_username",
 }
@@ -84,6 +84,7 @@ var reservedParams = map[string]string{
 	"refresh_token": "", "device_code": "", "client_id": "use the client_id key",
 	"client_secret": "use the client_secret key", "username": "use the username key",
 	"password": "use the password key", "scope": "use the scopes key",
+	"resource": "use the resource key",
 }
 
 // DefaultPath returns where the configuration file is when no

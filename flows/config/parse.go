@@ -265,6 +265,7 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 	}
 	c.RedirectURI = r.str("redirect_uri")
 	c.Scopes = r.strs("scopes")
+	c.Resource = r.strs("resource")
 	c.PKCE = r.boolean("pkce", true)
 	c.Manual = !r.boolean("auto", true)
 	c.Headers = r.table("headers")
@@ -343,6 +344,11 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 	for i, s := range c.Scopes {
 		if !validScope(s) {
 			r.fail("scopes", fmt.Sprintf("scope %d is empty or holds a space, quote or backslash (RFC 6749 §3.3)", i+1))
+		}
+	}
+	for i, res := range c.Resource {
+		if msg := resourceProblem(res, c.Resource[:i]); msg != "" {
+			r.fail("resource", fmt.Sprintf("value %d %s", i+1, msg))
 		}
 	}
 	for _, k := range sortedKeys(c.Headers) {

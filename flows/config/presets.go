@@ -241,6 +241,11 @@ func presetProblems(c *flows.Connection) []problem {
 			need(!c.APIKey.IsZero(), "api_key", "required by the api_key flow")
 		}
 	}
+	// RFC 8707 parameters travel on OAuth requests: an API key has none,
+	// and Amino's JSON:API sign-in has no place for them.
+	if len(c.Resource) > 0 && (c.Flow == flows.APIKey || c.Provider == flows.Amino) {
+		probs = append(probs, problem{"resource", "is not sent by the " + string(c.Provider) + " " + flow + " flow (it has no OAuth requests to carry it)"})
+	}
 	return probs
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"tokentop/flows"
@@ -90,6 +91,34 @@ func companyURLProblem(raw string) string {
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "must be an absolute URL such as https://acme.aerion.app"
+	}
+	return ""
+}
+
+// resourceProblem checks one resource indicator against RFC 8707 §2: an
+// absolute URI (RFC 3986 §4.3) without a fragment. A query is allowed (the
+// RFC discourages it, but some servers need one). before are the values
+// listed ahead of it: each is sent once. The value is never repeated in the
+// message, for the same reason as in uRLProblem.
+func resourceProblem(raw string, before []string) string {
+	if raw == "" || strings.ContainsAny(raw, " \t\r\n\x00") || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "must be an absolute URI without spaces or control characters (RFC 8707 §2)"
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a valid URI (RFC 8707 §2)"
+	case u.Scheme == "" || u.Host == "" && u.Opaque == "" && u.Path == "":
+		return "must be an absolute URI such as https://api.example.com (RFC 8707 §2)"
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "must not contain a fragment (#…) (RFC 8707 §2)"
+	case u.User != nil:
+		return "must not contain a user name or password"
+	}
+	for i, b := range before {
+		if b == raw {
+			return fmt.Sprintf("repeats value %d (each resource is sent once)", i+1)
+		}
 	}
 	return ""
 }

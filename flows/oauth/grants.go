@@ -111,7 +111,8 @@ func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI
 // responseType "code", §4.2.1 with "token") with x/oauth2. authURL is
 // already expanded. A non-empty verifier adds the S256 challenge (RFC 7636
 // §4.3; RFC 9700 §2.1.1 recommends PKCE for every code flow); the implicit
-// grant has no code and so no PKCE.
+// grant has no code and so no PKCE. The connection's resource indicators
+// (RFC 8707 §2) are added only when it names some.
 func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verifier string) string {
 	c := e.Connection()
 	e.red.Add(verifier)
@@ -128,7 +129,14 @@ func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verif
 	if verifier != "" && responseType != "token" {
 		opts = append(opts, oauth2.S256ChallengeOption(verifier))
 	}
-	return cfg.AuthCodeURL(state, opts...)
+	u := cfg.AuthCodeURL(state, opts...)
+	if len(c.Resource) > 0 {
+		// RFC 8707 §2: one resource parameter per indicator, in the
+		// configured order. x/oauth2's SetAuthURLParam sets a single value,
+		// so they are appended to the query it built.
+		u += "&" + url.Values{"resource": c.Resource}.Encode()
+	}
+	return u
 }
 
 // tokenFromFragment reads the token of an implicit-grant redirect (RFC 6749

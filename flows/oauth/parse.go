@@ -313,6 +313,12 @@ func tokenFromFields(f map[string]json.RawMessage, sentAt time.Time) (*flows.Tok
 	if sub, _ := stringField(f, "account_subdomain"); sub != "" {
 		tok.Extra = map[string]string{"account_subdomain": redact.Clean(nil, sub, 63)}
 	}
+	if aud := audienceOf(f, tok.AccessToken); aud != "" {
+		if tok.Extra == nil {
+			tok.Extra = map[string]string{}
+		}
+		tok.Extra[extraAudience] = aud
+	}
 	return tok, nil
 }
 

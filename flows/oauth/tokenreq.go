@@ -82,8 +82,8 @@ func (e *endpoint) addClientAuth(ctx context.Context, form url.Values, h http.He
 
 // formRequest builds a POST of form to the endpoint at key/rawURL with the
 // connection's extra headers (Aerion's companyurl tenant header among them)
-// and, for grants, its extra params, which never replace a field tokentop
-// sets.
+// and, for grants, its resource indicators and extra params, which never
+// replace a field tokentop sets.
 func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, form url.Values, grant bool) (*request, error) {
 	c := e.Connection()
 	u, err := e.expand(key, rawURL)
@@ -95,6 +95,12 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 		return nil, err
 	}
 	if grant {
+		// RFC 8707 §2: one resource parameter per indicator, on the
+		// device authorization, token and refresh requests alike; nothing
+		// is added unless the connection names resources.
+		if len(c.Resource) > 0 {
+			form["resource"] = append([]string(nil), c.Resource...)
+		}
 		for k, v := range c.Params {
 			if _, set := form[k]; !set {
 				form.Set(k, v)

@@ -16,6 +16,7 @@ type authCode struct {
 	challenge string // PKCE S256 challenge, "" without PKCE
 	account   string
 	scope     string
+	resource  []string // RFC 8707 resource indicators of the authorization request
 	user      string
 	expires   time.Time
 	used      bool
@@ -101,5 +102,5 @@ func (s *Server) codeGrant(w http.ResponseWriter, provider, client string, f url
 		oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
 		return grant{}, false
 	}
-	return grant{provider: provider, client: client, user: c.user, account: c.account, scope: c.scope, family: c.family}, true
+	return grant{provider: provider, client: client, user: c.user, account: c.account, scope: c.scope, resource: c.resource, family: c.family}, true
 }

@@ -37,6 +37,7 @@ type device struct {
 	userCode string
 	client   string
 	scope    string
+	resource []string
 	expires  time.Time
 	pending  int // polls still to answer authorization_pending
 	approved bool
@@ -49,9 +50,13 @@ func (s *Server) oauth2Device(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if desc := s.resourceProblem(r.PostForm["resource"]); desc != "" {
+		oauthError(w, http.StatusBadRequest, "invalid_target", desc)
+		return
+	}
 	s.mu.Lock()
 	d := &device{
-		code: randHex(20), userCode: userCode(), client: client, scope: r.PostForm.Get("scope"),
+		code: randHex(20), userCode: userCode(), client: client, scope: r.PostForm.Get("scope"), resource: r.PostForm["resource"],
 		expires: s.now().Add(deviceCodeLifetime), pending: s.pending,
 	}
 	s.devices[d.code] = d
@@ -93,7 +98,7 @@ func (s *Server) pollDevice(client, code string) (grant, string, string) {
 		return grant{}, "authorization_pending", "the user has not approved yet"
 	}
 	d.used = true
-	return grant{provider: OAuth2, client: client, user: oauth2User, scope: d.scope}, "", ""
+	return grant{provider: OAuth2, client: client, user: oauth2User, scope: d.scope, resource: d.resource}, "", ""
 }
 
 // oauth2Activate is the verification page. With a known user_code it

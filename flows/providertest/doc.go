@@ -52,7 +52,11 @@
 // /oauth2/authorize (S256 PKCE only; public clients must use it); /oauth2/token
 // with client auth by Basic or body but not both; /oauth2/revoke (RFC 7009);
 // /oauth2/device (RFC 8628) and its verification page /oauth2/activate;
-// /oauth2/userinfo.
+// /oauth2/userinfo. Authorize, device and token requests may carry RFC 8707
+// resource parameters (absolute URIs without fragment, each once, and only
+// [Options.OAuth2Resources] when set; else invalid_target); a token request
+// may narrow what the authorization granted, never widen it, and the token
+// answer echoes the audience as aud (a string, or an array of several).
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri

@@ -72,5 +72,5 @@ func (s *Server) answerTokens(w http.ResponseWriter, g grant, withRefresh bool, 
 	s.mu.Lock()
 	at, rt, life := s.issueLocked(g, withRefresh)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: at, TokenType: tokenType, ExpiresIn: seconds(life), RefreshToken: rt, Scope: g.scope})
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: at, TokenType: tokenType, ExpiresIn: seconds(life), RefreshToken: rt, Scope: g.scope, Aud: audience(g.resource)})
 }

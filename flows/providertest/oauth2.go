@@ -68,11 +68,15 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "public clients must use PKCE (S256)")
 		return
 	}
+	if desc := s.resourceProblem(q["resource"]); desc != "" {
+		fail("invalid_target", desc)
+		return
+	}
 	if code := s.takeDenial(OAuth2); code != "" {
 		fail(code, "")
 		return
 	}
-	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), user: oauth2User})
+	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), resource: q["resource"], user: oauth2User})
 	redirectTo(w, redirect, url.Values{"code": {code}, "state": {state}, "iss": {s.URL + oauth2IssuerPath}}, false)
 }
 
@@ -153,6 +157,9 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 		if g, withRefresh, ok = s.codeOrRefreshGrant(w, OAuth2, client, f); !ok {
 			return
 		}
+	}
+	if g.resource, ok = s.narrowResource(w, g.resource, f["resource"]); !ok {
+		return
 	}
 	s.answerTokens(w, g, withRefresh, "Bearer")
 }

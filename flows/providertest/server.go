@@ -72,6 +72,9 @@ type Options struct {
 	// public client (PKCE required for its authorization codes). Nil means
 	// {OAuth2ClientID: oauth2ClientSecret, OAuth2PublicClientID: ""}.
 	OAuth2Clients map[string]string
+	// OAuth2Resources, when set, are the only resource indicators the OAuth
+	// 2.0 server knows; any other is invalid_target (RFC 8707 §2).
+	OAuth2Resources []string
 
 	// lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:

@@ -113,6 +113,7 @@ type grant struct {
 	account  string // Aha! subdomain
 	tenant   string // Aerion tenant
 	scope    string
+	resource []string  // RFC 8707 resource indicators: the token's audience
 	login    time.Time // Amino login_timestamp
 	family   int
 }
