@@ -52,7 +52,11 @@
 // /oauth2/authorize (S256 PKCE only; public clients must use it); /oauth2/token
 // with client auth by Basic or body but not both; /oauth2/revoke (RFC 7009);
 // /oauth2/device (RFC 8628) and its verification page /oauth2/activate;
-// /oauth2/userinfo.
+// /oauth2/userinfo. Its metadata announces
+// authorization_response_iss_parameter_supported and every authorization
+// response, success or error, carries iss=<URL>/oauth2 (RFC 9207 §2);
+// [Server.IssNext] sends another iss or none, and Options.OAuth2WithoutIss
+// makes a server that predates RFC 9207 (neither announced nor sent).
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri

@@ -72,6 +72,11 @@ type Options struct {
 	// public client (PKCE required for its authorization codes). Nil means
 	// {OAuth2ClientID: oauth2ClientSecret, OAuth2PublicClientID: ""}.
 	OAuth2Clients map[string]string
+	// OAuth2WithoutIss makes the OAuth 2.0 server one that predates RFC
+	// 9207: its metadata does not announce
+	// authorization_response_iss_parameter_supported and its authorization
+	// responses carry no iss (unless IssNext queued one).
+	OAuth2WithoutIss bool
 
 	// lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:
@@ -132,6 +137,7 @@ type Server struct {
 	interval  time.Duration
 	fails     map[string][]failure // by provider (token endpoint) or "path:"+path
 	denials   map[string][]string  // by provider: authorize error codes
+	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
