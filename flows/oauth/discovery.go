@@ -14,12 +14,12 @@ import (
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
 // URLs: authorize, token, revocation, device authorization and userinfo (as
-// check_url), and whether authorization responses carry iss (RFC 9207 §3,
-// which ListenRedirect then requires). The document's issuer must be exactly the configured one
-// (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up defence), and every
-// URL must be https. The endpoint's own copy of the connection is changed,
-// never the caller's. A success is cached; a failure is tried again next
-// time.
+// check_url), and notes whether authorization responses carry iss (RFC 9207
+// §3; ListenRedirect then requires it). The document's issuer must be exactly
+// the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
+// defence), and every URL must be https. The endpoint's own copy of the
+// connection is changed, never the caller's. A success is cached; a failure
+// is tried again next time.
 func (e *endpoint) discover(ctx context.Context) error {
 	e.mu.Lock()
 	done := e.discovered
