@@ -22,6 +22,9 @@ type handler struct {
 	path  string
 	state string
 	mode  Mode
+	// iss is the RFC 9207 check of the response's issuer; the zero
+	// value checks nothing.
+	iss Issuer
 	// log notes each refused request by its method and kind, never its
 	// path, query or body.
 	log *log.Logger
@@ -38,11 +41,12 @@ type outcome struct {
 	err  error
 }
 
-func newHandler(path, state string, mode Mode) *handler {
+func newHandler(path, state string, mode Mode, iss Issuer) *handler {
 	return &handler{
 		path:    path,
 		state:   state,
 		mode:    mode,
+		iss:     iss,
 		log:     log.New(io.Discard, "", 0),
 		results: make(chan outcome, 1),
 	}
@@ -56,6 +60,7 @@ const (
 	denied                   // error=access_denied
 	failed                   // another error=…
 	noCredential             // right state but no code or token
+	wrongIssuer              // right state, but iss is not the issuer (or missing): RFC 9207
 	mismatch                 // state missing or wrong: not this sign-in's redirect
 	malformed                // repeated parameters, control characters, bad encoding
 	replayed                 // right state, but a redirect already ended the sign-in
@@ -63,7 +68,7 @@ const (
 
 // final reports whether the redirect ends the sign-in. Only a redirect that
 // carries the state can: one stray or forged request cannot (RFC 6749 §10.12).
-func (k kind) final() bool { return k <= noCredential }
+func (k kind) final() bool { return k <= wrongIssuer }
 
 // messages are the sentences the browser shows. None of them quotes the
 // request.
@@ -72,6 +77,7 @@ var messages = map[kind]string{
 	denied:       "Sign-in failed: you declined access.",
 	failed:       "Sign-in failed: the provider reported an error.",
 	noCredential: "Sign-in failed: the provider's answer holds no code or token.",
+	wrongIssuer:  "Sign-in refused: this answer did not come from the expected authorization server (RFC 9207).",
 	mismatch:     "This sign-in link is not valid (state mismatch).",
 	malformed:    "This sign-in link is not valid (malformed parameters).",
 	replayed:     "This sign-in link was already used.",
@@ -151,6 +157,11 @@ func (h *handler) consider(vals url.Values, parseErr error) verdict {
 		return verdict{kind: replayed}
 	}
 	v := judge(vals, h.mode)
+	if ie := h.iss.check(vals); ie != nil {
+		// RFC 9207 §2.4: a response from another issuer is rejected
+		// whatever it says, before any code is exchanged.
+		v = verdict{kind: wrongIssuer, err: ie}
+	}
 	h.done = true
 	res := outcome{err: v.err}
 	if v.kind == accepted {

@@ -36,7 +36,7 @@ func FuzzHandler(f *testing.F) {
 		if token {
 			mode, credential = Fragment, "access_token"
 		}
-		h := newHandler("/callback", testState, mode)
+		h := newHandler("/callback", testState, mode, Issuer{})
 		req := &http.Request{
 			Method: http.MethodGet,
 			URL:    &url.URL{Path: path, RawQuery: query},
@@ -99,7 +99,7 @@ func FuzzImplicitRelay(f *testing.F) {
 		if pad > 0 {
 			body += "&pad=" + strings.Repeat("x", int(pad))
 		}
-		h := newHandler("/callback", testState, Fragment)
+		h := newHandler("/callback", testState, Fragment, Issuer{})
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8766/callback", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()

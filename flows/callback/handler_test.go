@@ -14,7 +14,7 @@ import (
 // TestReplayRefused checks that the state is single-use even before
 // the listener closes: a second redirect with it is refused and not delivered.
 func TestReplayRefused(t *testing.T) {
-	h := newHandler("/callback", testState, Code)
+	h := newHandler("/callback", testState, Code, Issuer{})
 	target := "/callback?" + url.Values{"code": {testCode}, "state": {testState}}.Encode()
 	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
 		rec := httptest.NewRecorder()
@@ -144,7 +144,7 @@ func TestProviderErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			base := runtime.NumGoroutine()
-			s, err := Listen("", testState, Code)
+			s, err := Listen("", testState, Code, Issuer{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +177,7 @@ func TestProviderErrors(t *testing.T) {
 // fragment to the same path.
 func TestImplicitRelay(t *testing.T) {
 	base := runtime.NumGoroutine()
-	s, err := Listen("", testState, Fragment)
+	s, err := Listen("", testState, Fragment, Issuer{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func post(t *testing.T, u, contentType, body string) response {
 
 func start(t *testing.T, mode Mode) *Server {
 	t.Helper()
-	s, err := Listen("", testState, mode)
+	s, err := Listen("", testState, mode, Issuer{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestRedirectRefused(t *testing.T) {
 		if u, err := ParseRedirect(raw); err == nil || err.Error() != want {
 			t.Errorf("ParseRedirect(%q) = %v, %v; want %q", raw, u, err, want)
 		}
-		s, err := Listen(raw, testState, Code)
+		s, err := Listen(raw, testState, Code, Issuer{})
 		if err == nil {
 			s.Close()
 			t.Errorf("%q: listening", raw)

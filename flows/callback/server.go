@@ -94,14 +94,19 @@ type Server struct {
 // that another program holds is reported at once, naming it, rather than at
 // the end of a sign-in the browser cannot finish. The errors never quote the
 // redirect URI; the caller adds where it came from.
-func Listen(redirectURI, state string, mode Mode) (*Server, error) {
-	return listen(redirectURI, state, mode, defaultLimits, io.Discard)
+//
+// iss is the authorization server's issuer for the mix-up defence of RFC
+// 9207: a redirect with the right state but another iss (or none, when
+// iss.Required) ends the sign-in with an *IssuerError; the zero Issuer checks
+// nothing.
+func Listen(redirectURI, state string, mode Mode, iss Issuer) (*Server, error) {
+	return listen(redirectURI, state, mode, iss, defaultLimits, io.Discard)
 }
 
 // listen is Listen with the server's limits and the writer its log goes to.
 // Nothing the listener logs reaches the standard logger, the terminal the
 // dashboard draws on: tokentop discards it, and tests read it.
-func listen(redirectURI, state string, mode Mode, lim limits, logTo io.Writer) (*Server, error) {
+func listen(redirectURI, state string, mode Mode, iss Issuer, lim limits, logTo io.Writer) (*Server, error) {
 	if state == "" {
 		return nil, errors.New("sign-in listener needs a state")
 	}
@@ -122,7 +127,7 @@ func listen(redirectURI, state string, mode Mode, lim limits, logTo io.Writer) (
 	s := &Server{
 		redirect:  u,
 		bound:     bound,
-		handler:   newHandler(u.Path, state, mode),
+		handler:   newHandler(u.Path, state, mode, iss),
 		grace:     lim.grace,
 		closed:    make(chan struct{}),
 		serveDone: make(chan struct{}),
@@ -205,7 +210,8 @@ func (s *Server) RedirectURI() string { return s.redirect.String() }
 // the values' meaning (token_type, expires_in).
 //
 // A redirect with error=access_denied ends it with ErrAccessDenied, any other
-// error=… with "authorization failed: <code>: <description>". It also ends
+// error=… with "authorization failed: <code>: <description>", one whose iss
+// fails the issuer check with an *IssuerError (and no values). It also ends
 // when ctx is done (the caller's login timeout) or Close is called, with an
 // error that wraps context.Canceled or context.DeadlineExceeded. In every case
 // the listener is closed when Wait returns.

@@ -63,7 +63,7 @@ func TestListenAddress(t *testing.T) {
 				}
 				l.Close()
 			}
-			s, err := Listen(tc.redirect, testState, Code)
+			s, err := Listen(tc.redirect, testState, Code, Issuer{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestPortInUse(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	for _, host := range []string{"127.0.0.1", "localhost"} {
 		start := time.Now()
-		s, err := Listen(fmt.Sprintf("http://%s:%d/callback", host, port), testState, Code)
+		s, err := Listen(fmt.Sprintf("http://%s:%d/callback", host, port), testState, Code, Issuer{})
 		if err == nil {
 			s.Close()
 			t.Fatalf("%s: listening on a taken port", host)
@@ -121,7 +121,7 @@ func TestLocalhostBothAddresses(t *testing.T) {
 				if port == "fixed" {
 					redirect = fmt.Sprintf("http://localhost:%d/callback", fixed)
 				}
-				s, err := Listen(redirect, testState, Code)
+				s, err := Listen(redirect, testState, Code, Issuer{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -177,7 +177,7 @@ func TestLocalhostAddressTaken(t *testing.T) {
 			} else {
 				probe.Close()
 			}
-			s, err := Listen(fmt.Sprintf("http://localhost:%d/callback", port), testState, Code)
+			s, err := Listen(fmt.Sprintf("http://localhost:%d/callback", port), testState, Code, Issuer{})
 			if err == nil {
 				s.Close()
 				t.Fatalf("listening although %s:%d is taken", taken, port)
@@ -242,7 +242,7 @@ func TestEnds(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			base := runtime.NumGoroutine()
-			s, err := Listen("", testState, Code)
+			s, err := Listen("", testState, Code, Issuer{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -269,7 +269,7 @@ func TestSlowClient(t *testing.T) {
 	base := runtime.NumGoroutine()
 	lim := defaultLimits
 	lim.readHeader, lim.grace = 200*time.Millisecond, 200*time.Millisecond
-	s, err := listen("", testState, Code, lim, io.Discard)
+	s, err := listen("", testState, Code, Issuer{}, lim, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +389,7 @@ func TestLog(t *testing.T) {
 	for name, mode := range map[string]Mode{"code": Code, "fragment": Fragment} {
 		t.Run(name, func(t *testing.T) {
 			var logged syncBuffer
-			s, err := listen("", testState, mode, defaultLimits, &logged)
+			s, err := listen("", testState, mode, Issuer{}, defaultLimits, &logged)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,11 +14,12 @@ import (
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
 // URLs: authorize, token, revocation, device authorization and userinfo (as
-// check_url). The document's issuer must be exactly the configured one
-// (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up defence), and every
-// URL must be https. The endpoint's own copy of the connection is changed,
-// never the caller's. A success is cached; a failure is tried again next
-// time.
+// check_url), and notes whether authorization responses carry iss (RFC 9207
+// §3; ListenRedirect then requires it). The document's issuer must be exactly
+// the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
+// defence), and every URL must be https. The endpoint's own copy of the
+// connection is changed, never the caller's. A success is cached; a failure
+// is tried again next time.
 func (e *endpoint) discover(ctx context.Context) error {
 	e.mu.Lock()
 	done := e.discovered
@@ -47,6 +48,10 @@ func (e *endpoint) discover(ctx context.Context) error {
 		Revoke   string `json:"revocation_endpoint"`
 		Device   string `json:"device_authorization_endpoint"`
 		UserInfo string `json:"userinfo_endpoint"`
+		// RFC 9207 §3. Only a JSON true counts: a server whose
+		// metadata says anything else is not held to a promise it
+		// did not make, and discovery does not fail over it.
+		IssParam any `json:"authorization_response_iss_parameter_supported"`
 	}
 	if _, err := decodeAnswer("discovery", "issuer", resp.status, resp.header, resp.body, e.red); err != nil {
 		return err
@@ -86,6 +91,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	e.mu.Lock()
 	e.conn = &c
 	e.discovered = true
+	e.issRequired = doc.IssParam == true
 	e.mu.Unlock()
 	return nil
 }

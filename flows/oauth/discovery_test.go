@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"tokentop/flows"
+	"tokentop/flows/callback"
 	"tokentop/flows/secret"
 )
 
@@ -109,5 +110,43 @@ func TestDiscoverOnDemand(t *testing.T) {
 	}
 	if r := srv.last(t); r.Path != "/token" {
 		t.Errorf("last request %s", r.Path)
+	}
+}
+
+// TestDiscoverIssParameter: the listener of a browser sign-in requires iss
+// exactly when the metadata says authorization_response_iss_parameter_supported
+// true (RFC 9207 §3), and always compares with the connection's issuer; a
+// connection without an issuer checks nothing.
+func TestDiscoverIssParameter(t *testing.T) {
+	var base, flag string
+	srv := newRecorder(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		answer(200, `{"issuer":"`+base+`","token_endpoint":"`+base+`/token"`+flag+`}`)(w, r, nil)
+	})
+	base = srv.URL
+	for _, tc := range []struct {
+		flag     string
+		required bool
+	}{
+		{`,"authorization_response_iss_parameter_supported":true`, true},
+		{`,"authorization_response_iss_parameter_supported":false`, false},
+		{`,"authorization_response_iss_parameter_supported":"true"`, false},
+		{`,"authorization_response_iss_parameter_supported":null`, false},
+		{``, false},
+	} {
+		flag = tc.flag
+		te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, Issuer: base, ClientID: "c"})
+		if err := te.discover(context.Background()); err != nil {
+			t.Fatalf("%s: %v", tc.flag, err)
+		}
+		if got := te.issuer(); got != (callback.Issuer{ID: base, Required: tc.required}) {
+			t.Errorf("%s: issuer check %+v, want required=%v", tc.flag, got, tc.required)
+		}
+	}
+	te := newTestEndpoint(t, &flows.Connection{Provider: flows.OAuth2, TokenURL: base + "/token", ClientID: "c"})
+	if err := te.discover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := te.issuer(); got != (callback.Issuer{}) {
+		t.Errorf("without an issuer: %+v, want none", got)
 	}
 }

@@ -53,8 +53,11 @@ type endpoint struct {
 	// timeout bounds each request whose ctx has no deadline (callTimeout).
 	timeout time.Duration
 
-	mu         sync.Mutex // guards conn and discovered
+	mu         sync.Mutex // guards conn, discovered and issRequired
 	discovered bool
+	// issRequired: the metadata has
+	// authorization_response_iss_parameter_supported true (RFC 9207 §3).
+	issRequired bool
 }
 
 // New returns the provider client of connection c, for the Service

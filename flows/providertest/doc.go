@@ -52,7 +52,12 @@
 // /oauth2/authorize (S256 PKCE only; public clients must use it); /oauth2/token
 // with client auth by Basic or body but not both; /oauth2/revoke (RFC 7009);
 // /oauth2/device (RFC 8628) and its verification page /oauth2/activate;
-// /oauth2/userinfo. Authorize, device and token requests may carry RFC 8707
+// /oauth2/userinfo. Its metadata announces
+// authorization_response_iss_parameter_supported and every authorization
+// response, success or error, carries iss=<URL>/oauth2 (RFC 9207 §2);
+// [Server.IssNext] sends another iss or none, and Options.OAuth2WithoutIss
+// makes a server that predates RFC 9207 (neither announced nor sent).
+// Authorize, device and token requests may carry RFC 8707
 // resource parameters (absolute URIs without fragment, each once, and only
 // [Options.OAuth2Resources] when set; else invalid_target); a token request
 // may narrow what the authorization granted, never widen it, and the token

@@ -23,7 +23,7 @@ const (
 )
 
 func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                s.URL + oauth2IssuerPath,
 		"authorization_endpoint":                s.URL + oauth2AuthPath,
 		"token_endpoint":                        s.URL + oauth2TokenPath,
@@ -36,7 +36,37 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
 		"subject_types_supported":               []string{"public"},
-	})
+	}
+	if !s.opts.OAuth2WithoutIss {
+		doc["authorization_response_iss_parameter_supported"] = true // RFC 9207 §3
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// withIss adds the iss of RFC 9207 §2 to an authorization response, success
+// or error: the server's issuer, or what IssNext queued.
+func (s *Server) withIss(v url.Values) url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	iss, queued := s.URL+oauth2IssuerPath, len(s.issNext) > 0
+	if queued {
+		iss, s.issNext = s.issNext[0], s.issNext[1:]
+	}
+	if iss != "" && (queued || !s.opts.OAuth2WithoutIss) {
+		v.Set("iss", iss)
+	}
+	return v
+}
+
+// IssNext makes the next n authorization responses of the OAuth 2.0 server
+// carry iss=value instead of its issuer (RFC 9207 §2), as a mix-up attack's
+// would; an empty value leaves iss out. It applies with OAuth2WithoutIss too.
+func (s *Server) IssNext(n int, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.issNext = append(s.issNext, value)
+	}
 }
 
 // oauth2Authorize approves at once as oauth2User. Errors about the client or
@@ -53,7 +83,7 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		if desc != "" {
 			v.Set("error_description", desc)
 		}
-		redirectTo(w, redirect, v, false)
+		redirectTo(w, redirect, s.withIss(v), false)
 	}
 	if q.Get("response_type") != "code" {
 		fail("unsupported_response_type", "response_type must be code")
@@ -77,7 +107,7 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), resource: q["resource"], user: oauth2User})
-	redirectTo(w, redirect, url.Values{"code": {code}, "state": {state}, "iss": {s.URL + oauth2IssuerPath}}, false)
+	redirectTo(w, redirect, s.withIss(url.Values{"code": {code}, "state": {state}}), false)
 }
 
 // oauth2Client parses the form of a token, revoke or device request and

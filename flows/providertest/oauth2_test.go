@@ -188,3 +188,46 @@ func TestInteropOAuth2PKCE(t *testing.T) {
 		t.Fatalf("refresh: %v %+v", err, next)
 	}
 }
+
+// TestOAuth2Iss: the metadata announces the iss parameter of RFC 9207 §3 and
+// every authorization response, success or error, carries the issuer;
+// IssNext replaces it or leaves it out for the next responses only;
+// OAuth2WithoutIss is a server that predates RFC 9207.
+func TestOAuth2Iss(t *testing.T) {
+	s256q := url.Values{"code_challenge": {s256(verifier())}, "code_challenge_method": {"S256"}}
+	issOf := func(a answer) (string, bool) {
+		t.Helper()
+		q := location(t, a).Query()
+		_, has := q["iss"]
+		return q.Get("iss"), has
+	}
+	s, _ := newTest(t, Options{})
+	if a := get(t, s.URL+oauth2DiscoveryPath); a.JSON["authorization_response_iss_parameter_supported"] != true {
+		t.Fatalf("metadata %s does not announce iss", a.Body)
+	}
+	s.IssNext(1, "https://evil.example")
+	s.IssNext(1, "")
+	for i, want := range []string{"https://evil.example", "", s.URL + "/oauth2"} {
+		got, has := issOf(oauth2Authorize(t, s, OAuth2PublicClientID, s256q))
+		if got != want || has != (want != "") {
+			t.Errorf("response %d: iss %q (present %v), want %q", i, got, has, want)
+		}
+	}
+	s.DenyNext(OAuth2, 1, "access_denied")
+	a := oauth2Authorize(t, s, OAuth2PublicClientID, s256q)
+	if q := location(t, a).Query(); q.Get("error") != "access_denied" || q.Get("iss") != s.URL+"/oauth2" {
+		t.Errorf("error response %v, want error=access_denied with iss", q)
+	}
+
+	old, _ := newTest(t, Options{OAuth2WithoutIss: true})
+	if a := get(t, old.URL+oauth2DiscoveryPath); a.JSON["authorization_response_iss_parameter_supported"] != nil {
+		t.Fatalf("metadata %s announces iss", a.Body)
+	}
+	if got, has := issOf(oauth2Authorize(t, old, OAuth2PublicClientID, s256q)); has {
+		t.Errorf("a server without iss sent iss=%q", got)
+	}
+	old.IssNext(1, "https://evil.example")
+	if got, _ := issOf(oauth2Authorize(t, old, OAuth2PublicClientID, s256q)); got != "https://evil.example" {
+		t.Errorf("IssNext on a server without iss: iss=%q", got)
+	}
+}

@@ -75,6 +75,11 @@ type Options struct {
 	// OAuth2Resources, when set, are the only resource indicators the OAuth
 	// 2.0 server knows; any other is invalid_target (RFC 8707 §2).
 	OAuth2Resources []string
+	// OAuth2WithoutIss makes the OAuth 2.0 server one that predates RFC
+	// 9207: its metadata does not announce
+	// authorization_response_iss_parameter_supported and its authorization
+	// responses carry no iss (unless IssNext queued one).
+	OAuth2WithoutIss bool
 
 	// lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:
@@ -135,6 +140,7 @@ type Server struct {
 	interval  time.Duration
 	fails     map[string][]failure // by provider (token endpoint) or "path:"+path
 	denials   map[string][]string  // by provider: authorize error codes
+	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
