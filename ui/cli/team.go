@@ -117,3 +117,48 @@ func RunMove(ctx context.Context, opts MoveOptions) error {
 	fmt.Fprintf(opts.Out, "%s: moved its tokens from %s to %s\n", opts.Name, fromName, toName)
 	return nil
 }
+
+// MoveHints returns a MoveHint for each of names whose tokens are in the
+// other store than the one its config names: a team connection with no
+// token in the team store and one in the local file, or a local connection
+// with none in the local file and one in the team store. team opens the
+// team store on first need, so a local connection that holds a token never
+// touches it; once the team store fails, the local connections are not
+// asked about any more (a hint is not worth a wait per connection).
+func MoveHints(names []string, isTeam func(string) bool, local flows.Store, team func() (flows.Store, error)) []string {
+	var hints []string
+	teamDown := false
+	has := func(s flows.Store, name string) (bool, error) {
+		st, err := s.Load(name)
+		return err == nil && st.Token != nil, err
+	}
+	for _, name := range names {
+		if isTeam(name) {
+			ts, err := team()
+			if err != nil {
+				continue
+			}
+			if inTeam, err := has(ts, name); err != nil || inTeam {
+				continue
+			}
+			if inLocal, _ := has(local, name); inLocal {
+				hints = append(hints, MoveHint(name, true))
+			}
+			continue
+		}
+		if inLocal, err := has(local, name); err != nil || inLocal || teamDown {
+			continue
+		}
+		ts, err := team()
+		if err != nil {
+			teamDown = true
+			continue
+		}
+		inTeam, err := has(ts, name)
+		teamDown = err != nil
+		if inTeam {
+			hints = append(hints, MoveHint(name, false))
+		}
+	}
+	return hints
+}
