@@ -120,10 +120,12 @@ func (a *app) moveCmd(toTeam bool) *cobra.Command {
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			if _, err := a.service(only(opts.Name)); err != nil {
+			cfg, err := a.loadConfig(only(opts.Name))
+			if err != nil {
 				return err
 			}
-			if a.svc.Config().Connection(opts.Name) == nil {
+			// What the file says is checked before any store is opened.
+			if cfg.Connection(opts.Name) == nil {
 				return usageErr(fmt.Errorf("%s: %w", opts.Name, flows.ErrUnknownConnection))
 			}
 			if a.team == nil {
@@ -134,6 +136,10 @@ func (a *app) moveCmd(toTeam bool) *cobra.Command {
 				return usageErr(fmt.Errorf("%s: not a team connection: set team = true in its [connections.%s] table first", opts.Name, opts.Name))
 			case !toTeam && isTeam:
 				return usageErr(fmt.Errorf("%s: still a team connection: remove team = true from its [connections.%s] table first", opts.Name, opts.Name))
+			}
+			cfg = &flows.Config{Path: cfg.Path, Connections: []*flows.Connection{cfg.Connection(opts.Name)}}
+			if _, err := a.openService(cfg); err != nil {
+				return err
 			}
 			ts, err := a.openTeam()
 			if err != nil {

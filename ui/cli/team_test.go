@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,31 @@ func TestMoveHint(t *testing.T) {
 	}
 	if got := MoveHint("aerion", false); !strings.HasSuffix(got, "run tokentop team pull aerion") {
 		t.Errorf("got %q", got)
+	}
+}
+
+func TestMoveHints(t *testing.T) {
+	local, team := mustOpen(t), mustOpen(t)
+	saveToken(t, local, "moved-in", "L") // now team, tokens still local
+	saveToken(t, team, "moved-out", "T") // now local, tokens still in the team store
+	saveToken(t, local, "settled", "L")  // local, tokens local
+	saveToken(t, team, "shared", "T")    // team, tokens in the team store
+	isTeam := func(name string) bool { return name == "moved-in" || name == "shared" }
+	opened := 0
+	open := func() (flows.Store, error) { opened++; return team, nil }
+
+	got := MoveHints([]string{"moved-in", "moved-out", "settled", "shared"}, isTeam, local, open)
+	want := []string{MoveHint("moved-in", true), MoveHint("moved-out", false)}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("hints:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	opened = 0
+	if got := MoveHints([]string{"settled"}, isTeam, local, open); len(got) != 0 || opened != 0 {
+		t.Errorf("a local connection holding a token: hints %v, team store opened %d times", got, opened)
+	}
+	down := func() (flows.Store, error) { opened++; return nil, errors.New("unreachable") }
+	opened = 0
+	if got := MoveHints([]string{"moved-out", "a", "b"}, isTeam, local, down); len(got) != 0 || opened != 1 {
+		t.Errorf("team store down: hints %v, tried %d times, want once", got, opened)
 	}
 }
