@@ -133,3 +133,27 @@ func TestTeamErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeTeamExample: the README's [team] example loads.
+func TestReadmeTeamExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Teams\n")
+	if !ok {
+		t.Fatal("no ## Teams section in README.md")
+	}
+	_, block, ok := strings.Cut(section, "```toml\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok || !strings.Contains(block, "[team]") {
+		t.Fatal("no toml block with a [team] table under ## Teams")
+	}
+	_, team, err := LoadTeam(writeTeamFile(t, block))
+	if err != nil {
+		t.Fatalf("the README's example does not load:\n%v", err)
+	}
+	if len(team.Endpoints) != 2 || team.Prefix != "/tokentop/acme" || team.Key.IsZero() || !team.IsTeam("aikido-ci") {
+		t.Errorf("the README's example: %+v", team)
+	}
+}
