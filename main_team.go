@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -51,9 +52,9 @@ func (a *app) openTeam() (flows.Store, error) {
 	if len(a.team.Endpoints) > 0 {
 		where += " (" + a.team.Endpoints[0] + ")"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.team.Timeout)
-	defer cancel()
-	password, key, err := resolveTeamSecrets(ctx, a.team)
+	// A cmd: secret has its own bound (flows/secret: 30 s, for a password
+	// manager that asks); the team's timeout is for etcd's requests.
+	password, key, err := resolveTeamSecrets(context.Background(), a.team)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
@@ -62,6 +63,10 @@ func (a *app) openTeam() (flows.Store, error) {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	a.teamStore = ts
+	if c, ok := ts.(io.Closer); ok {
+		// The etcd store may hold a lease or a watch: released on exit.
+		a.cleanup = append(a.cleanup, func() { c.Close() })
+	}
 	return ts, nil
 }
 
