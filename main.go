@@ -74,6 +74,14 @@ type app struct {
 
 	svc     *flows.Service
 	cleanup []func()
+
+	// team is the config file's [team] table (nil without one); local is
+	// the state file and teamStore the team's store once opened
+	// (main_team.go).
+	team      *config.Team
+	local     *store.DB
+	teamStore flows.Store
+	log       *slog.Logger
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -151,14 +159,17 @@ func buildVersion() string {
 	return "dev"
 }
 
-// A loader reads the config file at path: config.Load for every
-// connection, only(name) for one.
-type loader func(path string) (*flows.Config, error)
+// A loader reads the config file at path and its [team] table: all for
+// every connection, only(name) for one.
+type loader func(path string) (*flows.Config, *config.Team, error)
 
-// only loads connection name alone (config.LoadFor): the path scripts
+// all loads every connection (config.LoadTeam).
+var all loader = config.LoadTeam
+
+// only loads connection name alone (config.LoadTeamFor): the path scripts
 // take costs the same with one connection configured or a thousand.
 func only(name string) loader {
-	return func(path string) (*flows.Config, error) { return config.LoadFor(path, name) }
+	return func(path string) (*flows.Config, *config.Team, error) { return config.LoadTeamFor(path, name) }
 }
 
 // configFile is the config file's path: --config, $TOKENTOP_CONFIG or the
@@ -180,10 +191,11 @@ func (a *app) loadConfig(load loader) (*flows.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := load(path)
+	cfg, team, err := load(path)
 	if err != nil {
 		return nil, usageErr(uicli.MissingConfig(err, path))
 	}
+	a.team = team
 	for _, w := range cfg.Warnings {
 		uicli.Warn(a.stderr, w)
 	}
@@ -222,7 +234,12 @@ func (a *app) openService(cfg *flows.Config) (*flows.Service, error) {
 		uicli.Warn(a.stderr, w)
 	}
 	a.storeWarnings = db.Warnings()
-	a.svc = flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: db, Logger: logger, Redactor: red})
+	a.local, a.log = db, logger
+	st, err := a.stateStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.svc = flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: st, Logger: logger, Redactor: red})
 	return a.svc, nil
 }
 

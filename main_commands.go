@@ -47,12 +47,13 @@ against built-in fake providers.`,
 	root.AddCommand(a.proxyCmd())
 	root.AddCommand(a.renewCmd())
 	root.AddCommand(a.kubectlCredentialCmd(), a.gitCredentialCmd())
+	root.AddCommand(a.teamCmd())
 	return root
 }
 
 // connArg completes connection names in shells.
 func (a *app) connArg(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-	cfg, err := a.loadConfig(config.Load)
+	cfg, err := a.loadConfig(all)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -99,9 +100,11 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Show every connection's state (exit 1 when any needs attention)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
-			if opts.Service, err = a.service(config.Load); err != nil {
+			if opts.Service, err = a.service(all); err != nil {
 				return err
 			}
+			opts.IsTeam = a.team.IsTeam
+			a.warnMoves(opts.Service.Config().Names())
 			return uicli.RunStatus(cmd.Context(), opts)
 		},
 	}
@@ -138,7 +141,13 @@ func (a *app) bearerCmd(use, short, long string, header bool) *cobra.Command {
 			if opts.Service, err = a.service(only(opts.Name)); err != nil {
 				return err
 			}
-			return uicli.RunToken(cmd.Context(), opts)
+			err = uicli.RunToken(cmd.Context(), opts)
+			if err != nil {
+				// Only on failure: a token handed out costs no look at
+				// the other store.
+				a.warnMoves([]string{opts.Name})
+			}
+			return err
 		},
 	}
 	cmd.Flags().DurationVar(&opts.MinValid, "min-valid", 5*time.Minute, "renew first when less than this is left (longer than the provider's token life: renew any token older than a tenth of it)")
@@ -155,11 +164,11 @@ func (a *app) checkCmd() *cobra.Command {
 		Short:             "Run health checks (all connections when none is named)",
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(config.Load)
+			svc, err := a.service(all)
 			if err != nil {
 				return err
 			}
-			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout, JSON: asJSON})
+			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout, JSON: asJSON, IsTeam: a.team.IsTeam})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each checked connection as status --json does")
@@ -173,7 +182,7 @@ func (a *app) logoutCmd() *cobra.Command {
 		Args:              exactArgs(1),
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.service(config.Load)
+			svc, err := a.service(all)
 			if err != nil {
 				return err
 			}
@@ -195,7 +204,7 @@ func (a *app) configCmd() *cobra.Command {
 		Short: "Validate the config file (exit 2 on an error)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig(config.Load)
+			cfg, err := a.loadConfig(all)
 			if err != nil {
 				return err
 			}
@@ -249,7 +258,7 @@ func (a *app) loginCmd() *cobra.Command {
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			opts.Name = args[0]
-			if opts.Service, err = a.service(config.Load); err != nil {
+			if opts.Service, err = a.service(all); err != nil {
 				return err
 			}
 			return uicli.RunLogin(cmd.Context(), opts)

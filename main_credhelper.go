@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tokentop/flows/config"
 	uicli "tokentop/ui/cli" // main_test.go has a type cli
 )
 
@@ -32,7 +31,7 @@ Bazel's --credential_helper.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Every connection's match is needed; their secrets are
 			// resolved only for the one that matches, when it renews.
-			cfg, err := a.loadConfig(config.Load)
+			cfg, err := a.loadConfig(all)
 			if err != nil {
 				return err
 			}

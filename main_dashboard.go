@@ -35,11 +35,11 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		}
 	}
 	if !term.IsTerminal(int(os.Stdout.Fd())) {
-		svc, err := a.service(config.Load)
+		svc, err := a.service(all)
 		if err != nil {
 			return err
 		}
-		return uicli.RunStatus(ctx, uicli.StatusOptions{Service: svc, Out: a.stdout})
+		return uicli.RunStatus(ctx, uicli.StatusOptions{Service: svc, Out: a.stdout, IsTeam: a.team.IsTeam})
 	}
 	path, err := a.configFile()
 	if err != nil {
@@ -51,7 +51,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		ConfigPath: path,
 		LoadConfig: func() (*flows.Config, error) { return config.LoadLenient(path) },
 	}
-	cfg, err := a.loadConfig(config.LoadLenient)
+	cfg, err := a.loadConfig(config.LoadTeamLenient)
 	if err != nil {
 		var failure *uicli.Error
 		if !errors.As(err, &failure) || failure.Kind != uicli.Usage {
@@ -72,5 +72,6 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		return ui.Run(ctx, nil, opts)
 	}
 	opts.Warnings = a.storeWarnings
+	opts.IsTeam = a.team.IsTeam
 	return ui.Run(ctx, svc, opts)
 }

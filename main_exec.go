@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"tokentop/flows/config"
 	uicli "tokentop/ui/cli" // main_test.go has a type cli
 )
 
@@ -56,7 +55,7 @@ when it cannot be executed). A token is never put on a command line.`,
 				return err
 			}
 			opts.MinValidSet = cmd.Flags().Changed("min-valid")
-			load := config.Load
+			load := all
 			if names := uicli.Connections(opts.Bindings); len(names) == 1 {
 				load = only(names[0])
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"tokentop/flows/config"
 	uicli "tokentop/ui/cli" // main_test.go has a type cli
 )
 
@@ -19,7 +18,7 @@ func (a *app) renewCmd() *cobra.Command {
 		ValidArgsFunction: a.connArg,
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			opts.Names = args
-			if opts.Service, err = a.service(config.Load); err != nil {
+			if opts.Service, err = a.service(all); err != nil {
 				return err
 			}
 			return uicli.RunRenew(cmd.Context(), opts)

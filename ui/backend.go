@@ -55,6 +55,11 @@ type Options struct {
 	// connection is a Broken entry, not an error); nil means the file is
 	// not watched. A file that changed is applied within two heartbeats.
 	LoadConfig func() (*flows.Config, error)
+	// IsTeam tells the connections whose state is in the team store, to
+	// mark them; nil when every connection is local. It is read as the
+	// dashboard opens: a connection whose team key changes in the file
+	// keeps its store until the dashboard is started again.
+	IsTeam func(name string) bool
 	// Warnings are problems found before the dashboard opened that the
 	// person must hear of, such as a damaged state file moved aside; they
 	// are shown with the config's own warnings.

@@ -51,7 +51,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 	}
 
 	title := m.st.PaneTitle.Render(r.name) +
-		m.st.Muted.Render(" · "+r.provider+" · "+r.flow+" · ") + style.Render(condText)
+		m.st.Muted.Render(m.teamTitle(r)+" · "+r.provider+" · "+r.flow+" · ") + style.Render(condText)
 	if j := m.busy[c.Name]; j != nil {
 		title += m.st.Accent.Render(" · " + j.kind.doing())
 	}

@@ -70,7 +70,7 @@ type widths struct {
 func (m *Model) contentWidths() widths {
 	var cw widths
 	for _, r := range m.rows {
-		cw.name = max(cw.name, r.nameW)
+		cw.name = max(cw.name, m.nameWidth(r))
 		cw.provider = max(cw.provider, r.providerW)
 		cw.flow = max(cw.flow, r.flowW)
 		cw.check = max(cw.check, r.checkW)
@@ -224,7 +224,7 @@ func (m *Model) writeRow(b *strings.Builder, r *row, cols []column, selected boo
 		cl := cell{w: c.w}
 		switch c.kind {
 		case colName:
-			cl.text = r.name
+			cl.text = m.nameCell(r)
 			if m.loaded && cond.NeedsAttention() {
 				cl.ink = &st
 			}

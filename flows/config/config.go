@@ -69,7 +69,7 @@ var connKeys = []string{
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
 	"redirect_uri", "scopes", "resource", "pkce", "headers", "params", "refresh_before",
 	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
-	"api_url", "match", "git_username",
+	"api_url", "match", "git_username", "team",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never
@@ -241,9 +241,15 @@ func read(path string) ([]byte, os.FileMode, error) {
 // load parses data read from path and adds the warnings about literal
 // secrets in a file that others can read.
 func load(path string, data []byte, mode os.FileMode, lenient bool) (*flows.Config, error) {
-	cfg, literals, err := parse(path, data, lenient)
+	cfg, _, err := loadWith(path, data, mode, lenient)
+	return cfg, err
+}
+
+// loadWith is load, with the [team] table.
+func loadWith(path string, data []byte, mode os.FileMode, lenient bool) (*flows.Config, *Team, error) {
+	cfg, team, literals, err := parseWith(path, data, lenient)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Windows has no mode bits to speak of; its ACLs are out of scope.
 	if runtime.GOOS != "windows" && mode&0o044 != 0 {
@@ -255,7 +261,7 @@ func load(path string, data []byte, mode os.FileMode, lenient bool) (*flows.Conf
 		}
 		cfg.Warnings = append(warns, cfg.Warnings...)
 	}
-	return cfg, nil
+	return cfg, team, nil
 }
 
 // Parse checks a configuration file's contents; name is used in

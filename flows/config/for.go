@@ -64,8 +64,12 @@ func reduce(data []byte, name string) (reduced []byte, ok bool) {
 }
 
 // related reports whether a table at path can hold keys of connection
-// name: the table itself, its sub-tables, or its ancestors.
+// name: the table itself, its sub-tables, or its ancestors; or is the
+// [team] table, which says where a team connection's state is.
 func related(path []string, name string) bool {
+	if len(path) > 0 && path[0] == "team" {
+		return true
+	}
 	want := []string{"connections", name}
 	n := min(len(path), len(want))
 	for i := range n {

@@ -31,6 +31,10 @@ type parser struct {
 	errs     Errors
 	literals []literal
 	warnings []warning
+	// teamConns are the connections with team = true; teamTable is the
+	// [team] table (team.go).
+	teamConns []string
+	teamTable *Team
 }
 
 // warning is a problem that does not stop tokentop, with the connection it
@@ -43,24 +47,30 @@ type warning struct {
 // [connections.NAME] table set that connection aside in Config.Broken
 // instead of failing; problems outside any connection still fail.
 func parse(path string, data []byte, lenient bool) (*flows.Config, []literal, error) {
+	cfg, _, literals, err := parseWith(path, data, lenient)
+	return cfg, literals, err
+}
+
+// parseWith is parse, with the [team] table (nil when the file has none).
+func parseWith(path string, data []byte, lenient bool) (*flows.Config, *Team, []literal, error) {
 	p := &parser{path: path, file: filepath.Base(path)}
 	if path == "" {
 		p.file = "config"
 	}
 	if len(data) > maxSize {
-		return nil, nil, Errors{{File: p.file, Msg: "the file is larger than 1 MiB"}}
+		return nil, nil, nil, Errors{{File: p.file, Msg: "the file is larger than 1 MiB"}}
 	}
 	// The line index doubles as the pre-scan that refuses absurd nesting
 	// before the TOML parser sees it; it is used only once the parser has
 	// accepted the text.
 	lines, deep := indexLines(string(data))
 	if deep > 0 {
-		return nil, nil, Errors{{File: p.file, Line: deep, Msg: fmt.Sprintf("nesting deeper than %d levels of tables, keys and arrays", maxDepth)}}
+		return nil, nil, nil, Errors{{File: p.file, Line: deep, Msg: fmt.Sprintf("nesting deeper than %d levels of tables, keys and arrays", maxDepth)}}
 	}
 	var raw map[string]any
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		return nil, nil, Errors{p.syntaxError(string(data), err)}
+		return nil, nil, nil, Errors{p.syntaxError(string(data), err)}
 	}
 	p.lines = lines
 
@@ -104,7 +114,7 @@ func parse(path string, data []byte, lenient bool) (*flows.Config, []literal, er
 			if !reported[k[0]] {
 				reported[k[0]] = true
 				p.fail(p.lines.line(k[0]), "", keyString(k[0]),
-					"unknown key (the top level holds "+strings.Join(topKeys, ", ")+" and [connections.NAME] tables)")
+					"unknown key (the top level holds "+strings.Join(topKeys, ", ")+", a [team] table and [connections.NAME] tables)")
 			}
 		}
 	}
@@ -145,19 +155,21 @@ func parse(path string, data []byte, lenient bool) (*flows.Config, []literal, er
 			folded[low] = name
 		}
 		cfg.Connections = append(cfg.Connections, p.connection(name, tbl, line, cfg.RefreshBefore, checkEvery))
+		p.teamConn(name, tbl)
 	}
+	p.team(raw)
 
 	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
 	if lenient && len(p.errs) > 0 && !slices.ContainsFunc(p.errs, func(e *Error) bool { return e.Conn == "" }) {
 		p.setAside(cfg, names)
 	}
 	if len(p.errs) > 0 {
-		return nil, nil, p.errs
+		return nil, nil, nil, p.errs
 	}
 	for _, w := range p.warnings {
 		cfg.Warnings = append(cfg.Warnings, w.text)
 	}
-	return cfg, p.literals, nil
+	return cfg, p.teamTable, p.literals, nil
 }
 
 // setAside moves the connections that have problems from cfg.Connections
@@ -194,8 +206,8 @@ func (p *parser) topDuration(raw map[string]any, key string, def time.Duration) 
 	return d
 }
 
-// isTopKey reports whether k is one of topKeys.
-func isTopKey(k string) bool { return slices.Contains(topKeys, k) }
+// isTopKey reports whether k is one of topKeys or the [team] table.
+func isTopKey(k string) bool { return k == "team" || slices.Contains(topKeys, k) }
 
 // fail records a problem.
 func (p *parser) fail(line int, conn, key, msg string) {

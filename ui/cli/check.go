@@ -18,6 +18,8 @@ type CheckOptions struct {
 	// JSON prints the checked connections as status --json does, after
 	// their checks, instead of a line each.
 	JSON bool
+	// IsTeam tells the team connections, as StatusOptions.IsTeam does.
+	IsTeam func(name string) bool
 }
 
 // RunCheck runs the health checks and prints a line for each: the HTTP
@@ -42,7 +44,7 @@ func RunCheck(ctx context.Context, opts CheckOptions) error {
 		}
 	}
 	if opts.JSON {
-		rows, _, err := statusRows(svc)
+		rows, _, err := statusRows(svc, opts.IsTeam)
 		if err != nil {
 			return attentionErr(err)
 		}

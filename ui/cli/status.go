@@ -20,6 +20,9 @@ type StatusOptions struct {
 	JSON bool
 	// Check runs every connection's health check first.
 	Check bool
+	// IsTeam tells the connections whose state is in the team store; nil
+	// when every connection is local.
+	IsTeam func(name string) bool
 }
 
 // RunStatus prints every connection's state. When any needs a person it
@@ -29,7 +32,7 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 	if opts.Check {
 		svc.CheckAll(ctx, svc.Config().Names())
 	}
-	rows, attention, err := statusRows(svc)
+	rows, attention, err := statusRows(svc, opts.IsTeam)
 	if err != nil {
 		return attentionErr(err)
 	}
@@ -56,13 +59,14 @@ type statusRow struct {
 	Attention bool
 	Reason    string
 	Left      string
+	Store     string // storeTeam or storeLocal
 
 	conn      *flows.Connection
 	st        flows.State
 	condition flows.Condition // State is its word
 }
 
-func statusRows(svc *flows.Service) ([]statusRow, bool, error) {
+func statusRows(svc *flows.Service, isTeam func(string) bool) ([]statusRow, bool, error) {
 	states, _, err := svc.Changed(0)
 	if err != nil {
 		return nil, false, err
@@ -77,7 +81,7 @@ func statusRows(svc *flows.Service) ([]statusRow, bool, error) {
 			Name: c.Name, Provider: string(c.Provider), Flow: string(c.Flow),
 			State: as.Condition.String(), Attention: as.Condition.NeedsAttention(),
 			Reason: redact.Sanitize(as.Reason), Left: flows.TimeLeft(st.Token, now),
-			conn: c, st: st, condition: as.Condition,
+			Store: storeOf(isTeam, c.Name), conn: c, st: st, condition: as.Condition,
 		}
 		if st.Token == nil && c.Renewable(st) {
 			r.Left = "no token yet"
@@ -99,13 +103,14 @@ func describeCheck(c *flows.Check, now time.Time) string {
 
 func printStatus(w io.Writer, rows []statusRow, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPROVIDER\tFLOW\tSTATE\tTIME LEFT\tLAST CHECK")
+	team := anyTeam(rows)
+	fmt.Fprintln(tw, "NAME\tPROVIDER\tFLOW\tSTATE\tTIME LEFT\tLAST CHECK"+storeHeader(team))
 	for _, r := range rows {
 		lc := "-"
 		if r.st.LastCheck != nil {
 			lc = describeCheck(r.st.LastCheck, now)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Provider, r.Flow, stateColumn(r), r.Left, lc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s%s\n", r.Name, r.Provider, r.Flow, stateColumn(r), r.Left, lc, storeCell(team, r))
 	}
 	tw.Flush()
 }

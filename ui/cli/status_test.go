@@ -39,7 +39,7 @@ func TestRunStatus(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("status --json: %v:\n%s", err, out.String())
 	}
-	keys := []string{"name", "provider", "flow", "condition", "needs_attention", "expires_at", "seconds_left", "renewable", "last_error", "last_check"}
+	keys := []string{"name", "provider", "flow", "condition", "needs_attention", "expires_at", "seconds_left", "renewable", "last_error", "last_check", "store"}
 	for _, r := range rows {
 		if len(r) != len(keys) {
 			t.Errorf("%v: %d keys, want exactly %v", r["name"], len(r), keys)

@@ -51,6 +51,8 @@ type connectionJSON struct {
 	Renewable   bool       `json:"renewable"`
 	LastError   *string    `json:"last_error"`
 	LastCheck   *checkJSON `json:"last_check"`
+	// Store is where the connection's state is: "team" or "local".
+	Store string `json:"store"`
 }
 
 // checkJSON is a connection's last health check.
@@ -71,6 +73,7 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 			Condition:      ConditionWord(r.condition),
 			NeedsAttention: r.Attention,
 			Renewable:      r.conn.Renewable(r.st),
+			Store:          r.Store,
 		}
 		if tok := r.st.Token; tok != nil && tok.AccessToken != "" && tok.HasExpiry() {
 			at := tok.Expiry.UTC().Format(time.RFC3339)
