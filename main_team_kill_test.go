@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tokentop/flows"
+	"tokentop/flows/providertest"
+	"tokentop/store/etcd"
+	"tokentop/store/etcd/etcdtest"
+)
+
+const teamTestKey = "team-secret-for-the-test-0123456789"
+
+// swallowFirstRefresh is a proxy in front of the provider fake that never
+// forwards the first refresh request it sees: it tells the test the request
+// arrived and holds it until the client goes away (or the test ends). Every
+// other request, later refreshes included, goes through.
+type swallowFirstRefresh struct {
+	*httptest.Server
+	arrived  chan struct{}
+	refresh  atomic.Int32
+	released chan struct{}
+}
+
+func newSwallowFirstRefresh(t *testing.T, target string) *swallowFirstRefresh {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &swallowFirstRefresh{arrived: make(chan struct{}, 1), released: make(chan struct{})}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if f, _ := url.ParseQuery(string(body)); f.Get("grant_type") == "refresh_token" && p.refresh.Add(1) == 1 {
+			p.arrived <- struct{}{}
+			select {
+			case <-r.Context().Done():
+			case <-p.released:
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	t.Cleanup(func() { close(p.released) }) // runs before Close
+	return p
+}
+
+// viaProxy rewrites every machine's provider URLs to go through base, so
+// that all machines agree on the token endpoint (a token's origin).
+func viaProxy(t *testing.T, ms []machine, fakeURL, base string) {
+	t.Helper()
+	for _, m := range ms {
+		b, err := os.ReadFile(m.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(m.config, []byte(strings.ReplaceAll(string(b), fakeURL, base)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// expireTeam moves the team token of name into the past, in etcd.
+func expireTeam(t *testing.T, endpoint, name string) {
+	t.Helper()
+	st, err := etcd.Open(etcd.Options{Endpoints: []string{endpoint}, Prefix: "/tokentop/test", Key: []byte(teamTestKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(name, func(s *flows.State) error {
+		s.Token.Expiry = time.Now().Add(-time.Minute)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// start starts tokentop on the machine without waiting for it.
+func (m machine) start(ctx context.Context, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	m.t.Helper()
+	cmd := exec.CommandContext(ctx, binPath, append([]string{"--config", m.config, "--state", m.state}, args...)...)
+	cmd.Env = append(os.Environ(), "TOKENTOP_TEST_TEAM_KEY="+teamTestKey)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	return cmd, &errb
+}
+
+// TestTeamHolderKilledMidRenewal: machine A renews an expired rotating
+// refresh token of a team connection and is killed (SIGKILL: no cleanup, no
+// unlock) while its refresh request is held at a proxy in front of the
+// provider that never forwards it. Machine B's `tokentop token` gets the
+// lock once A's lease runs out (15 s), finds A's stale in-flight record,
+// renews once with the refresh token the provider still holds live, and
+// hands out a working token: no replay.
+//
+// The other case — A killed after the provider answered (rotated) and before
+// A saved the pair — cannot be completed by anyone: the only refresh token
+// etcd holds was retired. tokentop does not guess: B finds the stale
+// in-flight record, records "an earlier renewal … ended before saving its
+// result", and sends the refresh token it has; the provider refuses it as
+// reused (invalid_grant) and the connection needs a sign-in. That send is
+// counted by a rotating provider as a replay, which is why this test holds
+// A's request before it reaches the provider.
+func TestTeamHolderKilledMidRenewal(t *testing.T) {
+	srv := etcdtest.Start(t)
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	proxy := newSwallowFirstRefresh(t, fake.URL)
+	ms := teamMachines(t, 2, srv.Endpoint, fake, true)
+	viaProxy(t, ms, fake.URL, proxy.URL)
+	a, b := ms[0], ms[1]
+
+	if _, errOut, code := a.run(providertest.AerionPassword+"\n", "login", "aerion", "--password-stdin"); code != 0 {
+		t.Fatalf("login on machine A: %s", errOut)
+	}
+	expireTeam(t, srv.Endpoint, "aerion")
+	before := fake.Count(providertest.Aerion, "refresh_token")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, aErr := a.start(ctx, "token", "aerion")
+	select {
+	case <-proxy.arrived:
+	case <-ctx.Done():
+		t.Fatal("machine A's refresh never arrived")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed := time.Now()
+	if strings.TrimSpace(aErr.String()) != "" {
+		t.Logf("machine A's stderr before the kill: %s", aErr)
+	}
+
+	out, errOut, code := b.run("", "token", "aerion")
+	took := time.Since(killed)
+	if code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("machine B after A was killed: exit %d: %s", code, errOut)
+	}
+	if took > 20*time.Second {
+		t.Fatalf("machine B took %v, want within the lease TTL (15 s) + 5 s", took)
+	}
+	t.Logf("machine B renewed %v after A was killed", took.Round(100*time.Millisecond))
+	if exp, ok := fake.AccessExpiry(strings.TrimSpace(out)); !ok || !exp.After(time.Now()) {
+		t.Fatalf("machine B's token does not work at the provider (issued %v, expires %v)", ok, exp)
+	}
+	if n := fake.Count(providertest.Aerion, "refresh_token") - before; n != 1 {
+		t.Fatalf("%d refresh requests reached the provider, want exactly B's one", n)
+	}
+	if n := fake.Replays(); n != 0 {
+		t.Fatalf("%d replays of a retired refresh token", n)
+	}
+	if n := proxy.refresh.Load(); n != 2 {
+		t.Fatalf("%d refresh requests at the proxy, want A's (held) and B's", n)
+	}
+	// A third run on A's machine gets the same token: it was saved in etcd.
+	again, errOut, code := a.run("", "token", "aerion")
+	if code != 0 || again != out {
+		t.Fatalf("machine A afterwards: exit %d, same token %v: %s", code, again == out, errOut)
+	}
+}
