@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -177,4 +178,73 @@ func TestTeamHolderKilledMidRenewal(t *testing.T) {
 	if code != 0 || again != out {
 		t.Fatalf("machine A afterwards: exit %d, same token %v: %s", code, again == out, errOut)
 	}
+}
+
+// TestTeamEtcdStoppedCLI: with the team's etcd killed, `tokentop status`
+// and `tokentop token` each end well within a bound ([team] timeout is 2 s,
+// plus process start) and say so in one line naming the endpoint: either
+// exit 1 with that line, or exit 0 (a cached token handed out) with a
+// warning line naming it. After etcd restarts on the same data, `tokentop
+// token` works again with no file touched.
+func TestTeamEtcdStoppedCLI(t *testing.T) {
+	srv := etcdtest.Start(t)
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	m := teamMachines(t, 1, srv.Endpoint, fake, true)[0]
+	if _, errOut, code := m.run(providertest.AerionPassword+"\n", "login", "aerion", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	first, errOut, code := m.run("", "token", "aerion")
+	if code != 0 || strings.TrimSpace(first) == "" {
+		t.Fatalf("token with etcd up: exit %d: %s", code, errOut)
+	}
+	files := snapshotFiles(t, m)
+
+	srv.Stop()
+	host := strings.TrimPrefix(srv.Endpoint, "http://")
+	for _, args := range [][]string{{"status"}, {"token", "aerion"}} {
+		start := time.Now()
+		out, errOut, code := m.run("", args...)
+		took := time.Since(start)
+		t.Logf("%s with etcd down: exit %d in %v: %q", args[0], code, took.Round(10*time.Millisecond), errOut)
+		if took > 15*time.Second {
+			t.Errorf("%s with etcd down took %v", args[0], took)
+		}
+		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+		switch {
+		case code != 0 && code != 1:
+			t.Errorf("%s with etcd down: exit %d, want 0 or 1", args[0], code)
+		case len(lines) != 1 || !strings.Contains(lines[0], host):
+			t.Errorf("%s with etcd down: stderr is not one line naming %s: %q", args[0], host, errOut)
+		case strings.Contains(errOut, strings.TrimSpace(first)) || strings.Contains(out+errOut, cliAerionSecret):
+			t.Errorf("%s with etcd down: a secret in its output", args[0])
+		}
+		if args[0] == "token" && code == 0 && out != first {
+			t.Errorf("token with etcd down: exit 0 without the cached token")
+		}
+	}
+
+	srv.Restart(t)
+	again, errOut, code := m.run("", "token", "aerion")
+	if code != 0 || again != first {
+		t.Fatalf("token after etcd restarted: exit %d, same token %v: %s", code, again == first, errOut)
+	}
+	if exp, ok := fake.AccessExpiry(strings.TrimSpace(again)); !ok || !exp.After(time.Now()) {
+		t.Fatal("the token after the restart does not work at the provider")
+	}
+	if after := snapshotFiles(t, m); after != files {
+		t.Logf("machine files changed while etcd was down (a cache may be kept): %s -> %s", files, after)
+	}
+}
+
+// snapshotFiles names the machine's config's content hash and whether its
+// state file exists, to see that nothing needs touching to recover.
+func snapshotFiles(t *testing.T, m machine) string {
+	t.Helper()
+	b, err := os.ReadFile(m.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, serr := os.Stat(m.state)
+	return fmt.Sprintf("config %d bytes, state file present %v", len(b), serr == nil)
 }
