@@ -24,10 +24,12 @@ import (
 
 const teamTestKey = "team-secret-for-the-test-0123456789"
 
-// swallowFirstRefresh is a proxy in front of the provider fake that never
-// forwards the first refresh request it sees: it tells the test the request
-// arrived and holds it until the client goes away (or the test ends). Every
-// other request, later refreshes included, goes through.
+// swallowFirstRefresh is a proxy in front of the provider fake that holds
+// the first refresh request it sees until the client goes away (or the test
+// ends) and never answers it: with answered false it never forwards it
+// either; with answered true it forwards it, lets the provider answer
+// (rotate), and keeps the answer. It tells the test once that point is
+// reached. Every other request, later refreshes included, goes through.
 type swallowFirstRefresh struct {
 	*httptest.Server
 	arrived  chan struct{}
@@ -35,7 +37,7 @@ type swallowFirstRefresh struct {
 	released chan struct{}
 }
 
-func newSwallowFirstRefresh(t *testing.T, target string) *swallowFirstRefresh {
+func newSwallowFirstRefresh(t *testing.T, target string, answered bool) *swallowFirstRefresh {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -47,6 +49,13 @@ func newSwallowFirstRefresh(t *testing.T, target string) *swallowFirstRefresh {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if f, _ := url.ParseQuery(string(body)); f.Get("grant_type") == "refresh_token" && p.refresh.Add(1) == 1 {
+			if answered {
+				rec := httptest.NewRecorder()
+				rp.ServeHTTP(rec, r)
+				if rec.Code != http.StatusOK {
+					t.Errorf("the held refresh was answered %d", rec.Code)
+				}
+			}
 			p.arrived <- struct{}{}
 			select {
 			case <-r.Context().Done():
@@ -113,18 +122,12 @@ func (m machine) start(ctx context.Context, args ...string) (*exec.Cmd, *bytes.B
 // hands out a working token: no replay.
 //
 // The other case — A killed after the provider answered (rotated) and before
-// A saved the pair — cannot be completed by anyone: the only refresh token
-// etcd holds was retired. tokentop does not guess: B finds the stale
-// in-flight record, records "an earlier renewal … ended before saving its
-// result", and sends the refresh token it has; the provider refuses it as
-// reused (invalid_grant) and the connection needs a sign-in. That send is
-// counted by a rotating provider as a replay, which is why this test holds
-// A's request before it reaches the provider.
+// A saved the pair — is TestTeamHolderKilledAfterAnswer.
 func TestTeamHolderKilledMidRenewal(t *testing.T) {
 	srv := etcdtest.Start(t)
 	fake := providertest.New(providertest.Options{})
 	t.Cleanup(fake.Close)
-	proxy := newSwallowFirstRefresh(t, fake.URL)
+	proxy := newSwallowFirstRefresh(t, fake.URL, false)
 	ms := teamMachines(t, 2, srv.Endpoint, fake, true)
 	viaProxy(t, ms, fake.URL, proxy.URL)
 	a, b := ms[0], ms[1]
@@ -247,4 +250,56 @@ func snapshotFiles(t *testing.T, m machine) string {
 	}
 	_, serr := os.Stat(m.state)
 	return fmt.Sprintf("config %d bytes, state file present %v", len(b), serr == nil)
+}
+
+// TestTeamHolderKilledAfterAnswer: as TestTeamHolderKilledMidRenewal, but
+// the provider answered A's refresh (and rotated the refresh token) before A
+// was killed, so the answer was never saved. No machine can complete this
+// renewal: the only refresh token etcd holds is retired. B finds A's stale
+// in-flight record, records "an earlier renewal … ended before saving its
+// result", and (as with the local store) still sends the refresh token it
+// has; the provider refuses it as reused and B ends with one line saying
+// aerion needs a sign-in, within the lease TTL + 5 s. That send is a replay
+// at a rotating provider (logged below, not asserted), which is why the
+// mid-renewal test holds A's request before it reaches the provider.
+func TestTeamHolderKilledAfterAnswer(t *testing.T) {
+	srv := etcdtest.Start(t)
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	proxy := newSwallowFirstRefresh(t, fake.URL, true)
+	ms := teamMachines(t, 2, srv.Endpoint, fake, true)
+	viaProxy(t, ms, fake.URL, proxy.URL)
+	a, b := ms[0], ms[1]
+	if _, errOut, code := a.run(providertest.AerionPassword+"\n", "login", "aerion", "--password-stdin"); code != 0 {
+		t.Fatalf("login on machine A: %s", errOut)
+	}
+	expireTeam(t, srv.Endpoint, "aerion")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, _ := a.start(ctx, "token", "aerion")
+	select {
+	case <-proxy.arrived:
+	case <-ctx.Done():
+		t.Fatal("machine A's refresh never arrived")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	killed := time.Now()
+
+	out, errOut, code := b.run("", "token", "aerion")
+	took := time.Since(killed)
+	t.Logf("machine B after %v: exit %d: %q; replays at the provider: %d", took.Round(100*time.Millisecond), code, errOut, fake.Replays())
+	if code == 0 || out != "" {
+		t.Fatalf("machine B handed out a token after the only refresh token was retired (exit %d)", code)
+	}
+	if took > 20*time.Second {
+		t.Fatalf("machine B took %v, want within the lease TTL (15 s) + 5 s", took)
+	}
+	lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "aerion") || !strings.Contains(lines[0], "sign-in required") {
+		t.Fatalf("machine B's error is not one line saying aerion needs a sign-in: %q", errOut)
+	}
 }
