@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,5 +303,60 @@ func TestTeamHolderKilledAfterAnswer(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], "aerion") || !strings.Contains(lines[0], "sign-in required") {
 		t.Fatalf("machine B's error is not one line saying aerion needs a sign-in: %q", errOut)
+	}
+}
+
+// TestTeamEtcdHungCLI: an endpoint that accepts connections and never
+// answers (etcd stopped with SIGSTOP, a dropped route) is bounded by the
+// [team] timeout: `tokentop status` and `tokentop token` each end, with one
+// line naming the endpoint, well before 15 s.
+func TestTeamEtcdHungCLI(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	fake := providertest.New(providertest.Options{})
+	t.Cleanup(fake.Close)
+	endpoint := "http://" + l.Addr().String()
+	m := teamMachines(t, 1, endpoint, fake, true)[0]
+	for _, args := range [][]string{{"status"}, {"token", "aerion"}} {
+		start := time.Now()
+		out, errOut, code := m.run("", args...)
+		took := time.Since(start)
+		t.Logf("%s with etcd hung: exit %d in %v: %q", args[0], code, took.Round(10*time.Millisecond), errOut)
+		if took > 15*time.Second {
+			t.Errorf("%s with etcd hung took %v", args[0], took)
+		}
+		lines := strings.Split(strings.TrimRight(errOut, "\n"), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], l.Addr().String()) {
+			t.Errorf("%s with etcd hung: exit %d, want 1 with one line naming %s: %q", args[0], code, l.Addr(), errOut)
+		}
+		if args[0] == "token" && out != "" {
+			t.Errorf("token with etcd hung wrote %q", out)
+		}
 	}
 }
