@@ -51,12 +51,13 @@ func (e *NotWritableError) Error() string {
 func (e *NotWritableError) Unwrap() error { return e.Err }
 
 // Usable reports whether err comes with a token that can be used all the
-// same: one renewed but not saved, or a current one kept because renewing
-// was not safe.
+// same: one renewed but not saved, one kept because renewing was not safe,
+// or one whose error has a Usable method reporting so (a store's copy).
 func Usable(err error) bool {
 	var ns *NotSavedError
 	var nw *NotWritableError
-	return errors.As(err, &ns) || errors.As(err, &nw)
+	var u interface{ Usable() bool }
+	return errors.As(err, &ns) || errors.As(err, &nw) || errors.As(err, &u) && u.Usable()
 }
 
 // ConnError ties an error to the connection it happened on. Its message is

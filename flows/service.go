@@ -223,7 +223,12 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 		return mem, s.saveUnsaved(ctx, name, s.lockWait())
 	}
 	st, err := s.load(name)
-	if err != nil {
+	switch valid := st.Token.ValidFor(s.now(), minValid); {
+	case err != nil && Usable(err) && valid: // a store's copy (store.StaleError)
+		return st.Token, &ConnError{name, err}
+	case err != nil && Usable(err): // of no use: the failure alone
+		return nil, &ConnError{name, cmp.Or(errors.Unwrap(err), err)}
+	case err != nil:
 		return nil, &ConnError{name, err}
 	}
 	if !st.Refused && st.Token.ValidFor(s.now(), minValid) {
