@@ -42,7 +42,10 @@ var _ flows.Store = (*ReadThrough)(nil)
 // StaleError comes with the copy ReadThrough.Load returns when the team
 // store cannot be reached: "etcd http://…: no answer in time: using the
 // token read at 13:02:11 (the team store is unreachable)". Unwrap returns
-// the failure alone, for when the copy is of no use.
+// the failure for when the copy is of no use (flows.Service.Token, when
+// the token read is not valid for the margin asked): "etcd http://…: no
+// answer in time (the team store is unreachable; the token read at
+// 13:02:11 is not valid long enough, and is not renewed without it)".
 type StaleError struct {
 	Err    error     // the team store's failure, naming its endpoint
 	ReadAt time.Time // when the copy was read from the team store
@@ -53,8 +56,17 @@ func (e *StaleError) Error() string {
 	return fmt.Sprintf("%v: using the token read at %s (the team store is unreachable)", e.Err, e.ReadAt.Local().Format("15:04:05"))
 }
 
-// Unwrap returns the team store's failure.
-func (e *StaleError) Unwrap() error { return e.Err }
+// Unwrap returns the team store's failure, saying the copy is no use.
+func (e *StaleError) Unwrap() error { return &noCopyError{e} }
+
+// noCopyError is a StaleError whose copy is of no use.
+type noCopyError struct{ s *StaleError }
+
+func (e *noCopyError) Error() string {
+	return fmt.Sprintf("%v (the team store is unreachable; the token read at %s is not valid long enough, and is not renewed without it)", e.s.Err, e.s.ReadAt.Local().Format("15:04:05"))
+}
+
+func (e *noCopyError) Unwrap() error { return e.s.Err }
 
 // Usable reports that the state comes with the error (flows.Usable).
 func (e *StaleError) Usable() bool { return true }
