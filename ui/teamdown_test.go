@@ -13,7 +13,9 @@ import (
 // etcdRefused is an etcd endpoint that did not answer, as store/etcd reports it.
 type etcdRefused struct{}
 
-func (etcdRefused) Error() string     { return "etcd http://127.0.0.1:2379: dial: connect: connection etcdRefused" }
+func (etcdRefused) Error() string {
+	return "etcd http://127.0.0.1:2379: dial: connect: connection etcdRefused"
+}
 func (etcdRefused) Unreachable() bool { return true }
 
 // A poll that brings the local changes with a team store failure applies
