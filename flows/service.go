@@ -223,7 +223,7 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 		return mem, s.saveUnsaved(ctx, name, s.lockWait())
 	}
 	st, err := s.load(name)
-	switch valid := st.Token.ValidFor(s.now(), minValid); {
+	switch valid := !st.Refused && st.Token.ValidFor(s.now(), minValid); {
 	case err != nil && Usable(err) && valid: // a store's copy (store.StaleError)
 		return st.Token, &ConnError{name, err}
 	case err != nil && Usable(err): // of no use: the failure alone

@@ -131,13 +131,42 @@ func (r *ReadThrough) Lock(ctx context.Context, name string) (func(), error) {
 	return r.Team.Lock(ctx, name)
 }
 
-// Changed returns Team's changes and keeps copies of them.
+// Changed returns Team's changes and keeps copies of them. When Team
+// cannot be reached and mark is 0 (a dashboard starting), it returns every
+// copy with the failure and next 0, so the team rows show what was last
+// read, and the first call that reaches Team reads everything again.
 func (r *ReadThrough) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 	changed, next, err := r.Team.Changed(mark)
-	if err == nil && len(changed) > 0 {
+	switch {
+	case err == nil && len(changed) > 0:
 		r.keep(changed)
+	case err != nil && mark == 0 && Unreachable(err) != nil:
+		return r.copies(), 0, err
 	}
 	return changed, next, err
+}
+
+// copies returns every copy kept; none when the file cannot be read.
+func (r *ReadThrough) copies() map[string]flows.State {
+	all := map[string]flows.State{}
+	err := r.Cache.read(func(tx *bbolt.Tx, _ stamp) error {
+		b := tx.Bucket(bucketTeamCache)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) >= 8 {
+				if st, err := decodeState(string(k), v[8:]); err == nil {
+					all[string(k)] = st
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil
+	}
+	return all
 }
 
 // cached returns the copy of name and when it was read.
@@ -174,16 +203,26 @@ func (r *ReadThrough) cached(name string) (flows.State, time.Time, bool) {
 // kept is no failure of the read it came from.
 func (r *ReadThrough) keep(states map[string]flows.State) {
 	stale := map[string]flows.State{}
-	for name, st := range states {
-		old, _, ok := r.cached(name)
-		switch {
-		case st.Token == nil && st.Rev == 0 && !ok:
-		case ok && old.Rev == st.Rev && st.Rev != 0:
-		default:
-			stale[name] = st
+	check := func(b *bbolt.Bucket) {
+		for name, st := range states {
+			var v []byte
+			if b != nil {
+				v = b.Get([]byte(name))
+			}
+			switch {
+			case st.Token == nil && st.Rev == 0 && v == nil:
+			case len(v) > 8 && st.Rev != 0 && cachedRev(name, v[8:]) == st.Rev:
+			default:
+				stale[name] = st
+			}
 		}
 	}
-	if len(stale) == 0 {
+	err := r.Cache.read(func(tx *bbolt.Tx, _ stamp) error { check(tx.Bucket(bucketTeamCache)); return nil })
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+		check(nil) // no state file yet: every state is new
+	}
+	if err != nil || len(stale) == 0 {
 		return
 	}
 	at := r.now()
@@ -210,4 +249,13 @@ func (r *ReadThrough) keep(states map[string]flows.State) {
 		}
 		return nil
 	}, nil)
+}
+
+// cachedRev is the revision of a copy; 0 when it cannot be read.
+func cachedRev(name string, enc []byte) uint64 {
+	st, err := decodeState(name, enc)
+	if err != nil {
+		return 0
+	}
+	return st.Rev
 }

@@ -172,4 +172,13 @@ func TestSplitChangedWhileEtcdStopped(t *testing.T) {
 	if st, err := rt.Load("aerion"); !flows.Usable(err) || st.Token.AccessToken != "at-2" {
 		t.Fatalf("Load after Changed read at-2 = %v, %v", st.Token, err)
 	}
+	// A dashboard starting now (mark 0) shows the copies and the local rows.
+	got, next, err = split.Changed(0)
+	if !errors.As(err, &te) || got["aerion"].Token == nil || got["aerion"].Token.AccessToken != "at-2" || got["local"].Token == nil || next>>32 != 0 {
+		t.Fatalf("Changed(0) with etcd stopped = %v, %d, %v; want the copy and the local state", got, next, err)
+	}
+	srv.Restart(t)
+	if got, next, err = split.Changed(next); err != nil || got["aerion"].Token == nil || next>>32 == 0 {
+		t.Fatalf("Changed after the second Restart = %v, %d, %v; want the team's states and a team mark", got, next, err)
+	}
 }

@@ -57,9 +57,10 @@ func (s *Split) Lock(ctx context.Context, name string) (func(), error) {
 // high 32 bits; a revision past 2^32-1 is an error.
 //
 // When the team store fails and the local one answers, changed holds the
-// local changes and next keeps mark's team part, with a *TeamError: the
-// dashboard keeps up with the state file while the team store is away,
-// and catches up with the team's changes once it answers.
+// local changes (and any states the team store returned with its failure:
+// a ReadThrough's copies) and next keeps mark's team part, with a
+// *TeamError: the dashboard keeps up with the state file while the team
+// store is away, and catches up with the team's changes once it answers.
 //
 // When either store went back (its file or cluster was replaced), changed
 // holds everything both stores hold and next is 0, below any mark: the
@@ -76,7 +77,9 @@ func (s *Split) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 		if nl < lo || nl > maxSplitRev {
 			return nil, mark, err // replacing everything needs the team's too
 		}
-		return s.own(local, nil), hi<<32 | nl, &TeamError{Err: err}
+		// What the team store returned with its failure (the copies of a
+		// store.ReadThrough) is shown meanwhile.
+		return s.own(local, team), hi<<32 | nl, &TeamError{Err: err}
 	}
 	replaced := nl < lo || nt < hi
 	if replaced && nl >= lo && lo != 0 {
