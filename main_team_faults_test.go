@@ -67,7 +67,7 @@ func TestTeamEtcdDownHandsOutTheTokenRead(t *testing.T) {
 	out, errOut, code = m.run("", "token", "aerion")
 	took = time.Since(start)
 	line = strings.TrimSuffix(errOut, "\n")
-	if code != 1 || out != "" || !strings.HasPrefix(line, "tokentop: aerion: ") || !strings.Contains(line, "etcd "+srv.Endpoint+": ") || !strings.Contains(line, "(the team store is unreachable; ") || strings.Contains(line, "\n") {
+	if code != 1 || out != "" || !strings.HasPrefix(line, "tokentop: aerion: ") || !strings.Contains(line, "etcd "+srv.Endpoint+": ") || !strings.Contains(line, "(the team store is unreachable: nothing is renewed without it") || strings.Contains(line, "\n") {
 		t.Fatalf("token with etcd stopped and the copy expired: exit %d, stdout %q, stderr %q; want exit 1 and one line naming the endpoint", code, out, errOut)
 	}
 	if n := fake.Count(providertest.Aerion, "refresh_token") - before; n != 0 {
@@ -77,6 +77,15 @@ func TestTeamEtcdDownHandsOutTheTokenRead(t *testing.T) {
 		t.Fatalf("the failing token took %v", took)
 	}
 	t.Logf("token with etcd stopped, copy expired: %v; %s", took.Round(time.Millisecond), line)
+	// A renewal asked for outright fails the same way.
+	out, errOut, code = m.run("", "renew", "aerion")
+	if code == 0 || !strings.Contains(errOut, "etcd "+srv.Endpoint+": ") || strings.Contains(errOut, "using the token") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("renew with etcd stopped: exit %d, stdout %q, stderr %q; want a failure in one line naming the endpoint", code, out, errOut)
+	}
+	if n := fake.Count(providertest.Aerion, "refresh_token") - before; n != 0 {
+		t.Fatalf("%d refresh requests while etcd was stopped", n)
+	}
+	t.Logf("renew with etcd stopped: %s", strings.TrimSpace(errOut))
 
 	srv.Restart(t)
 	out, errOut, code = m.run("", "token", "aerion")

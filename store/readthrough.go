@@ -43,9 +43,9 @@ var _ flows.Store = (*ReadThrough)(nil)
 // store cannot be reached: "etcd http://…: no answer in time: using the
 // token read at 13:02:11 (the team store is unreachable)". Unwrap returns
 // the failure for when the copy is of no use (flows.Service.Token, when
-// the token read is not valid for the margin asked): "etcd http://…: no
-// answer in time (the team store is unreachable; the token read at
-// 13:02:11 is not valid long enough, and is not renewed without it)".
+// the token read is not valid for the margin asked; a renewal): "etcd
+// http://…: no answer in time (the team store is unreachable: nothing is
+// renewed without it, and the token read at 13:02:11 is not used)".
 type StaleError struct {
 	Err    error     // the team store's failure, naming its endpoint
 	ReadAt time.Time // when the copy was read from the team store
@@ -63,12 +63,13 @@ func (e *StaleError) Unwrap() error { return &noCopyError{e} }
 type noCopyError struct{ s *StaleError }
 
 func (e *noCopyError) Error() string {
-	return fmt.Sprintf("%v (the team store is unreachable; the token read at %s is not valid long enough, and is not renewed without it)", e.s.Err, e.s.ReadAt.Local().Format("15:04:05"))
+	return fmt.Sprintf("%v (the team store is unreachable: nothing is renewed without it, and the token read at %s is not used)", e.s.Err, e.s.ReadAt.Local().Format("15:04:05"))
 }
 
 func (e *noCopyError) Unwrap() error { return e.s.Err }
 
-// Usable reports that the state comes with the error (flows.Usable).
+// Usable marks the error as one that comes with a state to use
+// (flows.Usable).
 func (e *StaleError) Usable() bool { return true }
 
 // Unreachable returns the part of err that says a store could not be
