@@ -26,7 +26,9 @@ func (a *app) stateStore(cfg *flows.Config) (flows.Store, error) {
 	if err != nil {
 		return nil, attentionErr(err)
 	}
-	return store.NewSplit(a.local, ts, a.team.IsTeam), nil
+	// The team's states last read are kept in the state file, for when
+	// the team store is away (store.ReadThrough).
+	return store.NewSplit(a.local, &store.ReadThrough{Team: ts, Cache: a.local}, a.team.IsTeam), nil
 }
 
 // anyTeam reports whether any connection of cfg is a team one.

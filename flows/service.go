@@ -149,7 +149,7 @@ func (s *Service) State(name string) (State, error) {
 	}
 	st, err := s.store.Load(name)
 	if err != nil {
-		return State{}, &ConnError{name, err}
+		return State{}, &ConnError{name, loadErr(err)}
 	}
 	s.mu.Lock()
 	if t := s.unsaved[name]; t != nil {
@@ -223,8 +223,10 @@ func (s *Service) Token(ctx context.Context, name string, minValid time.Duration
 		return mem, s.saveUnsaved(ctx, name, s.lockWait())
 	}
 	st, err := s.load(name)
-	if err != nil {
-		return nil, &ConnError{name, err}
+	if valid := !st.Refused && st.Token.ValidFor(s.now(), minValid); err != nil && Usable(err) && valid {
+		return st.Token, &ConnError{name, err} // a store's copy (store.StaleError)
+	} else if err != nil {
+		return nil, &ConnError{name, loadErr(err)}
 	}
 	if !st.Refused && st.Token.ValidFor(s.now(), minValid) {
 		return st.Token, nil
@@ -259,7 +261,7 @@ func (s *Service) RenewFrom(ctx context.Context, name string, from *Token) (*Tok
 	}
 	st, err := s.load(name)
 	if err != nil {
-		return nil, &ConnError{name, err}
+		return nil, &ConnError{name, loadErr(err)}
 	}
 	if !c.Renewable(st) {
 		return nil, &ConnError{name, signInReason(c, st)}
@@ -283,6 +285,14 @@ func (s *Service) load(name string) (State, error) {
 	}
 	s.mu.Unlock()
 	return st, nil
+}
+
+// loadErr is a failed Load's error; a store's copy, of no use here, says its failure alone.
+func loadErr(err error) error {
+	if Usable(err) {
+		return cmp.Or(errors.Unwrap(err), err)
+	}
+	return err
 }
 
 func signInReason(c *Connection, st State) error {

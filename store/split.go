@@ -56,6 +56,12 @@ func (s *Split) Lock(ctx context.Context, name string) (func(), error) {
 // the local store's revision in its low 32 bits and the team store's in its
 // high 32 bits; a revision past 2^32-1 is an error.
 //
+// When the team store fails and the local one answers, changed holds the
+// local changes (and any states the team store returned with its failure:
+// a ReadThrough's copies) and next keeps mark's team part, with a
+// *TeamError: the dashboard keeps up with the state file while the team
+// store is away, and catches up with the team's changes once it answers.
+//
 // When either store went back (its file or cluster was replaced), changed
 // holds everything both stores hold and next is 0, below any mark: the
 // caller replaces what it knows, as flows.Store's Changed says, and its next
@@ -68,7 +74,12 @@ func (s *Split) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 	}
 	team, nt, err := s.Team.Changed(hi)
 	if err != nil {
-		return nil, mark, err
+		if nl < lo || nl > maxSplitRev {
+			return nil, mark, err // replacing everything needs the team's too
+		}
+		// What the team store returned with its failure (the copies of a
+		// store.ReadThrough) is shown meanwhile.
+		return s.own(local, team), hi<<32 | nl, &TeamError{Err: err}
 	}
 	replaced := nl < lo || nt < hi
 	if replaced && nl >= lo && lo != 0 {
@@ -87,6 +98,15 @@ func (s *Split) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 			return nil, mark, fmt.Errorf("store: %s is at revision %d, past the %d a mark of both stores can carry", rev.what, rev.n, uint64(maxSplitRev))
 		}
 	}
+	changed := s.own(local, team)
+	if replaced {
+		return changed, 0, nil
+	}
+	return changed, nt<<32 | nl, nil
+}
+
+// own returns local's states of local connections and team's of team ones.
+func (s *Split) own(local, team map[string]flows.State) map[string]flows.State {
 	changed := make(map[string]flows.State, len(local)+len(team))
 	for name, st := range local {
 		if !s.IsTeam(name) {
@@ -98,8 +118,21 @@ func (s *Split) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 			changed[name] = st
 		}
 	}
-	if replaced {
-		return changed, 0, nil
-	}
-	return changed, nt<<32 | nl, nil
+	return changed
 }
+
+// TeamError is Split.Changed's report that the team store failed while the
+// state file answered: the changes that come with it are the local ones.
+type TeamError struct{ Err error }
+
+// Error says what happened, in one line: "team store unreachable (etcd
+// http://…: no answer in time)".
+func (e *TeamError) Error() string {
+	if u := Unreachable(e.Err); u != nil {
+		return "team store unreachable (" + u.Error() + ")"
+	}
+	return "team store: " + e.Err.Error()
+}
+
+// Unwrap returns the team store's failure.
+func (e *TeamError) Unwrap() error { return e.Err }

@@ -166,7 +166,7 @@ func (h *harness) poll() tea.Cmd {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return h.send(changedMsg{states, next})
+	return h.send(changedMsg{states: states, next: next})
 }
 
 func (h *harness) send(msg tea.Msg) tea.Cmd {

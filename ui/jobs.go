@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tokentop/flows"
+	"tokentop/store"
 )
 
 // maxBulk bounds how many queued renewals and checks (R, P and automatic
@@ -277,6 +278,7 @@ func withToken(name string, tok *flows.Token, err error) (*flows.Token, error, e
 type changedMsg struct {
 	states map[string]flows.State
 	next   uint64
+	warn   error // a *store.TeamError: states are the local ones alone
 }
 
 // changeFailedMsg reports a failed poll.
@@ -286,10 +288,11 @@ type changeFailedMsg struct{ err error }
 func pollCmd(b Backend, mark uint64) tea.Cmd {
 	return func() tea.Msg {
 		states, next, err := b.Changed(mark)
-		if err != nil {
+		var te *store.TeamError
+		if err != nil && !errors.As(err, &te) {
 			return changeFailedMsg{err}
 		}
-		return changedMsg{states, next}
+		return changedMsg{states, next, err}
 	}
 }
 

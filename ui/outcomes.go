@@ -17,7 +17,12 @@ import (
 // onChanged applies the states other writes produced.
 func (m *Model) onChanged(msg changedMsg) tea.Cmd {
 	m.polling = false
-	m.pollErr = ""
+	if msg.warn == nil {
+		m.pollErr = ""
+	} else if e := errText(msg.warn); e != m.pollErr {
+		m.pollErr = e // told once, until it changes or clears
+		m.setStatus("", levelWarn, e+": showing the last read")
+	}
 	// A mark that went back says the state file was replaced (deleted, or
 	// moved aside as damaged): msg.states is all it holds now, and a row
 	// missing from it has nothing saved any more.

@@ -96,7 +96,7 @@ func (h *svcHarness) poll() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.send(changedMsg{states, next})
+	h.send(changedMsg{states: states, next: next})
 }
 
 func (h *svcHarness) frame() string { return ansi.Strip(h.m.View().Content) }

@@ -55,6 +55,30 @@ type endpointError struct {
 func (e *endpointError) Error() string { return "etcd " + e.Endpoint + ": " + e.Err.Error() }
 func (e *endpointError) Unwrap() error { return e.Err }
 
+// Unreachable reports whether the endpoint could not be reached at all
+// (refused, reset, no answer in time), as opposed to an answer of etcd: a
+// failed compare, a wrong password. store.ReadThrough serves its copy for
+// these alone.
+func (e *endpointError) Unreachable() bool {
+	var u *unreachableError
+	return errors.As(e.Err, &u)
+}
+
+// unreachableError is a network failure before any answer.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// netFailure is netCause marked unreachable, unless the caller cancelled.
+func netFailure(ctx context.Context, err error) error {
+	c := netCause(ctx, err)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return c
+	}
+	return &unreachableError{c}
+}
+
 func newClient(opts Options) (*client, error) {
 	if len(opts.Endpoints) == 0 {
 		return nil, errors.New("etcd: no endpoints")
@@ -192,12 +216,12 @@ func (c *client) postTo(ctx context.Context, ep, path string, body []byte, token
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return netCause(ctx, err)
+		return netFailure(ctx, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return netCause(ctx, err)
+		return netFailure(ctx, err)
 	}
 	if len(b) > maxResponse {
 		return fmt.Errorf("%s: answer larger than %d bytes", path, maxResponse)
