@@ -52,11 +52,11 @@ func (e *NotWritableError) Unwrap() error { return e.Err }
 
 // Usable reports whether err comes with a token that can be used all the
 // same: one renewed but not saved, one kept because renewing was not safe,
-// or one whose error has a Usable method (a store's copy: store.StaleError).
+// or one whose Usable method says so (a store's copy, store.StaleError).
 func Usable(err error) bool {
-	var ns *NotSavedError
-	var nw *NotWritableError
-	return errors.As(err, &ns) || errors.As(err, &nw) || errors.As(err, new(interface{ Usable() bool }))
+	ns, nw := (*NotSavedError)(nil), (*NotWritableError)(nil)
+	var u interface{ Usable() bool }
+	return errors.As(err, &ns) || errors.As(err, &nw) || errors.As(err, &u) && u.Usable()
 }
 
 // ConnError ties an error to the connection it happened on. Its message is
