@@ -57,31 +57,43 @@ func (r *connReader) secret(key string) secret.Secret {
 	if spec == "" {
 		return secret.Secret{}
 	}
-	// Messages name the key and the kind of source only, never the value.
-	kind, arg, _ := strings.Cut(spec, ":")
-	s := secret.New(spec)
-	switch s.Source() {
-	case "env":
-		if !validEnvName(arg) {
-			r.fail(key, "env: must be followed by an environment variable name, such as env:CLIENT_SECRET")
-		}
-	case "cmd":
-		if strings.TrimSpace(arg) == "" {
-			r.fail(key, "cmd: must be followed by a command")
-		}
-	case "file":
-		if arg == "" {
-			r.fail(key, "file: must be followed by a path")
-		} else {
-			s = secret.New(kind + ":" + r.p.localPath(arg))
-		}
-	case "literal":
+	s, problem := secretRef(spec, r.p.localPath, "CLIENT_SECRET")
+	switch {
+	case problem != "":
+		r.fail(key, problem)
+	case s.Source() == "literal":
 		if len(spec) > secret.MaxSize {
 			r.fail(key, secret.TooLarge("literal").Error())
 		}
 		r.p.literals = append(r.p.literals, literal{conn: r.name, key: key, line: r.keyLine(key)})
 	}
 	return s
+}
+
+// secretRef reads a secret's spec: env:NAME, cmd:COMMAND, file:PATH (made
+// relative to the config file by localPath) or a literal. problem says
+// what is wrong with a reference, naming the kind of source only, never
+// the value; envExample is the variable name its message suggests.
+func secretRef(spec string, localPath func(string) string, envExample string) (s secret.Secret, problem string) {
+	kind, arg, _ := strings.Cut(spec, ":")
+	s = secret.New(spec)
+	switch s.Source() {
+	case "env":
+		if !validEnvName(arg) {
+			problem = "env: must be followed by an environment variable name, such as env:" + envExample
+		}
+	case "cmd":
+		if strings.TrimSpace(arg) == "" {
+			problem = "cmd: must be followed by a command"
+		}
+	case "file":
+		if arg == "" {
+			problem = "file: must be followed by a path"
+		} else {
+			s = secret.New(kind + ":" + localPath(arg))
+		}
+	}
+	return s, problem
 }
 
 func (r *connReader) strs(key string) []string {

@@ -238,24 +238,11 @@ func (r *teamReader) secret(key string) secret.Secret {
 	if spec == "" {
 		return secret.Secret{}
 	}
-	kind, arg, _ := strings.Cut(spec, ":")
-	s := secret.New(spec)
-	switch s.Source() {
-	case "env":
-		if !validEnvName(arg) {
-			r.fail(key, "env: must be followed by an environment variable name, such as env:TOKENTOP_TEAM_KEY")
-		}
-	case "cmd":
-		if strings.TrimSpace(arg) == "" {
-			r.fail(key, "cmd: must be followed by a command")
-		}
-	case "file":
-		if arg == "" {
-			r.fail(key, "file: must be followed by a path")
-		} else {
-			s = secret.New(kind + ":" + r.p.localPath(arg))
-		}
-	default:
+	s, problem := secretRef(spec, r.p.localPath, "TOKENTOP_TEAM_KEY")
+	switch {
+	case problem != "":
+		r.fail(key, problem)
+	case s.Source() == "literal":
 		r.fail(key, "must be a secret reference (env:NAME, cmd:COMMAND or file:PATH), not the secret itself")
 	}
 	return s
