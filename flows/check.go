@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 	"tokentop/flows/fanout"
+	"tokentop/flows/fault"
 )
 
 // checksAtOnce bounds CheckAll: a long list is checked quickly without
@@ -56,7 +57,7 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 		return nil, &ConnError{name, err}
 	}
 	chk, err := e.Check(ctx, tok)
-	if errors.Is(err, ErrInvalidToken) && c.Renewable(State{Token: tok}) {
+	if errors.Is(err, fault.ErrInvalidToken) && c.Renewable(State{Token: tok}) {
 		s.log.Debug("check said invalid_token: renewing once")
 		if tok, err = s.renew(ctx, c, 0, true, tok.AccessToken); err == nil {
 			chk, err = e.Check(ctx, tok)

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -104,3 +105,6 @@ func (e *LockHeldError) Error() string {
 	}
 	return s + "; gave up after " + w.String()
 }
+
+// isCancel reports whether err comes from the caller giving up.
+func isCancel(err error) bool { return errors.Is(err, context.Canceled) }

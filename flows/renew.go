@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -52,7 +53,7 @@ func (s *Service) join(name string, fn func(context.Context) (*Token, error)) *f
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
-	ctx = withCommit(ctx, func() {
+	ctx = fault.WithCommit(ctx, func() {
 		fl.mu.Lock()
 		f.committed = true
 		fl.mu.Unlock()
@@ -234,7 +235,7 @@ func (s *Service) renewLocked(ctx context.Context, c *Connection, minValid time.
 			return nil, &ConnError{c.Name, err}
 		}
 		s.recordFailure(c.Name, err)
-		if IsInvalidGrant(err) && !errors.Is(err, ErrSignInRequired) {
+		if fault.IsInvalidGrant(err) && !errors.Is(err, ErrSignInRequired) {
 			// The stored grant was refused (expired, revoked or already
 			// used): only a person signing in again can help.
 			err = fmt.Errorf("%w: %w", ErrSignInRequired, err)
@@ -479,7 +480,7 @@ func RetryBackoff(n int) time.Duration {
 func (s *Service) recordFailure(name string, cause error) {
 	now := s.now()
 	msg := s.red.Redact(cause.Error())
-	needsPerson := IsInvalidGrant(cause) || errors.Is(cause, ErrSignInRequired)
+	needsPerson := fault.IsInvalidGrant(cause) || errors.Is(cause, ErrSignInRequired)
 	err := s.store.Update(name, func(st *State) error {
 		st.LastError, st.LastErrorAt = msg, now
 		st.InFlight = nil

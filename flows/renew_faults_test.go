@@ -16,6 +16,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/config"
+	"tokentop/flows/fault"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -34,7 +35,7 @@ func TestBlipKeepsRefreshToken(t *testing.T) {
 	gate.Down()
 	for range 3 {
 		_, err := e.svc.Token(e.ctx, "aerion", time.Minute)
-		if err == nil || errors.Is(err, flows.ErrSignInRequired) || !flows.NotSent(err) {
+		if err == nil || errors.Is(err, flows.ErrSignInRequired) || !fault.NotSent(err) {
 			t.Fatalf("err = %v: want a renewal that was not sent, not a sign-in", err)
 		}
 		if !strings.HasPrefix(err.Error(), "aerion: token endpoint: not sent: cannot connect") {

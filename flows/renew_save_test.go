@@ -15,6 +15,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/config"
+	"tokentop/flows/fault"
 	"tokentop/flows/oauth"
 	"tokentop/flows/providertest"
 	"tokentop/store"
@@ -273,7 +274,7 @@ func TestCheckInvalidTokenRenewsOnce(t *testing.T) {
 		e.clock.Advance(time.Minute)
 		e.fake.FailNextPath(checkPath, 5, 401, ``, http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}})
 		chk, err := e.svc.Check(e.ctx, "aerion")
-		if err == nil || chk == nil || chk.OK() || !errors.Is(err, flows.ErrInvalidToken) {
+		if err == nil || chk == nil || chk.OK() || !errors.Is(err, fault.ErrInvalidToken) {
 			t.Fatalf("check %+v err %v", chk, err)
 		}
 		if n := e.fake.Count(providertest.Aerion, "refresh_token"); n != 1 {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/providertest"
 )
 
@@ -121,7 +121,7 @@ func TestResourceIndicatorRefused(t *testing.T) {
 	e := newEnv(t, providertest.Options{OAuth2Clients: serviceClients, OAuth2Resources: []string{"https://other.example.com"}},
 		serviceConf+`resource = ["https://api.example.com"]`+"\n")
 	_, err := e.svc.Token(e.ctx, "svc", time.Minute)
-	var pe *flows.ProviderError
+	var pe *fault.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "invalid_target" || pe.Hint != "check resource (RFC 8707)" {
 		t.Fatalf("err = %v, want invalid_target with a hint", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 	"tokentop/flows/suggest"
 )
@@ -342,7 +343,7 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
 			keepExtra(tok, st.Token)
-		} else if IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
+		} else if fault.IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
 			// A configured password can sign in again without a person.
 			s.log.Debug("refresh token refused: signing in with the configured password")
 			return s.obtain(ctx, c, State{})

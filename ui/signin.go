@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 // A pending sign-in's kind is its type: what it needs from the person.
@@ -71,7 +72,7 @@ func (m *Model) onResignInKey(msg tea.KeyPressMsg) tea.Cmd {
 // sent (an OAuth error answer, RFC 6749 §5.2), rather than the sign-in
 // failing on the way.
 func refused(j *job, err error) bool {
-	var pe *flows.ProviderError
+	var pe *fault.ProviderError
 	return j.kind == jobLogin && isPassword(j.pending) && j.sent && errors.As(err, &pe)
 }
 

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 // onePassword is a password sign-in as flows makes one: it takes one
@@ -97,7 +98,7 @@ func passwordHarness(t *testing.T, answers ...error) *harness {
 // password signs in. While the form waits the row reads "waiting for you"
 // and nothing is busy; a sent password is busy.
 func TestRefusedPasswordKeepsTheForm(t *testing.T) {
-	refusal := &flows.ProviderError{Status: 400, Code: "invalid_grant", Description: "wrong username or password"}
+	refusal := &fault.ProviderError{Status: 400, Code: "invalid_grant", Description: "wrong username or password"}
 	h := passwordHarness(t, refusal, nil)
 	h.selectRow("aerion")
 	r := run(h.send(await[loginBegunMsg](t, run(h.press("l")))))

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -45,12 +46,12 @@ func (e *endpoint) aminoPassword(ctx context.Context, username, password string)
 // reported as invalid_grant, so the Service knows only signing in again helps.
 func (e *endpoint) aminoRefresh(ctx context.Context, refreshToken string) (*flows.Token, error) {
 	tok, err := e.aminoCall(ctx, retryNoAnswer, map[string]string{"grant_type": "refresh_token", "refresh_token": refreshToken})
-	if pe, ok := err.(*flows.ProviderError); ok && pe.Status >= 400 && pe.Status < 500 && pe.Status != http.StatusTooManyRequests {
+	if pe, ok := err.(*fault.ProviderError); ok && pe.Status >= 400 && pe.Status < 500 && pe.Status != http.StatusTooManyRequests {
 		desc := pe.Code
 		if pe.Description != "" && pe.Description != pe.Code {
 			desc = joinNonEmpty(": ", pe.Code, pe.Description)
 		}
-		return nil, &flows.ProviderError{Status: pe.Status, Code: "invalid_grant", Description: desc, Hint: hints["invalid_grant"]}
+		return nil, &fault.ProviderError{Status: pe.Status, Code: "invalid_grant", Description: desc, Hint: hints["invalid_grant"]}
 	}
 	return tok, err
 }
@@ -85,7 +86,7 @@ func (e *endpoint) aminoCall(ctx context.Context, p retryPolicy, attrs map[strin
 
 // aminoHint adds a hint to a ProviderError that has none.
 func aminoHint(err error, hint string) error {
-	if pe, ok := err.(*flows.ProviderError); ok && pe.Hint == "" {
+	if pe, ok := err.(*fault.ProviderError); ok && pe.Hint == "" {
 		pe.Hint = hint
 	}
 	return err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 // aminoDoc is an Amino answer with the given attributes.
@@ -68,7 +69,7 @@ func TestParseAmino(t *testing.T) {
 				}
 				checkOneLine(t, err.Error())
 				if tc.code != "" {
-					var pe *flows.ProviderError
+					var pe *fault.ProviderError
 					if !errors.As(err, &pe) || pe.Code != tc.code {
 						t.Errorf("not ProviderError %q: %#v", tc.code, err)
 					}
@@ -153,12 +154,12 @@ func TestAminoWire(t *testing.T) {
 
 	status, reply = 401, `{"errors":[{"status":"401","code":"token_expired","title":"Unauthorized","detail":"Refresh token expired"}]}`
 	_, err = te.Refresh(context.Background(), "amino-rt-1")
-	if !flows.IsInvalidGrant(err) || !strings.Contains(err.Error(), "token_expired") {
+	if !fault.IsInvalidGrant(err) || !strings.Contains(err.Error(), "token_expired") {
 		t.Errorf("refused refresh: %v", err)
 	}
 	_, err = te.Password(context.Background(), "user@example.com", "wrong-password")
-	var pe *flows.ProviderError
-	if !errors.As(err, &pe) || flows.IsInvalidGrant(err) || !strings.Contains(pe.Hint, "username and password") {
+	var pe *fault.ProviderError
+	if !errors.As(err, &pe) || fault.IsInvalidGrant(err) || !strings.Contains(pe.Hint, "username and password") {
 		t.Errorf("refused password: %#v", err)
 	}
 	assertNoSecrets(t, "log", te.logBuf.String(), "amino-at-1", "amino-rt-1", `pa"ss\word<>`, "wrong-password")

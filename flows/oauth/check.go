@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -54,7 +55,7 @@ func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, e
 	case s == http.StatusUnauthorized:
 		pe := challengeError(s, resp.header, e.red)
 		if pe == nil || pe.Code == "" {
-			pe = &flows.ProviderError{Status: s, Code: "invalid_token", Description: "the token was refused"}
+			pe = &fault.ProviderError{Status: s, Code: "invalid_token", Description: "the token was refused"}
 		}
 		if pe.Code != "invalid_token" {
 			ck.Err = pe.Error()

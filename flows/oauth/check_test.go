@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 func TestCheck(t *testing.T) {
@@ -52,7 +53,7 @@ func TestCheck(t *testing.T) {
 				t.Errorf("check %+v", *ck)
 			}
 			checkOneLine(t, ck.Err)
-			if errors.Is(err, flows.ErrInvalidToken) != tc.invalid {
+			if errors.Is(err, fault.ErrInvalidToken) != tc.invalid {
 				t.Errorf("err %v: invalid token = %v", err, !tc.invalid)
 			}
 			if (err != nil) != (tc.invalid || tc.noAnswer) {

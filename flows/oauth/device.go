@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -132,7 +133,7 @@ func (e *endpoint) DevicePoll(ctx context.Context, da *flows.DeviceAuth) (*flows
 			return nil, err
 		}
 		if !da.ExpiresAt.IsZero() && !e.now().Before(da.ExpiresAt) {
-			return nil, &flows.ProviderError{Code: "expired_token", Description: "the code was not entered in time", Hint: hints["expired_token"]}
+			return nil, &fault.ProviderError{Code: "expired_token", Description: "the code was not entered in time", Hint: hints["expired_token"]}
 		}
 		form := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.DeviceCode}}
 		tok, err := e.tokenGrant(ctx, noRetry, c.TokenURL, form)
@@ -142,8 +143,8 @@ func (e *endpoint) DevicePoll(ctx context.Context, da *flows.DeviceAuth) (*flows
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		var pe *flows.ProviderError
-		var na *flows.NoAnswerError
+		var pe *fault.ProviderError
+		var na *fault.NoAnswerError
 		switch {
 		case errors.As(err, &pe) && pe.Code == "authorization_pending":
 		case errors.As(err, &pe) && pe.Code == "slow_down":

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 func TestDeviceAuth(t *testing.T) {
@@ -92,7 +93,7 @@ func TestDevicePoll(t *testing.T) {
 				t.Errorf("slept %v, want %v", got, tc.sleeps)
 			}
 			if tc.err != "" {
-				var pe *flows.ProviderError
+				var pe *fault.ProviderError
 				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.As(err, &pe) || pe.Code != tc.code || pe.Hint == "" {
 					t.Fatalf("err = %#v", err)
 				}
@@ -117,7 +118,7 @@ func TestDevicePollExpiresAndCancels(t *testing.T) {
 	te.now = func() time.Time { return clock }
 	te.sleep = func(ctx context.Context, d time.Duration) error { clock = clock.Add(time.Minute); return ctx.Err() }
 	_, err := te.DevicePoll(context.Background(), &flows.DeviceAuth{DeviceCode: "dc-123456", Interval: 5 * time.Second, ExpiresAt: testNow.Add(3 * time.Minute)})
-	var pe *flows.ProviderError
+	var pe *fault.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "expired_token" {
 		t.Fatalf("err = %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 	"tokentop/flows/secret"
 )
@@ -332,7 +333,7 @@ func TestTokenFromFragment(t *testing.T) {
 	}
 	v, _ = url.ParseQuery("error=access_denied&error_description=The+user+said+no%1B%5B2J")
 	_, err = tokenFromFragment(v, testNow)
-	var pe *flows.ProviderError
+	var pe *fault.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "access_denied" || strings.ContainsRune(err.Error(), 0x1b) {
 		t.Errorf("error fragment: %v", err)
 	}
@@ -346,24 +347,24 @@ func TestTokenFromFragment(t *testing.T) {
 
 func TestProviderErrorFormat(t *testing.T) {
 	tests := map[string]struct {
-		e    flows.ProviderError
+		e    fault.ProviderError
 		want string
 	}{
-		"code and description": {flows.ProviderError{Status: 400, Code: "invalid_grant", Description: "refresh token expired"}, "invalid_grant: refresh token expired"},
-		"code only":            {flows.ProviderError{Status: 400, Code: "invalid_grant"}, "invalid_grant"},
-		"no code":              {flows.ProviderError{Status: 503, Description: "maintenance"}, "maintenance (HTTP 503)"},
-		"nothing":              {flows.ProviderError{Status: 500}, "(HTTP 500)"},
+		"code and description": {fault.ProviderError{Status: 400, Code: "invalid_grant", Description: "refresh token expired"}, "invalid_grant: refresh token expired"},
+		"code only":            {fault.ProviderError{Status: 400, Code: "invalid_grant"}, "invalid_grant"},
+		"no code":              {fault.ProviderError{Status: 503, Description: "maintenance"}, "maintenance (HTTP 503)"},
+		"nothing":              {fault.ProviderError{Status: 500}, "(HTTP 500)"},
 	}
 	for name, tc := range tests {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
-	wrapped := errors.Join(errors.New("renewing"), &flows.ProviderError{Code: "invalid_grant"})
-	if !flows.IsInvalidGrant(wrapped) || flows.IsInvalidGrant(&flows.ProviderError{Code: "invalid_client"}) || flows.IsInvalidGrant(nil) {
+	wrapped := errors.Join(errors.New("renewing"), &fault.ProviderError{Code: "invalid_grant"})
+	if !fault.IsInvalidGrant(wrapped) || fault.IsInvalidGrant(&fault.ProviderError{Code: "invalid_client"}) || fault.IsInvalidGrant(nil) {
 		t.Error("IsInvalidGrant")
 	}
-	if !errors.Is(&flows.ProviderError{Code: "invalid_token"}, flows.ErrInvalidToken) || errors.Is(&flows.ProviderError{Code: "invalid_grant"}, flows.ErrInvalidToken) {
+	if !errors.Is(&fault.ProviderError{Code: "invalid_token"}, fault.ErrInvalidToken) || errors.Is(&fault.ProviderError{Code: "invalid_grant"}, fault.ErrInvalidToken) {
 		t.Error("Is ErrInvalidToken")
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 	"tokentop/flows/secret"
 	"tokentop/flows/urlmatch"
@@ -431,7 +432,7 @@ func TestCancelBeforeSendEndsTokenCall(t *testing.T) {
 				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Fatalf("err = %v", err)
 				}
-				var na *flows.NoAnswerError
+				var na *fault.NoAnswerError
 				if !errors.As(err, &na) || na.Sent {
 					t.Fatalf("err = %v: want a request that was not sent", err)
 				}
@@ -700,7 +701,7 @@ func TestRetries(t *testing.T) {
 			if errors.Is(err, flows.ErrSignInRequired) != tc.signIn {
 				t.Errorf("errors.Is(ErrSignInRequired) = %v", !tc.signIn)
 			}
-			if strings.Contains(tc.err, "invalid_grant") && !flows.IsInvalidGrant(err) {
+			if strings.Contains(tc.err, "invalid_grant") && !fault.IsInvalidGrant(err) {
 				t.Errorf("IsInvalidGrant false for %v", err)
 			}
 		})

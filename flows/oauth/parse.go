@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -157,7 +158,7 @@ func excerpt(red *redact.Redactor, body []byte) string {
 
 // oauthError returns the RFC 6749 §5.2 error in fields, if any, whatever the
 // status: some servers answer an error with HTTP 200.
-func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redactor) *flows.ProviderError {
+func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redactor) *fault.ProviderError {
 	raw, ok := fields["error"]
 	if !ok || string(raw) == "null" {
 		return nil
@@ -190,7 +191,7 @@ func oauthError(status int, fields map[string]json.RawMessage, red *redact.Redac
 
 // challengeError reads the RFC 6750 §3 WWW-Authenticate challenge of an
 // error status (error="invalid_token", error_description="…").
-func challengeError(status int, header http.Header, red *redact.Redactor) *flows.ProviderError {
+func challengeError(status int, header http.Header, red *redact.Redactor) *fault.ProviderError {
 	if status < 400 {
 		return nil
 	}

@@ -1,7 +1,7 @@
 package oauth
 
 import (
-	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -27,8 +27,8 @@ var hints = map[string]string{
 // newProviderError builds a ProviderError from raw provider text, cleaning
 // code and description (redacted, then Sanitize: an escape sequence in a
 // description must never reach the terminal).
-func newProviderError(status int, code, desc string, red *redact.Redactor) *flows.ProviderError {
+func newProviderError(status int, code, desc string, red *redact.Redactor) *fault.ProviderError {
 	code = redact.Clean(red, code, 64)
 	desc = redact.Clean(red, desc, redact.MaxLine)
-	return &flows.ProviderError{Status: status, Code: code, Description: desc, Hint: hints[code]}
+	return &fault.ProviderError{Status: status, Code: code, Description: desc, Hint: hints[code]}
 }

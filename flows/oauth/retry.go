@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 )
 
 // retryPolicy says which failures of a call may be retried.
@@ -48,7 +49,7 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *request) (*response
 	}
 	for attempt := 1; ; attempt++ {
 		resp, err := e.send(ctx, r)
-		var na *flows.NoAnswerError
+		var na *fault.NoAnswerError
 		noAnswer := errors.As(err, &na) && !na.Certificate && ctx.Err() == nil
 		switch p {
 		case retryNoAnswer:

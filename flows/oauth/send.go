@@ -16,7 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -81,7 +81,7 @@ func (e *endpoint) send(ctx context.Context, r *request) (*response, error) {
 		ctx, cancel = context.WithTimeout(ctx, e.timeout)
 		defer cancel()
 	}
-	onCommit := flows.Committed(callerCtx)
+	onCommit := fault.Committed(callerCtx)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GotConn: func(httptrace.GotConnInfo) {
 			if wt.commit() && r.finish && onCommit != nil {
@@ -149,11 +149,11 @@ func (e *endpoint) transportError(ctx, callerCtx context.Context, what string, e
 		if sent && errors.Is(cerr, context.Canceled) {
 			// Given up on after it was written: not a harmless
 			// cancellation, the provider may have acted on it.
-			return &flows.NoAnswerError{What: what, Msg: "abandoned after it was sent", Err: err, Sent: true}
+			return &fault.NoAnswerError{What: what, Msg: "abandoned after it was sent", Err: err, Sent: true}
 		}
-		return &flows.NoAnswerError{What: what, Msg: msg, Err: errors.Join(cerr, err), Sent: sent}
+		return &fault.NoAnswerError{What: what, Msg: msg, Err: errors.Join(cerr, err), Sent: sent}
 	}
-	return &flows.NoAnswerError{What: what, Msg: msg, Err: err, Certificate: isCertificateError(err), Sent: sent}
+	return &fault.NoAnswerError{What: what, Msg: msg, Err: err, Certificate: isCertificateError(err), Sent: sent}
 }
 
 // isCertificateError reports whether err is a failure to verify the

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -95,7 +95,7 @@ func TestParseTokenResponse(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w.err)
 				}
 				checkOneLine(t, err.Error())
-				var pe *flows.ProviderError
+				var pe *fault.ProviderError
 				if w.code != "" {
 					if !errors.As(err, &pe) || pe.Code != w.code {
 						t.Fatalf("error %#v is not a ProviderError %s", err, w.code)
@@ -186,7 +186,7 @@ func FuzzParseTokenResponse(f *testing.F) {
 		if tok.HasExpiry() && (!tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(maxLifetime))) {
 			t.Fatalf("expiry %v out of range", tok.Expiry)
 		}
-		var pe *flows.ProviderError
+		var pe *fault.ProviderError
 		if errors.As(err, &pe) {
 			t.Fatal("token and error")
 		}

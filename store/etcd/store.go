@@ -17,6 +17,7 @@ package etcd
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -230,11 +231,17 @@ func (s *Store) Load(name string) (flows.State, error) {
 // Update applies fn to a copy of the state and writes the result only if
 // the key has not changed since it was read (a txn comparing mod_revision,
 // or create_revision 0 for a new key); otherwise it reads again and
-// re-applies fn, up to maxUpdateTries times. One put carries the whole
+// re-applies fn, after a random pause, up to maxUpdateTries times. One put carries the whole
 // state, so a new access token and a rotated refresh token land together.
 func (s *Store) Update(name string, fn func(*flows.State) error) error {
 	key := []byte(s.stateKey(name))
-	for range maxUpdateTries {
+	for try := range maxUpdateTries {
+		if try > 0 {
+			// Writers that collided would collide again in step: wait a
+			// random while, up to 1 ms doubling to 64 ms, before reading
+			// again.
+			time.Sleep(rand.N(time.Millisecond << min(try, 6)))
+		}
 		v, rev, err := s.get(name)
 		if err != nil {
 			return err

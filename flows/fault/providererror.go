@@ -1,4 +1,4 @@
-package flows
+package fault
 
 import (
 	"errors"

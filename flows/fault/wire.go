@@ -1,13 +1,9 @@
-package flows
+package fault
 
 import (
 	"context"
 	"errors"
 )
-
-// A provider client (flows/oauth) reports requests with these, so that the
-// Service can tell a request that never left the machine from one the
-// provider may have acted on.
 
 // NoAnswerError is a request that got no HTTP answer at all: connection
 // refused or reset, TLS failure, timeout. Only such failures may be retried
@@ -55,14 +51,14 @@ func isCancel(err error) bool { return errors.Is(err, context.Canceled) }
 // connection, after which it can no longer be taken back (see finish).
 type commitKey struct{}
 
-// withCommit returns ctx with fn, which a token request sent under it calls
+// WithCommit returns ctx with fn, which a token request sent under it calls
 // once it has a connection: from then on the caller's cancellation no
 // longer stops it (see Committed).
-func withCommit(ctx context.Context, fn func()) context.Context {
+func WithCommit(ctx context.Context, fn func()) context.Context {
 	return context.WithValue(ctx, commitKey{}, fn)
 }
 
-// Committed returns the function withCommit put in ctx, or nil.
+// Committed returns the function WithCommit put in ctx, or nil.
 func Committed(ctx context.Context) func() {
 	fn, _ := ctx.Value(commitKey{}).(func())
 	return fn
