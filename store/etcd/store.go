@@ -23,7 +23,12 @@ import (
 
 	"tokentop/flows"
 	"tokentop/store"
+	"tokentop/store/seal"
 )
+
+// hkdfInfo binds the derived key to this use, so the same team secret used
+// elsewhere yields another key.
+const hkdfInfo = "tokentop team v1"
 
 // Options configures Open.
 type Options struct {
@@ -52,7 +57,7 @@ type Options struct {
 type Store struct {
 	c      *client
 	prefix string
-	seal   *sealer
+	seal   *seal.Key
 	now    func() time.Time
 	log    *slog.Logger
 }
@@ -80,8 +85,8 @@ func Open(opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if len(opts.Key) > 0 {
-		if s.seal, err = newSealer(opts.Key); err != nil {
-			return nil, err
+		if s.seal, err = seal.New(opts.Key, hkdfInfo); err != nil {
+			return nil, fmt.Errorf("etcd: %w", err)
 		}
 	}
 	return s, nil
@@ -185,11 +190,11 @@ func (s *Store) decode(name string, v []byte, rev int64) (flows.State, error) {
 		return flows.State{}, nil
 	}
 	key := s.stateKey(name)
-	if env, ok := isSealed(v); ok {
+	if kid, ok := seal.Sealed(v); ok {
 		if s.seal == nil {
-			return flows.State{}, fmt.Errorf("store: connection %q: sealed with key %s, and no key is set here", name, env.KID)
+			return flows.State{}, fmt.Errorf("store: connection %q: sealed with key %s, and no key is set here", name, kid)
 		}
-		plain, err := s.seal.open(key, v)
+		plain, err := s.seal.Open(key, v)
 		if err != nil {
 			return flows.State{}, fmt.Errorf("store: connection %q: %w", name, err)
 		}
@@ -215,7 +220,7 @@ func (s *Store) encode(name string, st flows.State) ([]byte, error) {
 	if s.seal == nil {
 		return b, nil
 	}
-	return s.seal.seal(s.stateKey(name), b)
+	return s.seal.Seal(s.stateKey(name), b)
 }
 
 // Load returns the state of one connection; a connection never saved has
