@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"tokentop/flows"
+	"tokentop/store/seal"
 )
 
 var _ flows.Store = (*DB)(nil)
@@ -51,6 +52,17 @@ type Options struct {
 	// means no cap. Writes that would grow the file beyond it fail with an
 	// error wrapping bbolt's errors.ErrMaxSizeReached.
 	MaxSize int
+	// Keys, when set, gives the key that every state written is sealed
+	// with (encrypt.go); nil writes plain text. Values of either kind are
+	// read, and the first write re-encodes the others as it writes.
+	Keys Keys
+	// Plain writes plain text even with Keys set, which then only opens
+	// the values sealed before (encryption = "none" after "keyring").
+	Plain bool
+	// KeysOptional makes Open ask Keys for the key at once and write
+	// plain text, with Encryption saying why, when Keys does not answer
+	// (encryption's default: the keyring, where one answers).
+	KeysOptional bool
 }
 
 // DB is the bbolt-backed flows.Store. It holds no file open between calls:
@@ -78,6 +90,12 @@ type DB struct {
 	log     *slog.Logger
 	maxSize int
 
+	// keys gives the key of sealed states; plain writes plain text
+	// (plainNote says why when it was not asked for).
+	keys      Keys
+	plain     bool
+	plainNote string
+
 	// opens counts bbolt opens, for tests of Changed's fast path.
 	opens atomic.Int64
 
@@ -93,6 +111,10 @@ type DB struct {
 		stamp stamp
 		gen   uint64
 	}
+	// kc is the key last fetched; migrated is set once a write has
+	// re-encoded the states written otherwise (encrypt.go).
+	kc       keyCache
+	migrated bool
 }
 
 // DefaultPath returns where tokentop keeps its state: $TOKENTOP_STATE, else
@@ -137,6 +159,8 @@ func Open(path string, opts Options) (*DB, error) {
 		log:     opts.Logger,
 		maxSize: opts.MaxSize,
 		writer:  make(chan struct{}, 1),
+		keys:    opts.Keys,
+		plain:   opts.Plain,
 	}
 	if db.timeout <= 0 {
 		db.timeout = DefaultTimeout
@@ -149,6 +173,9 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if err := db.checkPaths(); err != nil {
 		return nil, err
+	}
+	if db.keys != nil && opts.KeysOptional && !db.plain {
+		db.probe()
 	}
 	db.tightenExisting()
 	if err := db.checkExisting(); err != nil {
@@ -223,7 +250,7 @@ func (db *DB) Load(name string) (flows.State, error) {
 			return nil
 		}
 		var err error
-		s, err = decodeState(name, v)
+		s, err = db.decode(bucketStates, name, v)
 		return err
 	})
 	if errors.Is(err, fs.ErrNotExist) {
@@ -240,16 +267,24 @@ func (db *DB) Load(name string) (flows.State, error) {
 // other tokentop, so it must be quick and must not call the store itself.
 func (db *DB) Update(name string, fn func(*flows.State) error) error {
 	var fnErr error
+	var migrated, scrub bool
 	err := db.write(func(tx *bbolt.Tx, inFn *bool) error {
 		states, revs, meta := tx.Bucket(bucketStates), tx.Bucket(bucketRevs), tx.Bucket(bucketMeta)
 		key := []byte(name)
 		var cur flows.State
-		if v := states.Get(key); v != nil {
+		old := states.Get(key)
+		if old != nil {
 			var err error
-			if cur, err = decodeState(name, v); err != nil {
+			if cur, err = db.decode(bucketStates, name, old); err != nil {
 				return err
 			}
 		}
+		_, oldSealed := seal.Sealed(old)
+		var err error
+		if scrub, err = db.migrate(tx); err != nil {
+			return err
+		}
+		migrated = true
 		next := cur.Clone()
 		*inFn = true
 		fnErr = fn(&next)
@@ -259,9 +294,12 @@ func (db *DB) Update(name string, fn func(*flows.State) error) error {
 		}
 		gen := generation(meta) + 1
 		next.Rev = gen
-		v, err := encodeState(next)
+		v, err := db.encode(bucketStates, name, next)
 		if err != nil {
 			return err
+		}
+		if _, sealed := seal.Sealed(v); sealed && old != nil && !oldSealed {
+			scrub = true
 		}
 		if err := states.Put(key, v); err != nil {
 			return err
@@ -270,9 +308,18 @@ func (db *DB) Update(name string, fn func(*flows.State) error) error {
 			return err
 		}
 		return meta.Put(keyGen, encodeUint(gen))
-	}, nil)
+	}, func() error {
+		// A plain value just sealed is still in bbolt's free pages.
+		if scrub {
+			return db.compactLocked()
+		}
+		return nil
+	})
 	switch {
 	case err == nil:
+		db.mu.Lock()
+		db.migrated = db.migrated || migrated
+		db.mu.Unlock()
 		return nil
 	case fnErr != nil && errors.Is(err, fnErr):
 		return fnErr
@@ -368,7 +415,7 @@ func (db *DB) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 			s := flows.State{}
 			if sv := states.Get(k); sv != nil {
 				var err error
-				if s, err = decodeState(name, sv); err != nil {
+				if s, err = db.decode(bucketStates, name, sv); err != nil {
 					return err
 				}
 			}
