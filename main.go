@@ -226,7 +226,11 @@ func (a *app) openService(cfg *flows.Config) (*flows.Service, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	db, err := store.Open(path, store.Options{Logger: logger})
+	opts, err := withEncryption(store.Options{Logger: logger}, cfg, path)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	db, err := store.Open(path, opts)
 	if err != nil {
 		return nil, attentionErr(err)
 	}
@@ -234,6 +238,9 @@ func (a *app) openService(cfg *flows.Config) (*flows.Service, error) {
 		uicli.Warn(a.stderr, w)
 	}
 	a.storeWarnings = db.Warnings()
+	if w := plainTextWarning(db.Encryption()); w != "" {
+		a.storeWarnings = append(a.storeWarnings, w) // the dashboard's alone: scripts are not told on every run
+	}
 	a.local, a.log = db, logger
 	st, err := a.stateStore(cfg)
 	if err != nil {

@@ -104,6 +104,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			opts.IsTeam = a.team.IsTeam
+			a.encryptionStatus(&opts)
 			a.warnMoves(opts.Service.Config().Names())
 			return uicli.RunStatus(cmd.Context(), opts)
 		},

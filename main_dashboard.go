@@ -39,7 +39,9 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		if err != nil {
 			return err
 		}
-		return uicli.RunStatus(ctx, uicli.StatusOptions{Service: svc, Out: a.stdout, IsTeam: a.team.IsTeam})
+		opts := uicli.StatusOptions{Service: svc, Out: a.stdout, IsTeam: a.team.IsTeam}
+		a.encryptionStatus(&opts)
+		return uicli.RunStatus(ctx, opts)
 	}
 	path, err := a.configFile()
 	if err != nil {

@@ -25,6 +25,9 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// The binary's runs must not reach the developer's keyring: without a
+	// session bus they keep tokens in plain text (main_encryption_test.go).
+	os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
 	dir, err := os.MkdirTemp("", "tokentop-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -143,6 +143,11 @@ type Config struct {
 	// ClipboardClear is how long a copied token stays on the clipboard;
 	// 0 keeps it.
 	ClipboardClear time.Duration
+	// Encryption is how the state file keeps tokens: "" (the default: the
+	// keyring, where one answers), "keyring", "none", or "secret", with
+	// EncryptionKey the reference whose value is the key material.
+	Encryption    string
+	EncryptionKey secret.Secret
 }
 
 // BrokenConnection is a connection whose table could not be used.

@@ -60,7 +60,7 @@ var zeroMeans = map[string]string{
 }
 
 // topKeys are the keys the top level holds besides [connections.NAME].
-var topKeys = []string{"refresh_before", "check_every", "bell", "clipboard_clear"}
+var topKeys = []string{"refresh_before", "check_every", "bell", "clipboard_clear", "encryption"}
 
 // connKeys are the keys a [connections.NAME] table may hold.
 var connKeys = []string{

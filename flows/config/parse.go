@@ -129,6 +129,7 @@ func parseWith(path string, data []byte, lenient bool) (*flows.Config, *Team, []
 		}
 		cfg.Bell = b
 	}
+	p.encryption(raw, cfg)
 
 	folded := map[string]string{}
 	for _, name := range names {

@@ -23,6 +23,12 @@ type StatusOptions struct {
 	// IsTeam tells the connections whose state is in the team store; nil
 	// when every connection is local.
 	IsTeam func(name string) bool
+	// Encryption is how the state file keeps tokens ("keyring", "cmd",
+	// "env", "file" or "none"), for the line under the table and each
+	// local connection's "encryption" in --json; EncryptionNote says why
+	// "none" when it was not asked for, and TeamEncryption is the team
+	// store's ("team_key" or "none"). Empty prints neither.
+	Encryption, EncryptionNote, TeamEncryption string
 }
 
 // RunStatus prints every connection's state. When any needs a person it
@@ -37,11 +43,22 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 		return attentionErr(err)
 	}
 	if opts.JSON {
-		if err := writeJSON(opts.Out, statusJSON(svc, rows)); err != nil {
+		out := statusJSON(svc, rows)
+		for i := range out {
+			e := opts.Encryption
+			if rows[i].Store == storeTeam {
+				e = opts.TeamEncryption
+			}
+			if e != "" {
+				out[i].Encryption = &e
+			}
+		}
+		if err := writeJSON(opts.Out, out); err != nil {
 			return err
 		}
 	} else {
 		printStatus(opts.Out, rows, svc.Now())
+		printEncryption(opts.Out, opts)
 	}
 	if attention {
 		return &Error{Kind: Attention}
@@ -129,4 +146,19 @@ func stateColumn(r statusRow) string {
 		return r.State + ": " + r.Reason
 	}
 	return r.State
+}
+
+// printEncryption is the line under the table that says how the state
+// file keeps tokens: "encryption: keyring (tokens sealed with
+// AES-256-GCM)", "encryption: none (tokens stored in plain text)".
+func printEncryption(w io.Writer, opts StatusOptions) {
+	switch {
+	case opts.Encryption == "":
+	case opts.Encryption != "none":
+		fmt.Fprintf(w, "encryption: %s (tokens sealed with AES-256-GCM)\n", opts.Encryption)
+	case opts.EncryptionNote != "":
+		fmt.Fprintf(w, "encryption: none (tokens stored in plain text: %s)\n", redact.Sanitize(opts.EncryptionNote))
+	default:
+		fmt.Fprintln(w, "encryption: none (tokens stored in plain text)")
+	}
 }

@@ -39,7 +39,7 @@ func TestRunStatus(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("status --json: %v:\n%s", err, out.String())
 	}
-	keys := []string{"name", "provider", "flow", "condition", "needs_attention", "expires_at", "seconds_left", "renewable", "last_error", "last_check", "store"}
+	keys := []string{"name", "provider", "flow", "condition", "needs_attention", "expires_at", "seconds_left", "renewable", "last_error", "last_check", "store", "encryption"}
 	for _, r := range rows {
 		if len(r) != len(keys) {
 			t.Errorf("%v: %d keys, want exactly %v", r["name"], len(r), keys)
@@ -218,5 +218,42 @@ func TestREADMEStatusJSON(t *testing.T) {
 		if !strings.Contains(condition, "`"+w+"`") {
 			t.Errorf("the README's condition row does not name %q", w)
 		}
+	}
+}
+
+func TestStatusSaysTheEncryption(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		opts StatusOptions
+		line string
+	}{
+		"keyring": {StatusOptions{Encryption: "keyring"}, "encryption: keyring (tokens sealed with AES-256-GCM)"},
+		"cmd":     {StatusOptions{Encryption: "cmd"}, "encryption: cmd (tokens sealed with AES-256-GCM)"},
+		"none":    {StatusOptions{Encryption: "none"}, "encryption: none (tokens stored in plain text)"},
+		"fallback": {StatusOptions{Encryption: "none", EncryptionNote: "encryption key (keyring): keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)"},
+			"encryption: none (tokens stored in plain text: encryption key (keyring): keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set))"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			tc.opts.Service, tc.opts.Out = svc, &out
+			RunStatus(ctx, tc.opts)
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			if got := lines[len(lines)-1]; got != tc.line {
+				t.Fatalf("last line %q, want %q", got, tc.line)
+			}
+		})
+	}
+
+	var out bytes.Buffer
+	RunStatus(ctx, StatusOptions{Service: svc, Out: &out, JSON: true, Encryption: "keyring", TeamEncryption: "team_key",
+		IsTeam: func(name string) bool { return name == "aerion" }})
+	var rows []struct{ Name, Store, Encryption string }
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ Name, Store, Encryption string }{{"aikido", "local", "keyring"}, {"aerion", "team", "team_key"}}
+	if !reflect.DeepEqual(rows, want) {
+		t.Fatalf("status --json rows %+v, want %+v", rows, want)
 	}
 }

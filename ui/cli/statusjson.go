@@ -53,6 +53,9 @@ type connectionJSON struct {
 	LastCheck   *checkJSON `json:"last_check"`
 	// Store is where the connection's state is: "team" or "local".
 	Store string `json:"store"`
+	// Encryption is how that store keeps its tokens: "keyring", "cmd",
+	// "env", "file", "team_key" or "none"; null when not known.
+	Encryption *string `json:"encryption"`
 }
 
 // checkJSON is a connection's last health check.
