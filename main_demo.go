@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,8 +36,15 @@ func (a *app) setUpDemo() error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	a.cleanup = append(a.cleanup, srv.Close)
+	// The demo seals its fake tokens with a key of its own, and leaves
+	// nothing in the person's keyring.
+	keyPath := filepath.Join(dir, "state.key")
+	if err := os.WriteFile(keyPath, []byte(rand.Text()), 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(providertest.DemoConfig(srv)), 0o600); err != nil {
+	conf := fmt.Sprintf("encryption = %q\n%s", "file:"+keyPath, providertest.DemoConfig(srv))
+	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	a.configPath = cfgPath

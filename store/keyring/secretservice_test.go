@@ -79,9 +79,9 @@ func TestSecretService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{access, refresh, old} {
+	for what, s := range map[string]string{"the access token": access, "the refresh token": refresh, "the plain file's token": old} {
 		if bytes.Contains(raw, []byte(s)) {
-			t.Errorf("the state file holds %q in plain text", s)
+			t.Errorf("the state file holds %s in plain text", what)
 		}
 	}
 	// The key is in the keyring, under the file's path.
