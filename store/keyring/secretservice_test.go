@@ -1,3 +1,5 @@
+//go:build linux
+
 package keyring
 
 import (
@@ -6,8 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,16 +24,13 @@ import (
 // started: it has a session bus of its own, and starts gnome-keyring there.
 const inSession = "TOKENTOP_KEYRING_SESSION"
 
-// TestSecretService runs the real store against a real Secret Service:
-// gnome-keyring-daemon with an unlocked login keyring on a private D-Bus
-// session bus, so that neither the developer's keyring nor their session
-// is touched. The test re-runs itself under dbus-run-session; without
-// dbus-run-session and gnome-keyring-daemon it skips, unless
+// TestSecretService runs the real store against a real Secret Service
+// (Linux): gnome-keyring-daemon with an unlocked login keyring on a private
+// D-Bus session bus, so that neither the developer's keyring nor their
+// session is touched. The test re-runs itself under dbus-run-session;
+// without dbus-run-session and gnome-keyring-daemon it skips, unless
 // TOKENTOP_REQUIRE_KEYRING=1 (set by .ci/run) makes that a failure.
 func TestSecretService(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the Secret Service test needs Linux")
-	}
 	if os.Getenv(inSession) == "" {
 		runInSession(t)
 		return
@@ -139,6 +138,10 @@ func runInSession(t *testing.T) {
 	cmd.Env = append(os.Environ(), inSession+"=1", "HOME="+home, "XDG_RUNTIME_DIR="+runtimeDir,
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
 		"XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	// On a hang, the whole group goes: the bus, this binary's second run
+	// and the keyring daemon it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestSecretService")) {
