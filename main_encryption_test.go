@@ -7,10 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	gokeyring "github.com/zalando/go-keyring"
 
 	"tokentop/flows"
 	"tokentop/flows/providertest"
 	"tokentop/store"
+	"tokentop/store/keyring"
+	"tokentop/store/keyring/keyringtest"
 )
 
 // withTop puts lines at the top of the cli's config file.
@@ -141,4 +146,68 @@ func TestPlainTextWarning(t *testing.T) {
 	if len(a.storeWarnings) != 1 || a.storeWarnings[0] != `tokens are stored in plain text (encryption = "none")` || stderr.Len() != 0 {
 		t.Fatalf("dashboard warnings %q, stderr %q", a.storeWarnings, stderr.String())
 	}
+}
+
+// TestCLISecretService runs the real binary against a real Secret Service
+// of its own (keyringtest), with encryption left to its default: the token
+// is sealed under a key in the keyring, status says so, and once the entry
+// is deleted the connection reads as signed out and gets a new token.
+func TestCLISecretService(t *testing.T) {
+	if !keyringtest.Session(t) {
+		return
+	}
+	c := newCLI(t, providertest.Options{})
+	tok, errOut, code := c.run("", "token", "aikido")
+	tok = strings.TrimSpace(tok)
+	if code != 0 || tok == "" || errOut != "" {
+		t.Fatalf("token: exit %d, %q", code, errOut)
+	}
+	if raw, _ := os.ReadFile(c.state); bytes.Contains(raw, []byte(tok)) {
+		t.Fatal("the state file holds the token in plain text")
+	}
+	line, enc := c.statusEncryption()
+	if line != "encryption: keyring (tokens sealed with AES-256-GCM)" || enc["aikido"] != "keyring" {
+		t.Fatalf("status says %q and %v", line, enc)
+	}
+	if again, _, _ := c.run("", "token", "aikido"); strings.TrimSpace(again) != tok {
+		t.Fatal("the second token call did not read the sealed token back")
+	}
+
+	// What the keyring costs a token call: medians of alternate runs.
+	none := *c
+	none.config = filepath.Join(t.TempDir(), "none.toml")
+	conf, _ := os.ReadFile(c.config)
+	os.WriteFile(none.config, append([]byte("encryption = \"none\"\n"), conf...), 0o600)
+	none.state = filepath.Join(t.TempDir(), "state", "tokentop.db")
+	none.run("", "token", "aikido")
+	var kt, nt []time.Duration
+	for range 15 {
+		start := time.Now()
+		c.run("", "token", "aikido")
+		kt = append(kt, time.Since(start))
+		start = time.Now()
+		none.run("", "token", "aikido")
+		nt = append(nt, time.Since(start))
+	}
+	t.Logf("tokentop token: %s with the keyring, %s with encryption = \"none\" (medians of 15)", median(kt), median(nt))
+
+	abs, _ := filepath.Abs(c.state)
+	if err := gokeyring.Delete(keyring.Service, abs); err != nil {
+		t.Fatalf("deleting the keyring entry: %v", err)
+	}
+	js, _, _ := c.run("", "status", "--json")
+	if !strings.Contains(js, store.KeyGone+" (sealed with key ") || !strings.Contains(js, "the keyring holds none") {
+		t.Fatalf("status --json once the entry is gone:\n%s", js)
+	}
+	if m, _ := filepath.Glob(c.state + ".corrupt-*"); len(m) > 0 {
+		t.Fatalf("the state file was moved aside: %q", m)
+	}
+	fresh, errOut, code := c.run("", "token", "aikido")
+	if code != 0 || strings.TrimSpace(fresh) == tok || errOut != "" {
+		t.Fatalf("token once the entry is gone: exit %d, %q", code, errOut)
+	}
+	if _, err := gokeyring.Get(keyring.Service, abs); err != nil {
+		t.Fatalf("no new key in the keyring: %v", err)
+	}
+	gokeyring.Delete(keyring.Service, abs)
 }

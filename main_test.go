@@ -19,6 +19,7 @@ import (
 	"tokentop/flows"
 	"tokentop/flows/providertest"
 	"tokentop/store"
+	"tokentop/store/keyring/keyringtest"
 )
 
 // binPath is the tokentop binary built once for the end-to-end tests.
@@ -26,8 +27,15 @@ var binPath string
 
 func TestMain(m *testing.M) {
 	// The binary's runs must not reach the developer's keyring: without a
-	// session bus they keep tokens in plain text (main_encryption_test.go).
-	os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	// session bus they keep tokens in plain text (main_encryption_test.go),
+	// but in the private session of a Secret Service test.
+	if os.Getenv(keyringtest.InSession) == "" {
+		os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	} else if p := os.Getenv("TOKENTOP_TEST_BIN"); p != "" {
+		// That session's run uses the binary the first run built.
+		binPath = p
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "tokentop-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -40,6 +48,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building tokentop:", err)
 		os.Exit(1)
 	}
+	os.Setenv("TOKENTOP_TEST_BIN", binPath)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
