@@ -25,6 +25,7 @@ const starterHead = `# tokentop configuration: one [connections.NAME] table per 
 # check_every = "5m"       # run each connection's health check this often; "0" turns them off
 # bell = false             # ring the terminal's bell when a connection newly needs you
 # clipboard_clear = "45s"  # clear a copied token from the clipboard after this; "0" keeps it
+# encryption = "keyring"   # seal tokens at rest with a key in the OS keyring; "none", or "cmd:…" for the key
 `
 
 // starters are the example connections, by provider. Each parses as it is
