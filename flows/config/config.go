@@ -70,11 +70,13 @@ var connKeys = []string{
 	"redirect_uri", "scopes", "resource", "pkce", "headers", "params", "refresh_before",
 	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
 	"api_url", "match", "git_username", "team",
+	"check", "introspection_url", "subject_token", "subject_connection", "subject_token_type",
+	"actor_token", "actor_token_type", "requested_token_type", "audience",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never
 // resolved at load time.
-var secretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true}
+var secretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true, "subject_token": true, "actor_token": true}
 
 // reservedParams are the token-request form fields tokentop sets itself.
 // Letting params override them would break the flow or, for client_secret

@@ -158,6 +158,7 @@ func parseWith(path string, data []byte, lenient bool) (*flows.Config, *Team, []
 		p.teamConn(name, tbl)
 	}
 	p.team(raw)
+	p.subjectProblems(cfg.Connections)
 
 	sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
 	if lenient && len(p.errs) > 0 && !slices.ContainsFunc(p.errs, func(e *Error) bool { return e.Conn == "" }) {
@@ -234,7 +235,7 @@ func (p *parser) syntaxError(data string, err error) *Error {
 // mentionsSecret reports whether s names a key that holds a secret.
 func mentionsSecret(s string) bool {
 	s = strings.ToLower(s)
-	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey"} {
+	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "subject_token", "actor_token"} {
 		if strings.Contains(s, w) {
 			return true
 		}
@@ -423,6 +424,7 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 	for _, pr := range presetProblems(c) {
 		r.fail(pr.key, pr.msg)
 	}
+	r.exchange(c)
 	return c
 }
 

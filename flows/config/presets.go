@@ -75,7 +75,7 @@ var presets = map[flows.Provider]preset{
 	// every server must support, so it is the default.
 	flows.OAuth2: {
 		// No default flow: the file must say which one (see needsFlow).
-		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode, flows.Implicit, flows.Password, flows.DeviceCode, flows.APIKey},
+		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode, flows.Implicit, flows.Password, flows.DeviceCode, flows.APIKey, flows.TokenExchange},
 		clientAuth: flows.ClientAuthBasic,
 	},
 }
@@ -175,6 +175,7 @@ func uRLFields(c *flows.Connection) []uRLField {
 		{"revoke_url", &c.RevokeURL},
 		{"device_url", &c.DeviceURL},
 		{"check_url", &c.CheckURL},
+		{"introspection_url", &c.IntrospectURL},
 	}
 }
 

@@ -27,6 +27,9 @@ func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, e
 	}
 	e.red.Add(tok.AccessToken)
 	c := e.Connection()
+	if c.CheckMethod == CheckIntrospect {
+		return e.introspect(ctx, tok)
+	}
 	// Aha!: a sign-in that started at secure.aha.io named the account; the
 	// API lives on that subdomain (seeds/001), not the configured one.
 	checkURL := c.CheckURL

@@ -48,6 +48,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		Revoke   string `json:"revocation_endpoint"`
 		Device   string `json:"device_authorization_endpoint"`
 		UserInfo string `json:"userinfo_endpoint"`
+		Intro    string `json:"introspection_endpoint"` // RFC 8414 §2
 		// RFC 9207 §3. Only a JSON true counts: a server whose
 		// metadata says anything else is not held to a promise it
 		// did not make, and discovery does not fail over it.
@@ -72,6 +73,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		{"revocation_endpoint", doc.Revoke, &c.RevokeURL},
 		{"device_authorization_endpoint", doc.Device, &c.DeviceURL},
 		{"userinfo_endpoint", doc.UserInfo, &c.CheckURL},
+		{"introspection_endpoint", doc.Intro, &c.IntrospectURL},
 	} {
 		if f.val == "" || *f.dst != "" {
 			continue

@@ -52,6 +52,8 @@ type endpoint struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// timeout bounds each request whose ctx has no deadline (callTimeout).
 	timeout time.Duration
+	// subject is the Service's Token, for a subject_connection (exchange.go).
+	subject func(ctx context.Context, name string) (*flows.Token, error)
 
 	mu         sync.Mutex // guards conn, discovered and issRequired
 	discovered bool
@@ -70,6 +72,7 @@ func New(c *flows.Connection, o flows.ClientOptions) (flows.Client, error) {
 	if o.Timeout > 0 {
 		e.timeout = o.Timeout
 	}
+	e.subject = o.Subject
 	return e, nil
 }
 
