@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/fault"
 	"tokentop/flows/redact"
 )
 
@@ -89,10 +90,21 @@ func (e *endpoint) TokenExchange(ctx context.Context) (*flows.Token, error) {
 	}
 	tok, err := parseExchangeResponse(resp.status, resp.header, resp.body, resp.sentAt, e.red)
 	if err != nil {
+		var pe *fault.ProviderError
+		if errors.As(err, &pe) && exchangeHints[pe.Code] != "" {
+			pe.Hint = exchangeHints[pe.Code]
+		}
 		return nil, err
 	}
 	e.red.Add(tok.AccessToken, tok.RefreshToken)
 	return tok, nil
+}
+
+// exchangeHints replace the hints of the errors RFC 8693 §2.2.2 gives a
+// meaning of its own.
+var exchangeHints = map[string]string{
+	"invalid_request": "check subject_token and subject_token_type (RFC 8693 §2.2.2)",
+	"invalid_target":  "check audience and resource (RFC 8693 §2.2.2)",
 }
 
 // subjectToken returns the subject of an exchange: subject_token's secret

@@ -30,8 +30,9 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                   s.URL + oauth2RevokePath,
 		"device_authorization_endpoint":         s.URL + oauth2DevicePath,
 		"userinfo_endpoint":                     s.URL + oauth2UserInfoPath,
+		"introspection_endpoint":                s.URL + oauth2IntrospectPath,
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant, TokenExchangeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
@@ -177,6 +178,11 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g = grant{provider: OAuth2, client: client, user: user, scope: f.Get("scope")}
+	case TokenExchangeGrant:
+		if g, issued, ok := s.exchangeGrant(w, client, f); ok {
+			s.answerExchange(w, g, issued)
+		}
+		return
 	case DeviceCodeGrant:
 		var code, desc string
 		if g, code, desc = s.pollDevice(client, f.Get("device_code")); code != "" {

@@ -80,6 +80,9 @@ type Options struct {
 	// authorization_response_iss_parameter_supported and its authorization
 	// responses carry no iss (unless IssNext queued one).
 	OAuth2WithoutIss bool
+	// OAuth2Audiences, when set, are the only token-exchange audiences the
+	// OAuth 2.0 server knows; any other is invalid_target (RFC 8693 §2.2.2).
+	OAuth2Audiences []string
 
 	// lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:
@@ -141,6 +144,7 @@ type Server struct {
 	fails     map[string][]failure // by provider (token endpoint) or "path:"+path
 	denials   map[string][]string  // by provider: authorize error codes
 	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
+	subjects  map[string]subject   // AcceptSubject's subject tokens (exchange.go)
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
@@ -282,13 +286,14 @@ func (s *Server) routes() http.Handler {
 		"POST " + aminoTokenPath: s.aminoToken,
 		"GET " + aminoCheckPath:  s.aminoMe,
 
-		"GET " + oauth2DiscoveryPath: s.oauth2Discovery,
-		"GET " + oauth2AuthPath:      s.oauth2Authorize,
-		"POST " + oauth2TokenPath:    s.oauth2Token,
-		"POST " + oauth2RevokePath:   s.oauth2Revoke,
-		"POST " + oauth2DevicePath:   s.oauth2Device,
-		"GET " + oauth2ActivatePath:  s.oauth2Activate,
-		"GET " + oauth2UserInfoPath:  s.oauth2UserInfo,
+		"GET " + oauth2DiscoveryPath:   s.oauth2Discovery,
+		"GET " + oauth2AuthPath:        s.oauth2Authorize,
+		"POST " + oauth2TokenPath:      s.oauth2Token,
+		"POST " + oauth2RevokePath:     s.oauth2Revoke,
+		"POST " + oauth2DevicePath:     s.oauth2Device,
+		"GET " + oauth2ActivatePath:    s.oauth2Activate,
+		"GET " + oauth2UserInfoPath:    s.oauth2UserInfo,
+		"POST " + oauth2IntrospectPath: s.oauth2Introspect,
 	} {
 		mux.HandleFunc(pattern, serve)
 	}
