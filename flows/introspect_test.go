@@ -96,7 +96,10 @@ check = "introspect"
 		t.Fatal(err)
 	}
 	// A token signed in elsewhere, without a refresh token.
-	if err := e.db.Update("web", func(st *flows.State) error { st.Token = &flows.Token{AccessToken: tok.AccessToken, TokenType: "Bearer", Expiry: tok.Expiry}; return nil }); err != nil {
+	if err := e.db.Update("web", func(st *flows.State) error {
+		st.Token = &flows.Token{AccessToken: tok.AccessToken, TokenType: "Bearer", Expiry: tok.Expiry}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.Check(e.ctx, "web"); err != nil {
