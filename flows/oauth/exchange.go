@@ -164,13 +164,12 @@ func parseExchangeResponse(status int, header http.Header, body []byte, sentAt t
 		return nil, fmt.Errorf("token endpoint answered HTTP %d without an access token%s", status, excerpt(red, body))
 	}
 	issued, err := stringField(fields, "issued_token_type")
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, err
-	case issued == "":
+	}
+	if issued = redact.Clean(red, issued, 200); issued == "" {
 		return nil, errors.New("token response: missing issued_token_type (RFC 8693 §2.2.1)")
 	}
-	issued = redact.Clean(red, issued, 200)
 	tt, err := stringField(fields, "token_type")
 	if err != nil {
 		return nil, err

@@ -61,6 +61,17 @@ type checkJSON struct {
 	Status    int     `json:"status"` // 0: no answer
 	LatencyMS float64 `json:"latency_ms"`
 	OK        bool    `json:"ok"`
+	// Introspection is what check = "introspect" learnt (RFC 7662 §2.2).
+	Introspection *introspectionJSON `json:"introspection,omitempty"`
+}
+
+// introspectionJSON is an introspection answer; absent members are "".
+type introspectionJSON struct {
+	Active    bool    `json:"active"`
+	ExpiresAt *string `json:"exp"` // RFC 3339, UTC; null when not said
+	Scope     string  `json:"scope"`
+	ClientID  string  `json:"client_id"`
+	Subject   string  `json:"sub"`
 }
 
 // statusJSON is rows in their JSON form, at the service's clock.
@@ -90,6 +101,14 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 				Status:    lc.Status,
 				LatencyMS: float64(lc.Latency.Microseconds()) / 1000,
 				OK:        lc.OK(),
+			}
+			if in := lc.Introspection; in != nil {
+				ij := &introspectionJSON{Active: in.Active, Scope: in.Scope, ClientID: in.ClientID, Subject: in.Subject}
+				if !in.Expiry.IsZero() {
+					exp := in.Expiry.UTC().Format(time.RFC3339)
+					ij.ExpiresAt = &exp
+				}
+				j.LastCheck.Introspection = ij
 			}
 		}
 		out = append(out, j)
