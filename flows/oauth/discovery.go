@@ -13,8 +13,8 @@ import (
 // discover reads the OpenID Connect discovery document of a generic
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
-// URLs: authorize, token, revocation, device authorization and userinfo (as
-// check_url), and notes whether authorization responses carry iss (RFC 9207
+// URLs: authorize, token, revocation, device authorization, userinfo (as
+// check_url) and introspection (RFC 8414 §2), and notes whether authorization responses carry iss (RFC 9207
 // §3; ListenRedirect then requires it). The document's issuer must be exactly
 // the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
 // defence), and every URL must be https. The endpoint's own copy of the

@@ -16,6 +16,10 @@ import (
 	"tokentop/flows/redact"
 )
 
+// ExtraIssuedTokenType is the Token.Extra key of an exchange's
+// issued_token_type (RFC 8693 §2.2.1).
+const ExtraIssuedTokenType = "issued_token_type"
+
 // RFC 8693 identifiers: the grant type (§2.1) and the token types of §3
 // that tokentop names itself.
 const (
@@ -23,10 +27,6 @@ const (
 	TokenTypeAccess    = "urn:ietf:params:oauth:token-type:access_token"
 	TokenTypeJWT       = "urn:ietf:params:oauth:token-type:jwt"
 )
-
-// ExtraIssuedTokenType is the Token.Extra key of an exchange's
-// issued_token_type (RFC 8693 §2.2.1).
-const ExtraIssuedTokenType = "issued_token_type"
 
 // maxSubjectChain bounds how many exchanges may wait on one another through
 // subject_connection: config loading refuses cycles, and this is the guard
@@ -79,25 +79,12 @@ func (e *endpoint) TokenExchange(ctx context.Context) (*flows.Token, error) {
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
-	r, err := e.formRequest(ctx, "token endpoint", "token_url", c.TokenURL, form, true)
-	if err != nil {
-		return nil, err
+	tok, err := e.tokenGrantWith(ctx, retryIdempotent, c.TokenURL, form, parseExchangeResponse)
+	var pe *fault.ProviderError
+	if errors.As(err, &pe) && exchangeHints[pe.Code] != "" {
+		pe.Hint = exchangeHints[pe.Code]
 	}
-	r.finish = true
-	resp, err := e.do(ctx, retryIdempotent, r)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := parseExchangeResponse(resp.status, resp.header, resp.body, resp.sentAt, e.red)
-	if err != nil {
-		var pe *fault.ProviderError
-		if errors.As(err, &pe) && exchangeHints[pe.Code] != "" {
-			pe.Hint = exchangeHints[pe.Code]
-		}
-		return nil, err
-	}
-	e.red.Add(tok.AccessToken, tok.RefreshToken)
-	return tok, nil
+	return tok, err
 }
 
 // exchangeHints replace the hints of the errors RFC 8693 §2.2.2 gives a
@@ -150,18 +137,9 @@ func (e *endpoint) subjectToken(ctx context.Context, c *flows.Connection) (strin
 // and refuses N_A for an access token, which must be usable as a bearer.
 // Errors (§2.2.2: invalid_request, invalid_target) are ProviderErrors.
 func parseExchangeResponse(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*flows.Token, error) {
-	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
+	fields, err := tokenAnswer(status, header, body, red)
 	if err != nil {
 		return nil, err
-	}
-	if perr := oauthError(status, fields, red); perr != nil {
-		return nil, perr
-	}
-	if status < 200 || status > 299 {
-		if pe := challengeError(status, header, red); pe != nil {
-			return nil, pe
-		}
-		return nil, fmt.Errorf("token endpoint answered HTTP %d without an access token%s", status, excerpt(red, body))
 	}
 	issued, err := stringField(fields, "issued_token_type")
 	if err != nil {

@@ -105,12 +105,8 @@ func (s *Server) answerExchange(w http.ResponseWriter, g grant, issued string) {
 // its exp, scope, client_id and sub; an inactive token gets {"active":false}
 // alone (§2.2).
 func (s *Server) oauth2Introspect(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := s.oauth2Client(w, r); !ok {
-		return
-	}
-	value := r.PostForm.Get("token")
-	if value == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
+	_, value, ok := s.tokenParam(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -134,4 +130,18 @@ func (s *Server) oauth2Introspect(w http.ResponseWriter, r *http.Request) {
 		answer = map[string]any{"active": false}
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// tokenParam authenticates the client of a revocation or introspection
+// request and returns its token parameter, answering invalid_request
+// when there is none.
+func (s *Server) tokenParam(w http.ResponseWriter, r *http.Request) (client, value string, ok bool) {
+	if client, _, ok = s.oauth2Client(w, r); !ok {
+		return "", "", false
+	}
+	if value = r.PostForm.Get("token"); value == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
+		return "", "", false
+	}
+	return client, value, true
 }

@@ -204,13 +204,8 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 // Revoking a refresh token also revokes the access tokens of its grant
 // (§2.1).
 func (s *Server) oauth2Revoke(w http.ResponseWriter, r *http.Request) {
-	client, _, ok := s.oauth2Client(w, r)
+	client, value, ok := s.tokenParam(w, r)
 	if !ok {
-		return
-	}
-	value := r.PostForm.Get("token")
-	if value == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
 		return
 	}
 	s.mu.Lock()
