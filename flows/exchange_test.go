@@ -274,3 +274,20 @@ func TestTokenExchangeErrors(t *testing.T) {
 		t.Errorf("condition %v, want failing", a.Condition)
 	}
 }
+
+// TestTokenExchangeLogin: tokentop login runs the exchange without a person.
+func TestTokenExchangeLogin(t *testing.T) {
+	path := subjectFile(t, t.TempDir(), "ci-oidc-token-1")
+	e := exchangeEnv(t, providertest.Options{}, `subject_token = "file:`+path+`"`, "")
+	e.fake.AcceptSubject("ci-oidc-token-1", providertest.TokenTypeJWT, "ci-bot")
+	p, err := e.svc.BeginLogin(e.ctx, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.fake.Count(providertest.OAuth2, providertest.TokenExchangeGrant); n != 1 {
+		t.Errorf("%d exchanges, want 1", n)
+	}
+}

@@ -300,7 +300,7 @@ func endpointsOf(c *flows.Connection) []struct{ k, v string } {
 	switch c.Flow {
 	case flows.APIKey:
 		return []struct{ k, v string }{{"check URL", c.CheckURL}}
-	case flows.ClientCredentials, flows.Password:
+	case flows.ClientCredentials, flows.Password, flows.TokenExchange:
 		return []struct{ k, v string }{{"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
 	case flows.DeviceCode:
 		return []struct{ k, v string }{{"device URL", c.DeviceURL}, {"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
