@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"tokentop/flows"
@@ -98,5 +100,23 @@ func TestParseIntrospect(t *testing.T) {
 	c := mustParse(t, resourceConn+"check = \"introspect\"\nintrospection_url = \"https://id.example.com/introspect\"\n").Connections[0]
 	if c.CheckMethod != "introspect" || c.IntrospectURL != "https://id.example.com/introspect" {
 		t.Errorf("CheckMethod %q, IntrospectURL %q", c.CheckMethod, c.IntrospectURL)
+	}
+}
+
+// TestLoadForSubjectConnection: the script path's reduced load of a
+// connection whose subject is another connection falls back to the whole
+// file, so the subject is there to be asked.
+func TestLoadForSubjectConnection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	text := exchangeConn + "subject_connection = \"gh\"\n[connections.gh]\nprovider = \"oauth2\"\nflow = \"api_key\"\napi_key = \"env:K\"\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadFor(path, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Connection("gh") == nil {
+		t.Error("the subject connection is missing")
 	}
 }
