@@ -121,8 +121,9 @@ check = "introspect"
 	if !st.Refused {
 		t.Error("the inactive token is not marked refused")
 	}
-	if got, err := e.svc.Token(e.ctx, "web", 0); got != nil || err == nil {
-		t.Errorf("the inactive token was handed out again (%v)", err)
+	got, err := e.svc.Token(e.ctx, "web", 0)
+	if got != nil || err == nil || err.Error() != "web: sign-in required (the token was refused, by the provider's introspection or a tool, and cannot be renewed without a person)" {
+		t.Errorf("the inactive token was handed out again, or the error does not say why: %v", err)
 	}
 }
 

@@ -303,6 +303,8 @@ func signInReason(c *Connection, st State) error {
 		return fmt.Errorf("%w (%s)", ErrSignInRequired, st.LastError)
 	case st.Token == nil:
 		return ErrSignInRequired
+	case st.Refused:
+		return fmt.Errorf("%w (the token was refused, by the provider's introspection or a tool, and cannot be renewed without a person)", ErrSignInRequired)
 	default:
 		return fmt.Errorf("%w (the token expired and cannot be renewed without a person)", ErrSignInRequired)
 	}
