@@ -53,6 +53,9 @@ type connectionJSON struct {
 	LastCheck   *checkJSON `json:"last_check"`
 	// Store is where the connection's state is: "team" or "local".
 	Store string `json:"store"`
+	// CopyReadAt (RFC 3339, UTC) is set when the team store could not be
+	// reached and the row is the copy read then.
+	CopyReadAt *string `json:"copy_read_at,omitempty"`
 }
 
 // checkJSON is a connection's last health check.
@@ -79,6 +82,10 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 			at := tok.Expiry.UTC().Format(time.RFC3339)
 			left := int64(tok.Expiry.Sub(now).Truncate(time.Second) / time.Second)
 			j.ExpiresAt, j.SecondsLeft = &at, &left
+		}
+		if !r.CopyReadAt.IsZero() {
+			at := r.CopyReadAt.UTC().Format(time.RFC3339)
+			j.CopyReadAt = &at
 		}
 		if e := r.st.LastError; e != "" {
 			e = redact.Sanitize(e)
