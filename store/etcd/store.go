@@ -55,6 +55,7 @@ type Store struct {
 	seal   *sealer
 	now    func() time.Time
 	log    *slog.Logger
+	w      watcher // Changed's watch of the prefix (watch.go)
 }
 
 var _ flows.Store = (*Store)(nil)
@@ -98,8 +99,9 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close releases idle connections.
+// Close stops the watch, if one runs, and releases idle connections.
 func (s *Store) Close() error {
+	s.w.close()
 	s.c.http.CloseIdleConnections()
 	return nil
 }
@@ -304,7 +306,27 @@ func (s *Store) Forget(name string) error {
 // one range of the prefix filtered by min_mod_revision: when nothing
 // changed etcd answers with no keys. A tombstone newer than mark reports a
 // forgotten connection as a zero State; mark 0 returns every state.
+//
+// Called again with a mark (a dashboard), Changed opens a watch of the
+// prefix (watch.go) and from then on answers "nothing new" without a
+// request while the watch is live and has reported nothing, ranging at
+// least every watchRecheck all the same.
 func (s *Store) Changed(mark uint64) (map[string]flows.State, uint64, error) {
+	if s.w.quiet(mark, s.now()) {
+		return nil, mark, nil
+	}
+	s.w.ranging(s.now())
+	changed, next, err := s.changed(mark)
+	if err != nil {
+		s.w.failed()
+	} else if mark > 0 && next > 0 {
+		s.watch(next)
+	}
+	return changed, next, err
+}
+
+// changed is Changed's range.
+func (s *Store) changed(mark uint64) (map[string]flows.State, uint64, error) {
 	req := rangeRequest{Key: []byte(s.prefix + "/"), RangeEnd: prefixEnd(s.prefix + "/")}
 	if mark > 0 {
 		req.MinModRevision = int64(mark) + 1
