@@ -276,6 +276,13 @@ func (c *client) postTo(ctx context.Context, ep, path string, body []byte, token
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
+	if path == "/v3/kv/range" {
+		// A read may be sent again on a fresh connection when a kept-alive
+		// one turns out closed before any answer (net/http replays a POST
+		// marked so; a nil value is not sent). Writes are not: a txn
+		// applied twice is not the txn asked for.
+		req.Header["X-Idempotency-Key"] = nil
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return netFailure(ctx, err)

@@ -317,10 +317,14 @@ func (s *Store) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 	}
 	s.w.ranging(s.now())
 	changed, next, err := s.changed(mark)
-	if err != nil {
+	switch {
+	case err != nil:
 		s.w.failed()
-	} else if mark > 0 && next > 0 {
+	case mark > 0 && next > 0:
+		s.w.read(next)
 		s.watch(next)
+	default:
+		s.w.read(next)
 	}
 	return changed, next, err
 }

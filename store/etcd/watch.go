@@ -26,18 +26,27 @@ type watcher struct {
 	from    int64     // the stream's start_revision
 	dirty   bool      // an event, or a failure, since Changed last ranged
 	ranged  time.Time // when Changed last ranged
+	last    uint64    // the revision Changed's last range read up to
 	stop    context.CancelFunc
 	closed  bool // Close was called: no stream starts again
 }
 
 // quiet reports whether Changed(mark) can answer "nothing new" without a
-// request: a live stream that started no later than mark's next revision
-// reported nothing since the last range, which was less than
-// watchRecheck ago.
+// request: mark is where the last range read up to, and a live stream that
+// started no later than the revision after it reported nothing since that
+// range, which was less than watchRecheck ago. An older mark (a caller
+// reading again what it was told) always ranges.
 func (w *watcher) quiet(mark uint64, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return mark > 0 && w.live && !w.dirty && w.from <= int64(mark)+1 && now.Sub(w.ranged) < watchRecheck
+	return mark > 0 && mark == w.last && w.live && !w.dirty && w.from <= int64(mark)+1 && now.Sub(w.ranged) < watchRecheck
+}
+
+// read records where a range read up to.
+func (w *watcher) read(next uint64) {
+	w.mu.Lock()
+	w.last = next
+	w.mu.Unlock()
 }
 
 // ranging records that Changed reads etcd now: what the stream reports
@@ -67,7 +76,7 @@ func (s *Store) watch(next uint64) {
 	w.running, w.live, w.from, w.stop = true, false, int64(next)+1, cancel
 	go func() {
 		defer cancel()
-		s.stream(ctx, int64(next)+1)
+		s.stream(ctx, cancel, int64(next)+1)
 		w.mu.Lock()
 		w.running, w.live, w.dirty = false, false, true
 		w.mu.Unlock()
@@ -104,7 +113,7 @@ type watchMessage struct {
 // stream must be created within the call timeout; after that it is bounded
 // by the connection's keep-alive and by watchRecheck's ranges. Each
 // message is capped at maxResponse.
-func (s *Store) stream(ctx context.Context, from int64) {
+func (s *Store) stream(ctx context.Context, cancel context.CancelFunc, from int64) {
 	c := s.c
 	var token string
 	if c.user != "" {
@@ -136,12 +145,13 @@ func (s *Store) stream(ctx context.Context, from int64) {
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
+	// Not created within the timeout: given up. Under the lock, so that a
+	// stream is either created in time and live, or cancelled and never.
 	created := time.AfterFunc(c.timeout, func() {
 		s.w.mu.Lock()
-		live := s.w.live
-		s.w.mu.Unlock()
-		if !live {
-			s.w.stopStream()
+		defer s.w.mu.Unlock()
+		if !s.w.live {
+			cancel()
 		}
 	})
 	defer created.Stop()
@@ -161,6 +171,10 @@ func (s *Store) stream(ctx context.Context, from int64) {
 			return
 		}
 		s.w.mu.Lock()
+		if ctx.Err() != nil {
+			s.w.mu.Unlock()
+			return
+		}
 		if m.Result.Created {
 			s.w.live = true
 		}
@@ -168,14 +182,5 @@ func (s *Store) stream(ctx context.Context, from int64) {
 			s.w.dirty = true
 		}
 		s.w.mu.Unlock()
-	}
-}
-
-// stopStream ends the running stream, which then marks itself not live.
-func (w *watcher) stopStream() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stop != nil {
-		w.stop()
 	}
 }
