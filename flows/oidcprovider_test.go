@@ -4,7 +4,6 @@ package flows_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +17,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,27 +46,7 @@ const (
 // server.mjs): an authorization server tokentop's authors did not write.
 type oidcProvider struct {
 	Issuer string
-	stderr *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 64<<10 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr *syncBuffer // a dead start's diagnosis
 }
 
 // oidcProviderUnavailable skips the test, or fails it when
@@ -97,9 +75,15 @@ func startOIDCProvider(t *testing.T) *oidcProvider {
 	cmd := exec.CommandContext(ctx, node, "server.mjs", "--port", "0")
 	cmd.Dir = oidcProviderDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error {
+		// The whole group: node and anything it started.
+		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return err
+		}
+		return os.ErrProcessDone
+	}
 	cmd.WaitDelay = 5 * time.Second
-	op := &oidcProvider{stderr: &lockedBuffer{}}
+	op := &oidcProvider{stderr: &syncBuffer{}}
 	cmd.Stderr = op.stderr
 	// server.mjs exits when its stdin closes: a test binary that dies
 	// takes it along even without the cleanup.
@@ -139,7 +123,10 @@ func startOIDCProvider(t *testing.T) *oidcProvider {
 		Issuer string `json:"issuer"`
 	}
 	if err := json.Unmarshal([]byte(line), &hello); err != nil || !strings.HasPrefix(hello.Issuer, "http://127.0.0.1:") {
-		<-exited
+		select { // for the whole of stderr, when node is ending
+		case <-exited:
+		case <-time.After(2 * time.Second):
+		}
 		t.Fatalf("oidc-provider's first line %q is not its issuer (%v); stderr:\n%s", line, err, op.stderr)
 	}
 	op.Issuer = hello.Issuer
@@ -292,7 +279,11 @@ func TestOIDCProviderIss(t *testing.T) {
 	defer cancel()
 
 	var meta map[string]any
-	resp, err := http.Get(op.Issuer + "/.well-known/openid-configuration")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, op.Issuer+"/.well-known/openid-configuration", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,8 +340,7 @@ func TestOIDCProviderIss(t *testing.T) {
 				// The mix-up: tokentop's own request, state and PKCE
 				// challenge included, answered by another server.
 				from = attacker
-				au, _ := url.Parse(attacker.Issuer)
-				authorize.Host = au.Host
+				authorize.Host = strings.TrimPrefix(attacker.Issuer, "http://")
 			}
 			redirect, err := oidcBrowse(ctx, authorize.String())
 			if err != nil {
