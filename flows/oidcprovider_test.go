@@ -269,9 +269,10 @@ scopes = ["openid"]
 // metadata announces authorization_response_iss_parameter_supported, so an
 // honest sign-in goes through, a response from a second oidc-provider (the
 // attacker's, reached with tokentop's own authorization request) is refused,
-// and so is an honest response stripped of its iss; neither refusal sends a
-// token request to either server, though each carries a code the server
-// would redeem.
+// and so is an honest response stripped of its iss; no refusal sends a token
+// request to either server, though each carries a code the server would
+// redeem. Error responses carry iss too (§2): the honest server's
+// access_denied reads as declined, the attacker's as a mix-up.
 func TestOIDCProviderIss(t *testing.T) {
 	op := startOIDCProvider(t)
 	attacker := startOIDCProvider(t)
@@ -296,8 +297,10 @@ func TestOIDCProviderIss(t *testing.T) {
 	discovery := "GET /.well-known/openid-configuration"
 	tests := map[string]struct {
 		viaAttacker bool             // the authorization request is sent to attacker
+		decline     bool             // the person declines (error=access_denied)
 		tamper      func(url.Values) // changes the response before delivery
 		err         string           // after "op: "; {OP} and {ATTACKER} are the issuers
+		mixUp       bool             // err wraps a *callback.IssuerError
 		missing     bool             // the error is about a missing iss
 		wire        []string         // tokentop's requests to op
 	}{
@@ -305,18 +308,33 @@ func TestOIDCProviderIss(t *testing.T) {
 		"the attacker's response": {
 			viaAttacker: true,
 			err:         `sign-in refused: the authorization response came from issuer "{ATTACKER}", not "{OP}" (RFC 9207 mix-up defence)`,
+			mixUp:       true,
 			wire:        []string{discovery},
 		},
 		"iss removed": {
 			tamper:  func(q url.Values) { q.Del("iss") },
 			err:     `sign-in refused: the authorization response names no issuer, but "{OP}" announces the iss parameter (RFC 9207 mix-up defence)`,
+			mixUp:   true,
 			missing: true,
 			wire:    []string{discovery},
 		},
 		"iss with a trailing slash": {
 			tamper: func(q url.Values) { q.Set("iss", q.Get("iss")+"/") },
 			err:    `sign-in refused: the authorization response came from issuer "{OP}/", not "{OP}" (RFC 9207 mix-up defence)`,
+			mixUp:  true,
 			wire:   []string{discovery},
+		},
+		"declined": {
+			decline: true,
+			err:     "you declined access",
+			wire:    []string{discovery},
+		},
+		"declined at the attacker's": {
+			viaAttacker: true,
+			decline:     true,
+			err:         `sign-in refused: the authorization response came from issuer "{ATTACKER}", not "{OP}" (RFC 9207 mix-up defence)`,
+			mixUp:       true,
+			wire:        []string{discovery},
 		},
 	}
 	for name, tc := range tests {
@@ -342,14 +360,23 @@ func TestOIDCProviderIss(t *testing.T) {
 				from = attacker
 				authorize.Host = strings.TrimPrefix(attacker.Issuer, "http://")
 			}
+			answer := "code"
+			if tc.decline {
+				// server.mjs's cue to answer access_denied; the
+				// request is not signed, so the browser may add it.
+				aq := authorize.Query()
+				aq.Set("login_hint", "decline")
+				authorize.RawQuery = aq.Encode()
+				answer = "error"
+			}
 			redirect, err := oidcBrowse(ctx, authorize.String())
 			if err != nil {
 				t.Fatalf("browser at %s: %v", from.Issuer, err)
 			}
 			q := redirect.Query()
-			if q.Get("iss") != from.Issuer || q.Get("code") == "" || q.Get("state") != authorize.Query().Get("state") {
-				t.Fatalf("oidc-provider's response has iss %q (want %q), a code %v, the state %v",
-					q.Get("iss"), from.Issuer, q.Get("code") != "", q.Get("state") == authorize.Query().Get("state"))
+			if q.Get("iss") != from.Issuer || q.Get(answer) == "" || q.Get("state") != authorize.Query().Get("state") {
+				t.Fatalf("oidc-provider's response has iss %q (want %q), %s %v, the state %v",
+					q.Get("iss"), from.Issuer, answer, q.Get(answer) != "", q.Get("state") == authorize.Query().Get("state"))
 			}
 			if tc.tamper != nil {
 				tc.tamper(q)
@@ -387,8 +414,11 @@ func TestOIDCProviderIss(t *testing.T) {
 				t.Fatalf("sign-in error\n %v\nwant\n %s", err, want)
 			}
 			var ie *callback.IssuerError
-			if !errors.As(err, &ie) || ie.Missing != tc.missing {
-				t.Fatalf("error %T does not wrap an *IssuerError (missing %v)", err, tc.missing)
+			if isIss := errors.As(err, &ie); isIss != tc.mixUp || isIss && ie.Missing != tc.missing {
+				t.Fatalf("error %T wraps an *IssuerError: %v, want %v (missing %v)", err, isIss, tc.mixUp, tc.missing)
+			}
+			if errors.Is(err, flows.ErrAccessDenied) != (tc.decline && !tc.mixUp) {
+				t.Fatalf("error %v: declined is %v", err, errors.Is(err, flows.ErrAccessDenied))
 			}
 			if deliverErr != nil || status != http.StatusBadRequest {
 				t.Fatalf("the listener answered %d (%v), want 400", status, deliverErr)

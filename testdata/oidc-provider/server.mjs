@@ -12,7 +12,8 @@
 // any port, RFC 8252 §7.3). Every sign-in logs in the user "alice" and grants
 // what was asked without a page: the interaction URL finishes the
 // interaction at once, so a client that keeps cookies and follows redirects
-// reaches the redirect URI.
+// reaches the redirect URI. An authorization request with
+// login_hint=decline is answered error=access_denied instead.
 //
 // GET /_test/requests answers the requests the provider was sent so far, in
 // order: [{"method":"GET","path":"/auth","agent":"…"}, …]. It is the tests'
@@ -109,6 +110,15 @@ server.listen(port, '127.0.0.1', () => {
 // authorization request asked for, in one step.
 async function finishInteraction(provider, req, res) {
   const { prompt, params, grantId } = await provider.interactionDetails(req, res);
+  if (params.login_hint === 'decline') {
+    // The person says no: an error response, which carries iss as well
+    // (RFC 9207 §2).
+    await provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'the person declined',
+    }, { mergeWithLastSubmission: false });
+    return;
+  }
   const grant = grantId
     ? await provider.Grant.find(grantId)
     : new provider.Grant({ accountId: accountID, clientId: params.client_id });
