@@ -21,13 +21,13 @@ import (
 	"tokentop/flows/oauth"
 )
 
-// fositeServer runs github.com/ory/fosite in-process: its client
+// fositeIntrospector runs github.com/ory/fosite in-process: its client
 // credentials grant, RFC 7662 introspection and RFC 7009 revocation, an
 // implementation tokentop's authors did not write. fosite v0.49.0, the
 // newest on the module proxy, has no RFC 8693 token exchange handler
 // (handler/rfc8693 is missing), so token exchange is tested against the
 // providertest fake only.
-type fositeServer struct {
+type fositeIntrospector struct {
 	*httptest.Server
 	introspections atomic.Int32
 }
@@ -37,7 +37,7 @@ const (
 	fositeClientSecret = "fosite-secret-0123456789"
 )
 
-func newFositeServer(t *testing.T) *fositeServer {
+func newFositeIntrospector(t *testing.T) *fositeIntrospector {
 	t.Helper()
 	ctx := context.Background()
 	cfg := &fosite.Config{
@@ -57,7 +57,7 @@ func newFositeServer(t *testing.T) *fositeServer {
 	p := compose.Compose(cfg, st, &compose.CommonStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg)},
 		compose.OAuth2ClientCredentialsGrantFactory, compose.OAuth2TokenIntrospectionFactory, compose.OAuth2TokenRevocationFactory)
 
-	fs := &fositeServer{}
+	fs := &fositeIntrospector{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -95,7 +95,7 @@ func newFositeServer(t *testing.T) *fositeServer {
 }
 
 // revoke revokes an access token at fosite as another tool would.
-func (fs *fositeServer) revoke(t *testing.T, token string) {
+func (fs *fositeIntrospector) revoke(t *testing.T, token string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, fs.URL+"/revoke", strings.NewReader(url.Values{"token": {token}, "token_type_hint": {"access_token"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -110,7 +110,7 @@ func (fs *fositeServer) revoke(t *testing.T, token string) {
 	}
 }
 
-func fositeConfig(t *testing.T, fs *fositeServer, secret string) *flows.Config {
+func fositeConfig(t *testing.T, fs *fositeIntrospector, secret string) *flows.Config {
 	t.Helper()
 	cfg, err := config.Parse("fosite.toml", []byte(`
 [connections.fosite]
@@ -134,7 +134,7 @@ introspection_url = "`+fs.URL+`/introspect"
 // revoked, inactive, which the Service answers by renewing once and checking
 // the new token.
 func TestInteropFositeIntrospection(t *testing.T) {
-	fs := newFositeServer(t)
+	fs := newFositeIntrospector(t)
 	cfg := fositeConfig(t, fs, fositeClientSecret)
 	svc := flows.NewService(cfg, flows.Options{NewClient: oauth.New, Store: newMemStore()})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -181,7 +181,7 @@ func TestInteropFositeIntrospection(t *testing.T) {
 // TestInteropFositeIntrospectionWrongClient: fosite refuses the client at
 // its introspection endpoint with 401: one line, invalid_client.
 func TestInteropFositeIntrospectionWrongClient(t *testing.T) {
-	fs := newFositeServer(t)
+	fs := newFositeIntrospector(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	good, err := oauth.New(fositeConfig(t, fs, fositeClientSecret).Connection("fosite"), flows.ClientOptions{})
