@@ -45,7 +45,7 @@ func (s *Service) Check(ctx context.Context, name string) (*Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.CheckURL == "" && c.Issuer == "" {
+	if c.CheckURL == "" && c.Issuer == "" && c.IntrospectURL == "" {
 		return nil, &ConnError{name, errors.New("no check_url configured")}
 	}
 	tok, err := s.Token(ctx, name, 0)
@@ -94,6 +94,9 @@ func (s *Service) recordCheck(name string, chk *Check) {
 			st.Record(c.At, EventCheck, detail)
 		}
 		st.LastCheck = &c
+		if in := c.Introspection; in != nil && !in.Active {
+			st.Refused = st.Token != nil // inactive: renewed before it is handed out again
+		}
 		st.Checks = append(st.Checks, c)
 		if n := len(st.Checks); n > MaxChecks {
 			st.Checks = append([]Check(nil), st.Checks[n-MaxChecks:]...)

@@ -29,6 +29,8 @@ type Client interface {
 	ImplicitToken(v url.Values) (*Token, error)
 	DeviceAuth(ctx context.Context) (*DeviceAuth, error)
 	DevicePoll(ctx context.Context, da *DeviceAuth) (*Token, error)
+	// TokenExchange runs the RFC 8693 grant with a subject read afresh.
+	TokenExchange(ctx context.Context) (*Token, error)
 	Revoke(ctx context.Context, tok *Token) error
 	// Check runs the health check with tok as the bearer.
 	Check(ctx context.Context, tok *Token) (*Check, error)
@@ -62,6 +64,8 @@ type ClientOptions struct {
 	Redactor *redact.Redactor
 	// Timeout bounds each request.
 	Timeout time.Duration
+	// Subject is Service.Token, for a subject_connection (minValid 0).
+	Subject func(ctx context.Context, name string) (*Token, error)
 }
 
 // NewClientFunc makes the Client of one connection (oauth.New).

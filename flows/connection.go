@@ -28,6 +28,7 @@ const (
 	Password          Flow = "password"
 	DeviceCode        Flow = "device_code"
 	APIKey            Flow = "api_key"
+	TokenExchange     Flow = "token_exchange" // RFC 8693: renewal is a new exchange
 )
 
 // ClientAuth says where the client id and secret go on token requests.
@@ -37,6 +38,9 @@ type ClientAuth string
 const (
 	ClientAuthBasic ClientAuth = "basic" // HTTP Basic header, form-encoded id and secret
 	ClientAuthBody  ClientAuth = "body"  // client_id and client_secret form fields
+	// RFC 7523 §2.2 client assertions (OpenID Connect Core 1.0 §9).
+	ClientAuthPrivateKeyJWT   ClientAuth = "private_key_jwt"   // signed with PrivateKey
+	ClientAuthClientSecretJWT ClientAuth = "client_secret_jwt" // HS256 under ClientSecret
 )
 
 // Connection is one configured account: which provider, which flow, and the
@@ -50,6 +54,8 @@ type Connection struct {
 	ClientID     string
 	ClientSecret secret.Secret
 	ClientAuth   ClientAuth
+	PrivateKey   secret.Secret // PEM, for private_key_jwt
+	KeyID        string        // the assertions' JWS kid header
 
 	// Username is prefilled at sign-in; Password is optional and, when set,
 	// allows sign-in without a person (it is never stored in the state).
@@ -74,7 +80,12 @@ type Connection struct {
 
 	Scopes   []string
 	Resource []string // RFC 8707 resource indicators, each sent as a resource parameter
-	PKCE     bool
+	// Exchange is what the token_exchange flow sends (RFC 8693 §2.1).
+	Exchange Exchange
+	// CheckMethod "introspect" checks at IntrospectURL (RFC 7662), not check_url.
+	CheckMethod   string
+	IntrospectURL string
+	PKCE          bool
 	// Manual is set by auto = false: the dashboard fetches and checks
 	// nothing for this connection until asked.
 	Manual  bool
@@ -109,10 +120,10 @@ type Connection struct {
 // person, given what is stored for it.
 func (c *Connection) Renewable(st State) bool {
 	if st.NeedsSignIn {
-		return c.Flow == ClientCredentials || c.Flow == APIKey || (c.Flow == Password && !c.Password.IsZero())
+		return c.Flow == ClientCredentials || c.Flow == APIKey || c.Flow == TokenExchange || (c.Flow == Password && !c.Password.IsZero())
 	}
 	switch c.Flow {
-	case ClientCredentials, APIKey:
+	case ClientCredentials, APIKey, TokenExchange:
 		return true
 	case Password:
 		if !c.Password.IsZero() {

@@ -25,7 +25,7 @@ func (s *Service) BeginLogin(ctx context.Context, name string) (Pending, error) 
 		return nil, &ConnError{name, err}
 	}
 	switch c.Flow {
-	case ClientCredentials, APIKey:
+	case ClientCredentials, APIKey, TokenExchange:
 		return s.directLogin(c, func(ctx context.Context) (*Token, error) {
 			return s.obtain(ctx, c, State{})
 		}), nil

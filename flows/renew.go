@@ -40,7 +40,7 @@ type flights struct {
 
 // join returns the renewal of name in progress, or starts one running fn,
 // and counts the caller as one of its waiters.
-func (s *Service) join(name string, fn func(context.Context) (*Token, error)) *flight {
+func (s *Service) join(caller context.Context, name string, fn func(context.Context) (*Token, error)) *flight {
 	fl := &s.flights
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
@@ -51,7 +51,7 @@ func (s *Service) join(name string, fn func(context.Context) (*Token, error)) *f
 	if fl.m == nil {
 		fl.m = make(map[string]*flight)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithoutCancel(caller)) // its values, not its end
 	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
 	ctx = fault.WithCommit(ctx, func() {
 		fl.mu.Lock()
@@ -136,7 +136,7 @@ func (s *Service) Drain(ctx context.Context, notify func()) bool {
 // access token is no longer seen, the one its caller had: then another
 // process renewed it meanwhile, and that result is the answer.
 func (s *Service) renew(ctx context.Context, c *Connection, minValid time.Duration, force bool, seen string) (*Token, error) {
-	f := s.join(c.Name, func(ctx context.Context) (*Token, error) {
+	f := s.join(ctx, c.Name, func(ctx context.Context) (*Token, error) {
 		return s.renewLocked(ctx, c, minValid, force, seen)
 	})
 	select {
@@ -256,7 +256,7 @@ func (s *Service) stillUsable(tok *Token, minValid time.Duration) bool {
 // usesRefreshToken reports whether renewing c from st sends its refresh
 // token, as obtain decides.
 func usesRefreshToken(c *Connection, st State) bool {
-	return c.Flow != APIKey && c.Flow != ClientCredentials &&
+	return c.Flow != APIKey && c.Flow != ClientCredentials && c.Flow != TokenExchange &&
 		st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn
 }
 

@@ -198,6 +198,7 @@ func (s *Service) endpoint(c *Connection) (Client, error) {
 		Logger:   slog.New(s.red.Handler(s.log.With("conn", c.Name).Handler())),
 		Redactor: s.red,
 		Timeout:  s.renewalDeadline,
+		Subject:  func(ctx context.Context, n string) (*Token, error) { return s.Token(ctx, n, 0) },
 	})
 	if err != nil {
 		return nil, err
@@ -302,6 +303,8 @@ func signInReason(c *Connection, st State) error {
 		return fmt.Errorf("%w (%s)", ErrSignInRequired, st.LastError)
 	case st.Token == nil:
 		return ErrSignInRequired
+	case st.Refused:
+		return fmt.Errorf("%w (the token was refused, by the provider's introspection or a tool, and cannot be renewed without a person)", ErrSignInRequired)
 	default:
 		return fmt.Errorf("%w (the token expired and cannot be renewed without a person)", ErrSignInRequired)
 	}
@@ -339,6 +342,8 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 		tok, err = s.apiKeyToken(ctx, c)
 	case c.Flow == ClientCredentials:
 		tok, err = e.ClientCredentials(ctx)
+	case c.Flow == TokenExchange: // never a refresh: the subject is read afresh
+		tok, err = e.TokenExchange(ctx)
 	case st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn:
 		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {

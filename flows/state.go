@@ -54,13 +54,16 @@ type InFlight struct {
 	Since time.Time
 }
 
-// Check is the outcome of one health check: GET check_url with the bearer.
+// Check is the outcome of one health check: GET check_url with the bearer,
+// or an RFC 7662 introspection of the access token.
 type Check struct {
 	At      time.Time
 	Status  int // HTTP status; 0 when no answer came
 	Latency time.Duration
 	// Err is a one-line safe description of a failure; empty on success.
 	Err string
+	// Introspection is the answer of check = "introspect"; nil otherwise.
+	Introspection *Introspection
 }
 
 // OK reports whether the check got a 2xx answer.

@@ -91,6 +91,8 @@ type checkV1 struct {
 	Status    int       `json:"status,omitempty"`
 	LatencyNS int64     `json:"latency_ns,omitempty"`
 	Err       string    `json:"err,omitempty"`
+
+	Introspection *introspectionV1 `json:"introspection,omitempty"`
 }
 
 type eventV1 struct {
@@ -130,12 +132,13 @@ func encodeState(s flows.State) ([]byte, error) {
 		}
 	}
 	if c := s.LastCheck; c != nil {
-		w.LastCheck = &checkV1{At: c.At, Status: c.Status, LatencyNS: int64(c.Latency), Err: c.Err}
+		lc := checkToV1(*c)
+		w.LastCheck = &lc
 	}
 	if len(s.Checks) > 0 {
 		w.Checks = make([]checkV1, len(s.Checks))
 		for i, c := range s.Checks {
-			w.Checks[i] = checkV1{At: c.At, Status: c.Status, LatencyNS: int64(c.Latency), Err: c.Err}
+			w.Checks[i] = checkToV1(c)
 		}
 	}
 	if len(s.Events) > 0 {
@@ -200,12 +203,13 @@ func decodeState(name string, b []byte) (flows.State, error) {
 		}
 	}
 	if c := w.LastCheck; c != nil {
-		s.LastCheck = &flows.Check{At: c.At, Status: c.Status, Latency: time.Duration(c.LatencyNS), Err: c.Err}
+		lc := checkFromV1(*c)
+		s.LastCheck = &lc
 	}
 	if len(w.Checks) > 0 {
 		s.Checks = make([]flows.Check, len(w.Checks))
 		for i, c := range w.Checks {
-			s.Checks[i] = flows.Check{At: c.At, Status: c.Status, Latency: time.Duration(c.LatencyNS), Err: c.Err}
+			s.Checks[i] = checkFromV1(c)
 		}
 	}
 	if len(w.Events) > 0 {

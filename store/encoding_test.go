@@ -36,10 +36,12 @@ func fullState() flows.State {
 		NeedsSignIn: true,
 		Refused:     true,
 		LastRenewal: at.Add(-time.Hour),
-		LastCheck:   &flows.Check{At: at, Status: 200, Latency: 42 * time.Millisecond, Err: "slow"},
-		Checks:      []flows.Check{{At: at, Status: 503, Latency: time.Second, Err: "HTTP 503"}},
-		Events:      []flows.Event{{At: at, Kind: flows.EventRenewal, Detail: "renewed"}},
-		Rev:         7,
+		LastCheck: &flows.Check{At: at, Status: 200, Latency: 42 * time.Millisecond, Err: "slow",
+			Introspection: &flows.Introspection{Active: true, Expiry: at.Add(time.Hour), Scope: "read", ClientID: "client-1", Subject: "alice"}},
+		Checks: []flows.Check{{At: at, Status: 503, Latency: time.Second, Err: "HTTP 503",
+			Introspection: &flows.Introspection{Active: true, Expiry: at, Scope: "write", ClientID: "client-2", Subject: "bob"}}},
+		Events: []flows.Event{{At: at, Kind: flows.EventRenewal, Detail: "renewed"}},
+		Rev:    7,
 	}
 }
 

@@ -89,6 +89,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 		if aud := t.Extra["audience"]; aud != "" { // RFC 8707: what the token is for
 			addWrapped("audience", safeText(aud), plain, leftW)
 		}
+		if it := t.Extra["issued_token_type"]; it != "" { // RFC 8693 §2.2.1
+			addWrapped("issued as", safeText(it), plain, leftW)
+		}
 		if !t.ObtainedAt.IsZero() {
 			add("obtained", localTime(t.ObtainedAt, now, m.loc))
 		}
@@ -114,6 +117,9 @@ func (m *Model) detailLines(r *row, w int) []string {
 			addWrapped("check", text, plain, leftW)
 		} else {
 			addWrapped("check", text, m.st.Danger.Render, leftW)
+		}
+		if in := ch.Introspection; in != nil { // RFC 7662 §2.2
+			addWrapped("introspect", introspectionText(in, now, m.loc), plain, leftW)
 		}
 	}
 	left = append(left, m.healthLines(r, leftW, label("health"), indent)...)
@@ -294,7 +300,7 @@ func endpointsOf(c *flows.Connection) []struct{ k, v string } {
 	switch c.Flow {
 	case flows.APIKey:
 		return []struct{ k, v string }{{"check URL", c.CheckURL}}
-	case flows.ClientCredentials, flows.Password:
+	case flows.ClientCredentials, flows.Password, flows.TokenExchange:
 		return []struct{ k, v string }{{"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}
 	case flows.DeviceCode:
 		return []struct{ k, v string }{{"device URL", c.DeviceURL}, {"token URL", c.TokenURL}, {"revoke URL", c.RevokeURL}, {"check URL", c.CheckURL}}

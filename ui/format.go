@@ -71,6 +71,8 @@ func flowLabel(f flows.Flow) string {
 		return "device code"
 	case flows.APIKey:
 		return "api key"
+	case flows.TokenExchange:
+		return "exchange"
 	}
 	return string(f)
 }

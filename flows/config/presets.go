@@ -75,7 +75,7 @@ var presets = map[flows.Provider]preset{
 	// every server must support, so it is the default.
 	flows.OAuth2: {
 		// No default flow: the file must say which one (see needsFlow).
-		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode, flows.Implicit, flows.Password, flows.DeviceCode, flows.APIKey},
+		flows:      []flows.Flow{flows.ClientCredentials, flows.AuthorizationCode, flows.Implicit, flows.Password, flows.DeviceCode, flows.APIKey, flows.TokenExchange},
 		clientAuth: flows.ClientAuthBasic,
 	},
 }
@@ -175,6 +175,7 @@ func uRLFields(c *flows.Connection) []uRLField {
 		{"revoke_url", &c.RevokeURL},
 		{"device_url", &c.DeviceURL},
 		{"check_url", &c.CheckURL},
+		{"introspection_url", &c.IntrospectURL},
 	}
 }
 
@@ -234,7 +235,9 @@ func presetProblems(c *flows.Connection) []problem {
 			need(c.ClientID != "", "client_id", "required by the device_code flow")
 		case flows.ClientCredentials:
 			need(c.ClientID != "", "client_id", "required by the client_credentials flow")
-			need(!c.ClientSecret.IsZero(), "client_secret", "required by the client_credentials flow")
+			// JWT client authentication says what it needs itself
+			// (clientAuthProblems).
+			need(!c.ClientSecret.IsZero() || jwtClientAuth(c.ClientAuth), "client_secret", "required by the client_credentials flow")
 		case flows.Password:
 			need(c.Username != "", "username", "required by the password flow")
 		case flows.APIKey:

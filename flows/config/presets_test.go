@@ -41,7 +41,7 @@ func TestFlowsOffered(t *testing.T) {
 		{flows.Aha, "authorization_code, implicit, api_key"},
 		{flows.Aerion, "password"},
 		{flows.Amino, "password"},
-		{flows.OAuth2, "client_credentials, authorization_code, implicit, password, device_code, api_key"},
+		{flows.OAuth2, "client_credentials, authorization_code, implicit, password, device_code, api_key, token_exchange"},
 	}
 	for _, tt := range tests {
 		if got := flowList(tt.p); got != tt.want {

@@ -17,7 +17,9 @@ import (
 // §3.1): the caller renews once and checks once more. A 403
 // insufficient_scope is a failed Check with no error: renewal would not
 // help. A redirect is not followed, so the bearer never goes elsewhere.
-// Retried like other idempotent calls on no answer, 5xx and 429.
+// Retried like other idempotent calls on no answer, 5xx and 429. With
+// check = "introspect" the check is an RFC 7662 introspection instead
+// (introspect.go).
 func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, error) {
 	if tok == nil || tok.AccessToken == "" {
 		return nil, fmt.Errorf("no access token: %w", flows.ErrSignInRequired)
@@ -27,6 +29,9 @@ func (e *endpoint) Check(ctx context.Context, tok *flows.Token) (*flows.Check, e
 	}
 	e.red.Add(tok.AccessToken)
 	c := e.Connection()
+	if c.CheckMethod == CheckIntrospect {
+		return e.introspect(ctx, tok)
+	}
 	// Aha!: a sign-in that started at secure.aha.io named the account; the
 	// API lives on that subdomain (seeds/001), not the configured one.
 	checkURL := c.CheckURL

@@ -13,8 +13,8 @@ import (
 // discover reads the OpenID Connect discovery document of a generic
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
-// URLs: authorize, token, revocation, device authorization and userinfo (as
-// check_url), and notes whether authorization responses carry iss (RFC 9207
+// URLs: authorize, token, revocation, device authorization, userinfo (as
+// check_url) and introspection (RFC 8414 §2), and notes whether authorization responses carry iss (RFC 9207
 // §3; ListenRedirect then requires it). The document's issuer must be exactly
 // the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
 // defence), and every URL must be https. The endpoint's own copy of the
@@ -48,6 +48,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		Revoke   string `json:"revocation_endpoint"`
 		Device   string `json:"device_authorization_endpoint"`
 		UserInfo string `json:"userinfo_endpoint"`
+		Intro    string `json:"introspection_endpoint"` // RFC 8414 §2
 		// RFC 9207 §3. Only a JSON true counts: a server whose
 		// metadata says anything else is not held to a promise it
 		// did not make, and discovery does not fail over it.
@@ -72,6 +73,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		{"revocation_endpoint", doc.Revoke, &c.RevokeURL},
 		{"device_authorization_endpoint", doc.Device, &c.DeviceURL},
 		{"userinfo_endpoint", doc.UserInfo, &c.CheckURL},
+		{"introspection_endpoint", doc.Intro, &c.IntrospectURL},
 	} {
 		if f.val == "" || *f.dst != "" {
 			continue

@@ -52,6 +52,8 @@ type endpoint struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// timeout bounds each request whose ctx has no deadline (callTimeout).
 	timeout time.Duration
+	// subject is the Service's Token, for a subject_connection (exchange.go).
+	subject func(ctx context.Context, name string) (*flows.Token, error)
 
 	mu         sync.Mutex // guards conn, discovered and issRequired
 	discovered bool
@@ -70,6 +72,7 @@ func New(c *flows.Connection, o flows.ClientOptions) (flows.Client, error) {
 	if o.Timeout > 0 {
 		e.timeout = o.Timeout
 	}
+	e.subject = o.Subject
 	return e, nil
 }
 
@@ -201,7 +204,7 @@ func checkWireURL(key string, u *url.URL) error {
 }
 
 // request is one request to a provider, built once and sent again as is
-// on a retry.
+// on a retry, unless rebuild gives a fresh body.
 type request struct {
 	what   string // "token endpoint", "check_url", …: names the URL in errors
 	key    string // the config key of the URL
@@ -214,6 +217,9 @@ type request struct {
 	// already be sending (a rotated refresh token, a token for a one-time
 	// code) is read and can be saved. Its own deadline still bounds it.
 	finish bool
+	// rebuild, when set, makes the body of each attempt after the first:
+	// a new client assertion with its own jti (RFC 7523 §3).
+	rebuild func() ([]byte, error)
 }
 
 // response is a provider's answer, read in full (up to maxBody).

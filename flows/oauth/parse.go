@@ -22,6 +22,16 @@ import (
 // Text quoted from the body in errors goes through red, then Sanitize. red
 // may be nil.
 func parseTokenResponse(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*flows.Token, error) {
+	fields, err := tokenAnswer(status, header, body, red)
+	if err != nil {
+		return nil, err
+	}
+	return tokenFromFields(fields, sentAt)
+}
+
+// tokenAnswer returns the members of a token endpoint's successful answer,
+// or the error it is (RFC 6749 §5.2, RFC 6750 §3, or one of decodeAnswer's).
+func tokenAnswer(status int, header http.Header, body []byte, red *redact.Redactor) (map[string]json.RawMessage, error) {
 	fields, err := decodeAnswer("token endpoint", "token_url", status, header, body, red)
 	if err != nil {
 		return nil, err
@@ -35,7 +45,7 @@ func parseTokenResponse(status int, header http.Header, body []byte, sentAt time
 		}
 		return nil, fmt.Errorf("token endpoint answered HTTP %d without an access token%s", status, excerpt(red, body))
 	}
-	return tokenFromFields(fields, sentAt)
+	return fields, nil
 }
 
 // decodeAnswer applies the checks every provider answer needs (size,

@@ -35,6 +35,7 @@ import (
 	"net/url"
 	"time"
 	"tokentop/flows"
+	"tokentop/flows/redact"
 )
 
 // maxLifetime caps an expiry a provider announces, so that a nonsense
@@ -91,7 +92,13 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 		return nil, err
 	}
 	h := tokenHeader(c)
-	if err := e.addClientAuth(ctx, form, h); err != nil {
+	var sign func() error
+	if jwtAuth(c) {
+		sign, err = e.addAssertion(ctx, key, u, form)
+	} else {
+		err = e.addClientAuth(ctx, form, h)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if grant {
@@ -109,12 +116,29 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 	}
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.Set("Accept", "application/json")
-	return &request{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}, nil
+	r := &request{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}
+	if sign != nil {
+		r.rebuild = func() ([]byte, error) {
+			if err := sign(); err != nil {
+				return nil, err
+			}
+			return []byte(form.Encode()), nil
+		}
+	}
+	return r, nil
 }
+
+// tokenParser reads a token endpoint's answer (parseTokenResponse).
+type tokenParser func(status int, header http.Header, body []byte, sentAt time.Time, red *redact.Redactor) (*flows.Token, error)
 
 // tokenGrant runs one grant at the token endpoint under policy p and parses
 // the answer.
 func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values) (*flows.Token, error) {
+	return e.tokenGrantWith(ctx, p, tokenURL, form, parseTokenResponse)
+}
+
+// tokenGrantWith is tokenGrant with the answer read by parse.
+func (e *endpoint) tokenGrantWith(ctx context.Context, p retryPolicy, tokenURL string, form url.Values, parse tokenParser) (*flows.Token, error) {
 	r, err := e.formRequest(ctx, "token endpoint", "token_url", tokenURL, form, true)
 	if err != nil {
 		return nil, err
@@ -124,7 +148,7 @@ func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL strin
 	if err != nil {
 		return nil, err
 	}
-	tok, err := parseTokenResponse(resp.status, resp.header, resp.body, resp.sentAt, e.red)
+	tok, err := parse(resp.status, resp.header, resp.body, resp.sentAt, e.red)
 	if err != nil {
 		return nil, err
 	}

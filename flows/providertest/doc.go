@@ -12,8 +12,9 @@
 //	                  mandatory tenant header (companyurl, origin or referer)
 //	/amino            Amino (seeds/003): JSON:API sign-in and renewal
 //	/oauth2           a standard OAuth 2.0 / OpenID Connect server with
-//	                  discovery, PKCE, revocation (RFC 7009) and the device
-//	                  authorization grant (RFC 8628)
+//	                  discovery, PKCE, revocation (RFC 7009), the device
+//	                  authorization grant (RFC 8628), token exchange (RFC
+//	                  8693) and introspection (RFC 7662)
 //
 // Like net/http/httptest, the package is for tests and demos only: it keeps
 // every token, code and recorded request in memory, it never writes to the
@@ -50,7 +51,12 @@
 //
 // OAuth 2.0 server: discovery at /oauth2/.well-known/openid-configuration;
 // /oauth2/authorize (S256 PKCE only; public clients must use it); /oauth2/token
-// with client auth by Basic or body but not both; /oauth2/revoke (RFC 7009);
+// with client auth by Basic or body but not both, or by a JWT client
+// assertion (RFC 7523 §2.2) alone: private_key_jwt for the clients of
+// Options.OAuth2ClientKeys, client_secret_jwt (HS256 under the secret) for
+// the others, with iss = sub = the client id, aud = <URL>/oauth2/token, an
+// exp at most five minutes after iat and a jti never seen before (a replay
+// is 401 invalid_client); the same on /oauth2/revoke (RFC 7009);
 // /oauth2/device (RFC 8628) and its verification page /oauth2/activate;
 // /oauth2/userinfo. Its metadata announces
 // authorization_response_iss_parameter_supported and every authorization
@@ -62,6 +68,19 @@
 // [Options.OAuth2Resources] when set; else invalid_target); a token request
 // may narrow what the authorization granted, never widen it, and the token
 // answer echoes the audience as aud (a string, or an array of several).
+// The token endpoint also serves RFC 8693 token exchange
+// (grant_type=urn:ietf:params:oauth:grant-type:token-exchange): the
+// subject_token must be one [Server.AcceptSubject] registered with that
+// subject_token_type, or an access token the server issued with type
+// urn:ietf:params:oauth:token-type:access_token, else invalid_request; each
+// audience must be in [Options.OAuth2Audiences] when set, else
+// invalid_target. The answer carries issued_token_type (requested_token_type,
+// access_token by default), token_type Bearer for an access token and N_A
+// for any other type, and a refresh token. /oauth2/introspect is RFC 7662
+// (announced as introspection_endpoint): the client authenticates as at the
+// token endpoint (else 401 invalid_client), and a live access or refresh
+// token gets {active, exp, scope, client_id, sub, token_type}, anything
+// else {"active":false}.
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri

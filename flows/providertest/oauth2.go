@@ -30,10 +30,11 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                   s.URL + oauth2RevokePath,
 		"device_authorization_endpoint":         s.URL + oauth2DevicePath,
 		"userinfo_endpoint":                     s.URL + oauth2UserInfoPath,
+		"introspection_endpoint":                s.URL + oauth2IntrospectPath,
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant, TokenExchangeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
 		"subject_types_supported":               []string{"public"},
 	}
@@ -112,13 +113,17 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 
 // oauth2Client parses the form of a token, revoke or device request and
 // authenticates its client: HTTP Basic (RFC 6749 §2.3.1 encoding) or
-// client_id/client_secret in the body, never both (§2.3). Public clients
-// send client_id alone.
+// client_id/client_secret in the body, never both (§2.3), or a JWT client
+// assertion (assertion.go). Public clients send client_id alone.
 func (s *Server) oauth2Client(w http.ResponseWriter, r *http.Request) (client string, public, ok bool) {
 	if !parseForm(w, r) {
 		return "", false, false
 	}
 	f := r.PostForm
+	if f.Has("client_assertion") || f.Has("client_assertion_type") {
+		client, ok = s.assertionClient(w, r)
+		return client, false, ok
+	}
 	_, _, hasBasic := r.BasicAuth()
 	var secret string
 	switch {
@@ -177,6 +182,11 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g = grant{provider: OAuth2, client: client, user: user, scope: f.Get("scope")}
+	case TokenExchangeGrant:
+		if g, issued, ok := s.exchangeGrant(w, client, f); ok {
+			s.answerExchange(w, g, issued)
+		}
+		return
 	case DeviceCodeGrant:
 		var code, desc string
 		if g, code, desc = s.pollDevice(client, f.Get("device_code")); code != "" {
@@ -198,13 +208,8 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 // Revoking a refresh token also revokes the access tokens of its grant
 // (§2.1).
 func (s *Server) oauth2Revoke(w http.ResponseWriter, r *http.Request) {
-	client, _, ok := s.oauth2Client(w, r)
+	client, value, ok := s.tokenParam(w, r)
 	if !ok {
-		return
-	}
-	value := r.PostForm.Get("token")
-	if value == "" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "token is required")
 		return
 	}
 	s.mu.Lock()

@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"crypto"
 	"fmt"
 	"io"
 	"log"
@@ -72,6 +73,10 @@ type Options struct {
 	// public client (PKCE required for its authorization codes). Nil means
 	// {OAuth2ClientID: oauth2ClientSecret, OAuth2PublicClientID: ""}.
 	OAuth2Clients map[string]string
+	// OAuth2ClientKeys maps the ids of private_key_jwt clients (RFC 7523
+	// §2.2) to their public keys: *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey. Such a client has no secret.
+	OAuth2ClientKeys map[string]crypto.PublicKey
 	// OAuth2Resources, when set, are the only resource indicators the OAuth
 	// 2.0 server knows; any other is invalid_target (RFC 8707 §2).
 	OAuth2Resources []string
@@ -80,6 +85,9 @@ type Options struct {
 	// authorization_response_iss_parameter_supported and its authorization
 	// responses carry no iss (unless IssNext queued one).
 	OAuth2WithoutIss bool
+	// OAuth2Audiences, when set, are the only token-exchange audiences the
+	// OAuth 2.0 server knows; any other is invalid_target (RFC 8693 §2.2.2).
+	OAuth2Audiences []string
 
 	// lifetime sets the access-token lifetime per provider (keys are the
 	// provider constants). Missing providers get DefaultLifetime (Aerion:
@@ -141,6 +149,7 @@ type Server struct {
 	fails     map[string][]failure // by provider (token endpoint) or "path:"+path
 	denials   map[string][]string  // by provider: authorize error codes
 	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
+	subjects  map[string]subject   // AcceptSubject's subject tokens (exchange.go)
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
@@ -148,7 +157,8 @@ type Server struct {
 	devices   map[string]*device // by device_code
 	userCodes map[string]*device
 	family    int
-	replays   int // refreshes with a retired or revoked refresh token
+	replays   int                  // refreshes with a retired or revoked refresh token
+	jtis      map[string]time.Time // client assertion ids seen, with their exp
 
 	aikidoClients map[string]string
 	ahaClients    map[string]string
@@ -282,13 +292,14 @@ func (s *Server) routes() http.Handler {
 		"POST " + aminoTokenPath: s.aminoToken,
 		"GET " + aminoCheckPath:  s.aminoMe,
 
-		"GET " + oauth2DiscoveryPath: s.oauth2Discovery,
-		"GET " + oauth2AuthPath:      s.oauth2Authorize,
-		"POST " + oauth2TokenPath:    s.oauth2Token,
-		"POST " + oauth2RevokePath:   s.oauth2Revoke,
-		"POST " + oauth2DevicePath:   s.oauth2Device,
-		"GET " + oauth2ActivatePath:  s.oauth2Activate,
-		"GET " + oauth2UserInfoPath:  s.oauth2UserInfo,
+		"GET " + oauth2DiscoveryPath:   s.oauth2Discovery,
+		"GET " + oauth2AuthPath:        s.oauth2Authorize,
+		"POST " + oauth2TokenPath:      s.oauth2Token,
+		"POST " + oauth2RevokePath:     s.oauth2Revoke,
+		"POST " + oauth2DevicePath:     s.oauth2Device,
+		"GET " + oauth2ActivatePath:    s.oauth2Activate,
+		"GET " + oauth2UserInfoPath:    s.oauth2UserInfo,
+		"POST " + oauth2IntrospectPath: s.oauth2Introspect,
 	} {
 		mux.HandleFunc(pattern, serve)
 	}

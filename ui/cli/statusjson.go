@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
 	"tokentop/flows"
@@ -53,6 +54,12 @@ type connectionJSON struct {
 	LastCheck   *checkJSON `json:"last_check"`
 	// Store is where the connection's state is: "team" or "local".
 	Store string `json:"store"`
+	// CopyReadAt (RFC 3339, UTC) is set when the team store could not be
+	// reached and the row is the copy read then.
+	CopyReadAt *string `json:"copy_read_at,omitempty"`
+	// Audience is what the token was issued for (RFC 8707), as the token
+	// answer or a JWT access token's aud said; left out when unknown.
+	Audience []string `json:"audience,omitempty"`
 	// Encryption is how that store keeps its tokens: "keyring", "cmd",
 	// "env", "file", "team_key" or "none"; null when not known.
 	Encryption *string `json:"encryption"`
@@ -64,6 +71,17 @@ type checkJSON struct {
 	Status    int     `json:"status"` // 0: no answer
 	LatencyMS float64 `json:"latency_ms"`
 	OK        bool    `json:"ok"`
+	// Introspection is what check = "introspect" learnt (RFC 7662 §2.2).
+	Introspection *introspectionJSON `json:"introspection,omitempty"`
+}
+
+// introspectionJSON is an introspection answer; absent members are "".
+type introspectionJSON struct {
+	Active    bool    `json:"active"`
+	ExpiresAt *string `json:"exp"` // RFC 3339, UTC; null when not said
+	Scope     string  `json:"scope"`
+	ClientID  string  `json:"client_id"`
+	Subject   string  `json:"sub"`
 }
 
 // statusJSON is rows in their JSON form, at the service's clock.
@@ -83,6 +101,14 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 			left := int64(tok.Expiry.Sub(now).Truncate(time.Second) / time.Second)
 			j.ExpiresAt, j.SecondsLeft = &at, &left
 		}
+		if !r.CopyReadAt.IsZero() {
+			at := r.CopyReadAt.UTC().Format(time.RFC3339)
+			j.CopyReadAt = &at
+		}
+		if tok := r.st.Token; tok != nil && tok.AccessToken != "" && tok.Extra["audience"] != "" {
+			// flows/oauth keeps the audiences joined with ", ".
+			j.Audience = strings.Split(redact.Sanitize(tok.Extra["audience"]), ", ")
+		}
 		if e := r.st.LastError; e != "" {
 			e = redact.Sanitize(e)
 			j.LastError = &e
@@ -93,6 +119,14 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 				Status:    lc.Status,
 				LatencyMS: float64(lc.Latency.Microseconds()) / 1000,
 				OK:        lc.OK(),
+			}
+			if in := lc.Introspection; in != nil {
+				ij := &introspectionJSON{Active: in.Active, Scope: in.Scope, ClientID: in.ClientID, Subject: in.Subject}
+				if !in.Expiry.IsZero() {
+					exp := in.Expiry.UTC().Format(time.RFC3339)
+					ij.ExpiresAt = &exp
+				}
+				j.LastCheck.Introspection = ij
 			}
 		}
 		out = append(out, j)

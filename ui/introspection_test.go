@@ -1,0 +1,34 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"tokentop/flows"
+)
+
+// TestDetailShowsExchangeAndIntrospection: the issued_token_type of a token
+// exchange and the fields of the last introspection have their lines.
+func TestDetailShowsExchangeAndIntrospection(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	conns := []*flows.Connection{{Name: "ci", Provider: flows.OAuth2, Flow: flows.TokenExchange, TokenURL: "https://sts.example.com/token", CheckMethod: "introspect", IntrospectURL: "https://sts.example.com/introspect"}}
+	b := newFakeBackend(clock, conns...)
+	in := &flows.Introspection{Active: false, Scope: "deploy", ClientID: "ci-client", Subject: "ci-bot"}
+	b.put("ci", flows.State{
+		Token:     &flows.Token{AccessToken: "tok-" + sentinel, Expiry: t0.Add(time.Hour), Extra: map[string]string{"issued_token_type": "urn:ietf:params:oauth:token-type:access_token"}},
+		LastCheck: &flows.Check{At: t0, Status: 200, Err: "token inactive at the provider (introspection: active false)", Introspection: in},
+	})
+	h := newHarnessWith(t, b, clock, 140, 50)
+	h.press("enter")
+	f := h.frame()
+	for _, want := range []string{
+		"issued as   urn:ietf:params:oauth:token-type:access_token",
+		"introspect  inactive · scope deploy · client ci-client · sub ci-bot",
+		"token inactive at the provider",
+	} {
+		if !strings.Contains(f, want) {
+			t.Errorf("no %q in:\n%s", want, f)
+		}
+	}
+}
