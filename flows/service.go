@@ -342,6 +342,9 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 	case st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn:
 		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
+			err = sameIdentity(st.Token, tok)
+		}
+		if err == nil {
 			keepExtra(tok, st.Token)
 		} else if fault.IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
 			// A configured password can sign in again without a person.

@@ -48,6 +48,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		Revoke   string `json:"revocation_endpoint"`
 		Device   string `json:"device_authorization_endpoint"`
 		UserInfo string `json:"userinfo_endpoint"`
+		JWKS     string `json:"jwks_uri"` // OIDC Discovery §3: the ID token keys
 		// RFC 9207 §3. Only a JSON true counts: a server whose
 		// metadata says anything else is not held to a promise it
 		// did not make, and discovery does not fail over it.
@@ -62,6 +63,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	if doc.Issuer != c.Issuer {
 		return fmt.Errorf("discovery: the document names issuer %q, not the configured %q: refusing it", redact.Clean(e.red, doc.Issuer, 100), redact.Clean(e.red, c.Issuer, 100))
 	}
+	jwks := ""
 	for _, f := range []struct {
 		key string
 		val string
@@ -72,6 +74,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		{"revocation_endpoint", doc.Revoke, &c.RevokeURL},
 		{"device_authorization_endpoint", doc.Device, &c.DeviceURL},
 		{"userinfo_endpoint", doc.UserInfo, &c.CheckURL},
+		{"jwks_uri", doc.JWKS, &jwks},
 	} {
 		if f.val == "" || *f.dst != "" {
 			continue
@@ -92,6 +95,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	e.conn = &c
 	e.discovered = true
 	e.issRequired = doc.IssParam == true
+	e.jwksURL = jwks
 	e.mu.Unlock()
 	return nil
 }

@@ -53,8 +53,9 @@ type endpoint struct {
 	// timeout bounds each request whose ctx has no deadline (callTimeout).
 	timeout time.Duration
 
-	mu         sync.Mutex // guards conn, discovered and issRequired
+	mu         sync.Mutex // guards conn, discovered, issRequired and jwksURL
 	discovered bool
+	jwksURL    string // jwks_uri of the metadata (OIDC Discovery §3)
 	// issRequired: the metadata has
 	// authorization_response_iss_parameter_supported true (RFC 9207 §3).
 	issRequired bool

@@ -115,6 +115,12 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 // tokenGrant runs one grant at the token endpoint under policy p and parses
 // the answer.
 func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values) (*flows.Token, error) {
+	return e.grant(ctx, p, tokenURL, form, "")
+}
+
+// grant is tokenGrant with the id_token of the answer, if any, checked
+// against nonce ("": none was sent).
+func (e *endpoint) grant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values, nonce string) (*flows.Token, error) {
 	r, err := e.formRequest(ctx, "token endpoint", "token_url", tokenURL, form, true)
 	if err != nil {
 		return nil, err
@@ -129,5 +135,12 @@ func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL strin
 		return nil, err
 	}
 	e.red.Add(tok.AccessToken, tok.RefreshToken)
+	raw, err := idTokenOf(resp, e.red)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkIDToken(ctx, tok, raw, nonce, form.Get("grant_type") == "refresh_token"); err != nil {
+		return nil, err
+	}
 	return tok, nil
 }

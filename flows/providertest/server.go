@@ -141,6 +141,7 @@ type Server struct {
 	fails     map[string][]failure // by provider (token endpoint) or "path:"+path
 	denials   map[string][]string  // by provider: authorize error codes
 	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
+	idt       idTokens             // the OAuth 2.0 server's ID token keys and faults
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
@@ -182,6 +183,7 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("providertest: listen: %w", err)
 	}
 	s := newServer(opts)
+	go firstIDKey() // made ahead of the first ID token (idtoken.go)
 	hs := &httptest.Server{
 		Listener: l,
 		Config: &http.Server{
@@ -289,6 +291,7 @@ func (s *Server) routes() http.Handler {
 		"POST " + oauth2DevicePath:   s.oauth2Device,
 		"GET " + oauth2ActivatePath:  s.oauth2Activate,
 		"GET " + oauth2UserInfoPath:  s.oauth2UserInfo,
+		"GET " + oauth2JWKSPath:      s.oauth2JWKS,
 	} {
 		mux.HandleFunc(pattern, serve)
 	}
