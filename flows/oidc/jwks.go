@@ -125,7 +125,7 @@ func (ks *KeySet) candidates(ctx context.Context, kid, alg string, now time.Time
 		return c, nil
 	}
 	if !ks.refetched.IsZero() && now.Sub(ks.refetched) < MinRefetch {
-		return nil, fmt.Errorf("id_token key %s is not in the issuer's JWKS", describeKid(kid))
+		return nil, refuse("id_token key %s is not in the issuer's JWKS", describeKid(kid))
 	}
 	ks.refetched = now
 	if err := ks.fetchLocked(ctx, fetch); err != nil {
@@ -134,7 +134,7 @@ func (ks *KeySet) candidates(ctx context.Context, kid, alg string, now time.Time
 	if c := matching(ks.keys, kid, alg); len(c) > 0 {
 		return c, nil
 	}
-	return nil, fmt.Errorf("id_token key %s is not in the issuer's JWKS", describeKid(kid))
+	return nil, refuse("id_token key %s is not in the issuer's JWKS", describeKid(kid))
 }
 
 func (ks *KeySet) fetchLocked(ctx context.Context, fetch Fetch) error {
