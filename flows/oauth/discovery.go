@@ -14,8 +14,9 @@ import (
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
 // URLs: authorize, token, revocation, device authorization and userinfo (as
-// check_url), and notes whether authorization responses carry iss (RFC 9207
-// §3; ListenRedirect then requires it). The document's issuer must be exactly
+// check_url), notes whether authorization responses carry iss (RFC 9207
+// §3; ListenRedirect then requires it), and keeps jwks_uri, the keys of
+// its ID tokens (OIDC Discovery §3; idtoken.go). The document's issuer must be exactly
 // the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
 // defence), and every URL must be https. The endpoint's own copy of the
 // connection is changed, never the caller's. A success is cached; a failure

@@ -62,6 +62,15 @@
 // [Options.OAuth2Resources] when set; else invalid_target); a token request
 // may narrow what the authorization granted, never widen it, and the token
 // answer echoes the audience as aud (a string, or an array of several).
+// It is an OpenID Connect provider too: its metadata names jwks_uri
+// (/oauth2/jwks, one RS256 key, signed with the standard library alone), and
+// a token answer for a scope with openid carries an id_token for the user
+// (iss <URL>/oauth2, aud the client, exp after [IDTokenLifetime], the
+// authorization request's nonce in the answer to its code, none on a
+// refresh). [Server.IDTokenNext] makes the next ones wrong in one way each
+// (a wrong nonce, aud, iss or sub; expired; iat ahead; [BogusKid]; alg none;
+// HS256; a bad signature), [Server.RotateIDKey] replaces the key under a new
+// kid, and [Server.JWKSRequests] counts the JWKS reads.
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri

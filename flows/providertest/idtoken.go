@@ -35,16 +35,28 @@ const IDTokenLifetime = time.Hour
 // broken or hostile provider's would be.
 type IDTokenFault string
 
-// The faults IDTokenNext can queue.
+// Faults of the claims (OIDC Core §3.1.3.7 steps 2–3, 9–11).
 const (
-	IDWrongNonce   IDTokenFault = "wrong nonce"
-	IDNoNonce      IDTokenFault = "no nonce"
-	IDWrongAud     IDTokenFault = "wrong aud"
-	IDSeveralAud   IDTokenFault = "several aud without azp"
-	IDWrongIss     IDTokenFault = "wrong iss"
-	IDOtherSub     IDTokenFault = "other sub"
-	IDExpired      IDTokenFault = "expired"
-	IDFutureIat    IDTokenFault = "iat in the future"
+	IDWrongNonce IDTokenFault = "wrong nonce"
+	IDNoNonce    IDTokenFault = "no nonce"
+	IDWrongAud   IDTokenFault = "wrong aud"
+	IDSeveralAud IDTokenFault = "several aud without azp"
+	IDWrongIss   IDTokenFault = "wrong iss"
+)
+
+// IDOtherSub names another subject: a renewal's ID token must name the
+// sign-in's (OIDC Core §12.2).
+const IDOtherSub IDTokenFault = "other sub"
+
+// Faults of the times (exp in the past, iat in the future).
+const (
+	IDExpired   IDTokenFault = "expired"
+	IDFutureIat IDTokenFault = "iat in the future"
+)
+
+// Faults of the signature: a kid no JWKS has, no signature at all, a
+// shared-secret algorithm, a signature that does not verify.
+const (
 	IDUnknownKid   IDTokenFault = "unknown kid"
 	IDAlgNone      IDTokenFault = "alg none"
 	IDHS256        IDTokenFault = "HS256 with the client secret"
