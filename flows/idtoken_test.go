@@ -222,6 +222,16 @@ func TestIDTokenOnRefresh(t *testing.T) {
 			if fault == providertest.IDOtherSub && !errors.Is(err, flows.ErrSignInRequired) {
 				t.Fatal("another subject does not ask for a sign-in")
 			}
+			// The discarded answer's tokens are revoked, refresh token first.
+			var revoked []string
+			for _, r := range e.fake.Requests(providertest.OAuth2) {
+				if r.Path == "/oauth2/revoke" {
+					revoked = append(revoked, r.Form.Get("token_type_hint"))
+				}
+			}
+			if !slices.Equal(revoked, []string{"refresh_token", "access_token"}) {
+				t.Fatalf("revoked %q, want the refresh then the access token", revoked)
+			}
 			if st := e.state("idp"); st.Token == nil || st.Token.AccessToken != first.AccessToken {
 				t.Fatal("the refused renewal's token was saved")
 			}

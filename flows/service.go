@@ -342,7 +342,9 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 	case st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn:
 		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
-			err = sameIdentity(st.Token, tok)
+			if err = sameIdentity(st.Token, tok); err != nil {
+				_ = e.Revoke(ctx, tok) // best effort: issued to another identity
+			}
 		}
 		if err == nil {
 			keepExtra(tok, st.Token)
