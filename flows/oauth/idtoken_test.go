@@ -53,7 +53,7 @@ func TestIDTokenKeys(t *testing.T) {
 		wire     []string
 	}{
 		"jwks_uri over plain http": {jwks: `,"jwks_uri":"http://evil.example/jwks"`,
-			err:  "sign-in refused: id_token cannot be verified: discovery: jwks_uri uses plain http to evil.example: refusing to send credentials unencrypted, use https",
+			err: "sign-in refused: id_token cannot be verified: discovery: jwks_uri uses plain http to evil.example: refusing to send credentials unencrypted, use https",
 			// The revocation tries discovery again for its URL, and
 			// fails the same way: nothing is revoked.
 			wire: []string{"POST /token", "GET /.well-known/openid-configuration", "GET /.well-known/openid-configuration"}},
