@@ -81,7 +81,12 @@ type app struct {
 	team      *config.Team
 	local     *store.DB
 	teamStore flows.Store
-	log       *slog.Logger
+	// live is the dashboard's set of team connections, which a reload of
+	// the config changes (main_teamlive.go); nil elsewhere.
+	live *teamSet
+	// split is set once the Service's store is a store.Split.
+	split bool
+	log   *slog.Logger
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

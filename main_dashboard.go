@@ -49,7 +49,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		Demo:       a.demo,
 		OpenURL:    a.openURL,
 		ConfigPath: path,
-		LoadConfig: func() (*flows.Config, error) { return config.LoadLenient(path) },
+		LoadConfig: func() (*flows.Config, error) { return a.reloadConfig(path) },
 	}
 	cfg, err := a.loadConfig(config.LoadTeamLenient)
 	if err != nil {
@@ -62,6 +62,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		opts.ConfigErr = failure.Err
 		cfg = &flows.Config{Path: path}
 	}
+	a.live = newTeamSet(a.team)
 	svc, err := a.openService(cfg)
 	if err != nil {
 		if opts.ConfigErr == nil {
@@ -72,6 +73,6 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		return ui.Run(ctx, nil, opts)
 	}
 	opts.Warnings = a.storeWarnings
-	opts.IsTeam = a.team.IsTeam
+	opts.IsTeam = a.isTeam
 	return ui.Run(ctx, svc, opts)
 }

@@ -28,7 +28,8 @@ func (a *app) stateStore(cfg *flows.Config) (flows.Store, error) {
 	}
 	// The team's states last read are kept in the state file, for when
 	// the team store is away (store.ReadThrough).
-	return store.NewSplit(a.local, &store.ReadThrough{Team: ts, Cache: a.local}, a.team.IsTeam), nil
+	a.split = true
+	return store.NewSplit(a.local, &store.ReadThrough{Team: ts, Cache: a.local}, a.isTeam), nil
 }
 
 // anyTeam reports whether any connection of cfg is a team one.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -227,6 +228,30 @@ func TestTeamEtcdStoppedCLI(t *testing.T) {
 		if args[0] == "token" && code == 0 && out != first {
 			t.Errorf("token with etcd down: exit 0 without the cached token")
 		}
+		// status shows the team connection from the copy read, says so on
+		// its row and in its one line, and needs attention.
+		if args[0] == "status" {
+			if code != 1 || !strings.Contains(errOut, "team connections show the copy read at ") {
+				t.Errorf("status with etcd down: exit %d, %q; want 1 saying the team rows are the copy read", code, errOut)
+			}
+			row := lineOf(out, "aerion")
+			if !strings.Contains(row, "valid") || !strings.Contains(row, "team (copy read ") {
+				t.Errorf("status with etcd down: aerion's row %q does not show the valid copy read", row)
+			}
+		}
+	}
+	out, _, code := m.run("", "status", "--json")
+	var rows []struct {
+		Name, Condition, Store string
+		CopyReadAt             *string `json:"copy_read_at"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 1 || len(rows) == 0 {
+		t.Fatalf("status --json with etcd down: exit %d, %v: %s", code, err, out)
+	}
+	for _, r := range rows {
+		if r.Name == "aerion" && (r.Condition != "valid" || r.Store != "team" || r.CopyReadAt == nil) {
+			t.Errorf("status --json with etcd down: aerion = %+v; want valid, team, copy_read_at set", r)
+		}
 	}
 
 	srv.Restart(t)
@@ -355,8 +380,23 @@ func TestTeamEtcdHungCLI(t *testing.T) {
 		if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], l.Addr().String()) {
 			t.Errorf("%s with etcd hung: exit %d, want 1 with one line naming %s: %q", args[0], code, l.Addr(), errOut)
 		}
+		// One call waits the 2 s timeout; the calls after it know the
+		// endpoint did not answer. Two waits would be past 4 s.
+		if took > 3500*time.Millisecond {
+			t.Errorf("%s with etcd hung took %v: more than one wait of the 2s timeout", args[0], took)
+		}
 		if args[0] == "token" && out != "" {
 			t.Errorf("token with etcd hung wrote %q", out)
 		}
 	}
+}
+
+// lineOf is the first line of out that starts with name and a space.
+func lineOf(out, name string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return l
+		}
+	}
+	return ""
 }

@@ -37,6 +37,9 @@ type ClientAuth string
 const (
 	ClientAuthBasic ClientAuth = "basic" // HTTP Basic header, form-encoded id and secret
 	ClientAuthBody  ClientAuth = "body"  // client_id and client_secret form fields
+	// RFC 7523 §2.2 client assertions (OpenID Connect Core 1.0 §9).
+	ClientAuthPrivateKeyJWT   ClientAuth = "private_key_jwt"   // signed with PrivateKey
+	ClientAuthClientSecretJWT ClientAuth = "client_secret_jwt" // HS256 under ClientSecret
 )
 
 // Connection is one configured account: which provider, which flow, and the
@@ -50,6 +53,8 @@ type Connection struct {
 	ClientID     string
 	ClientSecret secret.Secret
 	ClientAuth   ClientAuth
+	PrivateKey   secret.Secret // PEM, for private_key_jwt
+	KeyID        string        // the assertions' JWS kid header
 
 	// Username is prefilled at sign-in; Password is optional and, when set,
 	// allows sign-in without a person (it is never stored in the state).

@@ -39,6 +39,39 @@ type ReadThrough struct {
 
 var _ flows.Store = (*ReadThrough)(nil)
 
+// CopySealer is a team store that seals its values (store/etcd with a
+// key): ReadThrough seals the copies it keeps with it too, so the local
+// state file holds no more of a team token than etcd does.
+type CopySealer interface {
+	// SealCopy returns the stored form of the copy of name's state.
+	SealCopy(name string, plain []byte) ([]byte, error)
+	// OpenCopy returns the state SealCopy sealed; sealed is false for a
+	// copy that was not sealed (kept before the key was set), which is
+	// read but kept again sealed.
+	OpenCopy(name string, b []byte) (plain []byte, sealed bool, err error)
+}
+
+// seal returns the stored form of a copy's encoded state.
+func (r *ReadThrough) seal(name string, enc []byte) ([]byte, error) {
+	if cs, ok := r.Team.(CopySealer); ok {
+		return cs.SealCopy(name, enc)
+	}
+	return enc, nil
+}
+
+// open decodes a kept copy; fresh is false when it should be kept again
+// (sealed now that the team store seals).
+func (r *ReadThrough) open(name string, b []byte) (st flows.State, fresh bool, err error) {
+	fresh = true
+	if cs, ok := r.Team.(CopySealer); ok {
+		if b, fresh, err = cs.OpenCopy(name, b); err != nil {
+			return flows.State{}, false, err
+		}
+	}
+	st, err = decodeState(name, b)
+	return st, fresh, err
+}
+
 // StaleError comes with the copy ReadThrough.Load returns when the team
 // store cannot be reached: "etcd http://…: no answer in time: using the
 // token read at 13:02:11 (the team store is unreachable)". Unwrap returns
@@ -142,14 +175,19 @@ func (r *ReadThrough) Changed(mark uint64) (map[string]flows.State, uint64, erro
 	case err == nil && len(changed) > 0:
 		r.keep(changed)
 	case err != nil && mark == 0 && Unreachable(err) != nil:
-		return r.copies(), 0, err
+		copies, oldest := r.copies()
+		if len(copies) == 0 {
+			return nil, 0, err
+		}
+		return copies, 0, &StaleError{Err: Unreachable(err), ReadAt: oldest}
 	}
 	return changed, next, err
 }
 
-// copies returns every copy kept; none when the file cannot be read.
-func (r *ReadThrough) copies() map[string]flows.State {
-	all := map[string]flows.State{}
+// copies returns every copy kept, and when the oldest of them was read;
+// none when the file cannot be read.
+func (r *ReadThrough) copies() (all map[string]flows.State, oldest time.Time) {
+	all = map[string]flows.State{}
 	err := r.Cache.read(func(tx *bbolt.Tx, _ stamp) error {
 		b := tx.Bucket(bucketTeamCache)
 		if b == nil {
@@ -157,18 +195,24 @@ func (r *ReadThrough) copies() map[string]flows.State {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			if len(v) >= 8 {
-				if st, err := decodeState(string(k), v[8:]); err == nil {
+				if st, _, err := r.open(string(k), v[8:]); err == nil {
 					all[string(k)] = st
+					if at := readAt(v); oldest.IsZero() || at.Before(oldest) {
+						oldest = at
+					}
 				}
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil
+		return nil, time.Time{}
 	}
-	return all
+	return all, oldest
 }
+
+// readAt is when a kept copy was read.
+func readAt(v []byte) time.Time { return time.Unix(0, int64(binary.BigEndian.Uint64(v))) }
 
 // cached returns the copy of name and when it was read.
 func (r *ReadThrough) cached(name string) (flows.State, time.Time, bool) {
@@ -184,11 +228,11 @@ func (r *ReadThrough) cached(name string) (flows.State, time.Time, bool) {
 		if len(v) < 8 {
 			return nil
 		}
-		s, err := decodeState(name, v[8:])
+		s, _, err := r.open(name, v[8:])
 		if err != nil {
 			return err
 		}
-		st, at, ok = s, time.Unix(0, int64(binary.BigEndian.Uint64(v))), true
+		st, at, ok = s, readAt(v), true
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -212,7 +256,7 @@ func (r *ReadThrough) keep(states map[string]flows.State) {
 			}
 			switch {
 			case st.Token == nil && st.Rev == 0 && v == nil:
-			case len(v) > 8 && st.Rev != 0 && cachedRev(name, v[8:]) == st.Rev:
+			case len(v) > 8 && st.Rev != 0 && r.cachedRev(name, v[8:]) == st.Rev:
 			default:
 				stale[name] = st
 			}
@@ -240,6 +284,9 @@ func (r *ReadThrough) keep(states map[string]flows.State) {
 				continue
 			}
 			enc, err := encodeState(st)
+			if err == nil {
+				enc, err = r.seal(name, enc)
+			}
 			if err != nil {
 				return err
 			}
@@ -252,10 +299,11 @@ func (r *ReadThrough) keep(states map[string]flows.State) {
 	}, nil)
 }
 
-// cachedRev is the revision of a copy; 0 when it cannot be read.
-func cachedRev(name string, enc []byte) uint64 {
-	st, err := decodeState(name, enc)
-	if err != nil {
+// cachedRev is the revision of a copy; 0 when it cannot be read or is to
+// be kept again sealed.
+func (r *ReadThrough) cachedRev(name string, enc []byte) uint64 {
+	st, fresh, err := r.open(name, enc)
+	if err != nil || !fresh {
 		return 0
 	}
 	return st.Rev

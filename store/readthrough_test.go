@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,5 +182,72 @@ func TestSplitChangedWhileEtcdStopped(t *testing.T) {
 	srv.Restart(t)
 	if got, next, err = split.Changed(next); err != nil || got["aerion"].Token == nil || next>>32 == 0 {
 		t.Fatalf("Changed after the second Restart = %v, %d, %v; want the team's states and a team mark", got, next, err)
+	}
+}
+
+// With the team key set, the copy kept in the state file is sealed with
+// it: the file's bytes hold no token, the copy is served while etcd is
+// down, and a store with another key (or none) serves no copy, not even
+// the plain copy kept before the key was set, which the keyed read
+// replaced.
+func TestReadThroughSealsItsCopies(t *testing.T) {
+	srv := etcdtest.Start(t)
+	open := func(key string) *etcd.Store {
+		opts := etcd.Options{Endpoints: []string{srv.Endpoint}, Prefix: "/tokentop/sealed", Timeout: time.Second}
+		if key != "" {
+			opts.Key = []byte(key)
+		}
+		es, err := etcd.Open(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { es.Close() })
+		return es
+	}
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const plainTok, sealedTok = "plain-copy-0123456789abcdef", "sealed-copy-fedcba9876543210"
+	// A copy kept before the team set a key is plain.
+	plain := &store.ReadThrough{Team: open(""), Cache: db}
+	if err := plain.Team.Update("aerion", func(st *flows.State) error { *st = teamToken(plainTok); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Load("aerion"); err != nil {
+		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); !bytes.Contains(raw, []byte(plainTok)) {
+		t.Fatal("the plain copy is not in the state file: the check below proves nothing")
+	}
+
+	keyed := &store.ReadThrough{Team: open("team secret one"), Cache: db}
+	if err := keyed.Team.Update("aerion", func(st *flows.State) error { *st = teamToken(sealedTok); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := keyed.Load("aerion"); err != nil || st.Token.AccessToken != sealedTok {
+		t.Fatalf("Load = %v, %v", st.Token, err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(sealedTok)) {
+		t.Fatal("the state file holds the team token in plain text")
+	}
+
+	srv.Stop()
+	var se *store.StaleError
+	if st, err := keyed.Load("aerion"); !errors.As(err, &se) || st.Token == nil || st.Token.AccessToken != sealedTok {
+		t.Fatalf("Load with etcd stopped = %v, %v; want the sealed copy opened", st.Token, err)
+	}
+	for what, rt := range map[string]*store.ReadThrough{
+		"another key": {Team: open("team secret two"), Cache: db},
+		"no key":      {Team: open(""), Cache: db},
+	} {
+		if st, err := rt.Load("aerion"); errors.As(err, &se) || st.Token != nil {
+			t.Errorf("%s: Load with etcd stopped served a copy: %v, %v", what, st.Token, err)
+		}
 	}
 }

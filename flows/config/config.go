@@ -69,12 +69,12 @@ var connKeys = []string{
 	"issuer", "auth_url", "token_url", "revoke_url", "device_url", "check_url",
 	"redirect_uri", "scopes", "resource", "pkce", "headers", "params", "refresh_before",
 	"login_timeout", "check_every", "ca_file", "insecure_skip_verify", "note", "auto",
-	"api_url", "match", "git_username", "team",
+	"api_url", "match", "git_username", "team", "private_key", "key_id",
 }
 
 // secretKeys are the keys whose values are Secrets: never printed, never
 // resolved at load time.
-var secretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true}
+var secretKeys = map[string]bool{"client_secret": true, "password": true, "api_key": true, "private_key": true}
 
 // reservedParams are the token-request form fields tokentop sets itself.
 // Letting params override them would break the flow or, for client_secret
@@ -84,7 +84,8 @@ var reservedParams = map[string]string{
 	"refresh_token": "", "device_code": "", "client_id": "use the client_id key",
 	"client_secret": "use the client_secret key", "username": "use the username key",
 	"password": "use the password key", "scope": "use the scopes key",
-	"resource": "use the resource key",
+	"resource":         "use the resource key",
+	"client_assertion": "", "client_assertion_type": "use client_auth",
 }
 
 // DefaultPath returns where the configuration file is when no

@@ -113,7 +113,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"oauth2 needs a flow", "[connections.idp]\nprovider = \"oauth2\"\nissuer = \"https://id.example.com\"\n",
 			"config.toml:1: connections.idp: missing flow (one of: client_credentials, authorization_code, implicit, password, device_code, api_key)"},
 		{"unknown client_auth", "[connections.idp]\nprovider = \"oauth2\"\nflow = \"password\"\nissuer = \"https://id.example.com\"\nusername = \"u\"\nclient_auth = \"post\"\n",
-			`config.toml:6: connections.idp: unknown client_auth "post" (one of: basic, body)`},
+			`config.toml:6: connections.idp: unknown client_auth "post" (one of: basic, body, private_key_jwt, client_secret_jwt)`},
 		{"value quoted safely", "[connections.a]\nprovider = \"\\u001b[31mred\"\n",
 			`config.toml:2: connections.a: unknown provider "\x1b[31mred" (one of: aikido, aha, aerion, amino, oauth2)`},
 

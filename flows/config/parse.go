@@ -234,7 +234,7 @@ func (p *parser) syntaxError(data string, err error) *Error {
 // mentionsSecret reports whether s names a key that holds a secret.
 func mentionsSecret(s string) bool {
 	s = strings.ToLower(s)
-	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey"} {
+	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "private_key", "private key"} {
 		if strings.Contains(s, w) {
 			return true
 		}
@@ -267,6 +267,8 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 	c.ClientID = r.str("client_id")
 	c.ClientSecret = r.secret("client_secret")
 	c.ClientAuth = flows.ClientAuth(r.str("client_auth"))
+	c.PrivateKey = r.secret("private_key")
+	c.KeyID = r.str("key_id")
 	c.Username = r.str("username")
 	c.Password = r.secret("password")
 	c.APIKey = r.secret("api_key")
@@ -414,13 +416,13 @@ func (p *parser) connection(name string, tbl map[string]any, line int, refresh, 
 		r.failValue("flow", fmt.Sprintf("%s does not offer the %s flow (one of: %s)", c.Provider, c.Flow, flowList(c.Provider)))
 		return c
 	}
-	if c.ClientAuth != "" && c.ClientAuth != flows.ClientAuthBasic && c.ClientAuth != flows.ClientAuthBody {
-		r.failValue("client_auth", fmt.Sprintf("unknown client_auth %s (one of: basic, body)", quoteValue(string(c.ClientAuth))))
+	if !knownClientAuth(c.ClientAuth) {
+		r.failValue("client_auth", fmt.Sprintf("unknown client_auth %s (one of: %s)", quoteValue(string(c.ClientAuth)), clientAuths))
 	}
 	for _, pr := range applyPreset(c) {
 		r.fail(pr.key, pr.msg)
 	}
-	for _, pr := range presetProblems(c) {
+	for _, pr := range append(presetProblems(c), clientAuthProblems(c)...) {
 		r.fail(pr.key, pr.msg)
 	}
 	return c

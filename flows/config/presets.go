@@ -234,7 +234,9 @@ func presetProblems(c *flows.Connection) []problem {
 			need(c.ClientID != "", "client_id", "required by the device_code flow")
 		case flows.ClientCredentials:
 			need(c.ClientID != "", "client_id", "required by the client_credentials flow")
-			need(!c.ClientSecret.IsZero(), "client_secret", "required by the client_credentials flow")
+			// JWT client authentication says what it needs itself
+			// (clientAuthProblems).
+			need(!c.ClientSecret.IsZero() || jwtClientAuth(c.ClientAuth), "client_secret", "required by the client_credentials flow")
 		case flows.Password:
 			need(c.Username != "", "username", "required by the password flow")
 		case flows.APIKey:

@@ -202,7 +202,7 @@ func checkWireURL(key string, u *url.URL) error {
 }
 
 // request is one request to a provider, built once and sent again as is
-// on a retry.
+// on a retry, unless rebuild gives a fresh body.
 type request struct {
 	what   string // "token endpoint", "check_url", …: names the URL in errors
 	key    string // the config key of the URL
@@ -215,6 +215,9 @@ type request struct {
 	// already be sending (a rotated refresh token, a token for a one-time
 	// code) is read and can be saved. Its own deadline still bounds it.
 	finish bool
+	// rebuild, when set, makes the body of each attempt after the first:
+	// a new client assertion with its own jti (RFC 7523 §3).
+	rebuild func() ([]byte, error)
 }
 
 // response is a provider's answer, read in full (up to maxBody).

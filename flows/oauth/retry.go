@@ -48,6 +48,13 @@ func (e *endpoint) do(ctx context.Context, p retryPolicy, r *request) (*response
 		defer cancel()
 	}
 	for attempt := 1; ; attempt++ {
+		if attempt > 1 && r.rebuild != nil {
+			b, err := r.rebuild()
+			if err != nil {
+				return nil, err
+			}
+			r.body = b
+		}
 		resp, err := e.send(ctx, r)
 		var na *fault.NoAnswerError
 		noAnswer := errors.As(err, &na) && !na.Certificate && ctx.Err() == nil

@@ -91,7 +91,13 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 		return nil, err
 	}
 	h := tokenHeader(c)
-	if err := e.addClientAuth(ctx, form, h); err != nil {
+	var sign func() error
+	if jwtAuth(c) {
+		sign, err = e.addAssertion(ctx, key, u, form)
+	} else {
+		err = e.addClientAuth(ctx, form, h)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if grant {
@@ -109,7 +115,16 @@ func (e *endpoint) formRequest(ctx context.Context, what, key, rawURL string, fo
 	}
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.Set("Accept", "application/json")
-	return &request{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}, nil
+	r := &request{what: what, key: key, method: http.MethodPost, url: u, header: h, body: []byte(form.Encode())}
+	if sign != nil {
+		r.rebuild = func() ([]byte, error) {
+			if err := sign(); err != nil {
+				return nil, err
+			}
+			return []byte(form.Encode()), nil
+		}
+	}
+	return r, nil
 }
 
 // tokenGrant runs one grant at the token endpoint under policy p and parses

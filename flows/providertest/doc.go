@@ -50,7 +50,12 @@
 //
 // OAuth 2.0 server: discovery at /oauth2/.well-known/openid-configuration;
 // /oauth2/authorize (S256 PKCE only; public clients must use it); /oauth2/token
-// with client auth by Basic or body but not both; /oauth2/revoke (RFC 7009);
+// with client auth by Basic or body but not both, or by a JWT client
+// assertion (RFC 7523 §2.2) alone: private_key_jwt for the clients of
+// Options.OAuth2ClientKeys, client_secret_jwt (HS256 under the secret) for
+// the others, with iss = sub = the client id, aud = <URL>/oauth2/token, an
+// exp at most five minutes after iat and a jti never seen before (a replay
+// is 401 invalid_client); the same on /oauth2/revoke (RFC 7009);
 // /oauth2/device (RFC 8628) and its verification page /oauth2/activate;
 // /oauth2/userinfo. Its metadata announces
 // authorization_response_iss_parameter_supported and every authorization

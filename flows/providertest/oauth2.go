@@ -35,7 +35,7 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"},
 		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
 		"subject_types_supported":               []string{"public"},
 	}
@@ -114,13 +114,17 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 
 // oauth2Client parses the form of a token, revoke or device request and
 // authenticates its client: HTTP Basic (RFC 6749 §2.3.1 encoding) or
-// client_id/client_secret in the body, never both (§2.3). Public clients
-// send client_id alone.
+// client_id/client_secret in the body, never both (§2.3), or a JWT client
+// assertion (assertion.go). Public clients send client_id alone.
 func (s *Server) oauth2Client(w http.ResponseWriter, r *http.Request) (client string, public, ok bool) {
 	if !parseForm(w, r) {
 		return "", false, false
 	}
 	f := r.PostForm
+	if f.Has("client_assertion") || f.Has("client_assertion_type") {
+		client, ok = s.assertionClient(w, r)
+		return client, false, ok
+	}
 	_, _, hasBasic := r.BasicAuth()
 	var secret string
 	switch {

@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"crypto"
 	"fmt"
 	"io"
 	"log"
@@ -72,6 +73,10 @@ type Options struct {
 	// public client (PKCE required for its authorization codes). Nil means
 	// {OAuth2ClientID: oauth2ClientSecret, OAuth2PublicClientID: ""}.
 	OAuth2Clients map[string]string
+	// OAuth2ClientKeys maps the ids of private_key_jwt clients (RFC 7523
+	// §2.2) to their public keys: *rsa.PublicKey, *ecdsa.PublicKey or
+	// ed25519.PublicKey. Such a client has no secret.
+	OAuth2ClientKeys map[string]crypto.PublicKey
 	// OAuth2Resources, when set, are the only resource indicators the OAuth
 	// 2.0 server knows; any other is invalid_target (RFC 8707 §2).
 	OAuth2Resources []string
@@ -149,7 +154,8 @@ type Server struct {
 	devices   map[string]*device // by device_code
 	userCodes map[string]*device
 	family    int
-	replays   int // refreshes with a retired or revoked refresh token
+	replays   int                  // refreshes with a retired or revoked refresh token
+	jtis      map[string]time.Time // client assertion ids seen, with their exp
 
 	aikidoClients map[string]string
 	ahaClients    map[string]string

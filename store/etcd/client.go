@@ -28,12 +28,26 @@ type client struct {
 	endpoints []string
 	http      *http.Client
 	timeout   time.Duration
+	now       func() time.Time
 	user      string
 	password  string
 
 	mu    sync.Mutex
 	first int    // index of the endpoint that answered last
 	token string // etcd auth token, when user is set
+	// down holds, per endpoint, the failure of a call that could not reach
+	// it within its own timeout (refused, reset, no answer). Until the
+	// time it holds, calls skip that endpoint and fail at once with the
+	// same failure, so a command making several calls to an endpoint that
+	// never answers waits one timeout, not one per call. Then it is tried
+	// again: nothing needs a restart once etcd is back.
+	down map[string]downMark
+}
+
+// downMark is an endpoint's failure and until when it stands for calls.
+type downMark struct {
+	until time.Time
+	err   error
 }
 
 // gatewayError is an answer of etcd itself (not of the network): a
@@ -110,6 +124,7 @@ func newClient(opts Options) (*client, error) {
 		endpoints: eps,
 		http:      &http.Client{Transport: tr},
 		timeout:   opts.Timeout,
+		now:       opts.Now,
 		user:      opts.Username,
 		password:  opts.Password,
 	}, nil
@@ -147,14 +162,24 @@ func tlsConfig(opts Options) (*tls.Config, error) {
 func (c *client) call(path string, in, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	return c.callCtx(ctx, path, in, out)
+	return c.send(ctx, true, path, in, out)
 }
 
-// callCtx is call bounded by ctx alone, for a call that waits (lock/lock).
+// callCtx is call bounded by ctx alone, for a call that waits (lock/lock):
+// its running out of time says nothing of the endpoint.
 func (c *client) callCtx(ctx context.Context, path string, in, out any) error {
+	return c.send(ctx, false, path, in, out)
+}
+
+// send is call and callCtx; own says ctx's deadline is the per-call
+// timeout, so that an endpoint not answering by then is marked down.
+func (c *client) send(ctx context.Context, own bool, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("etcd: encoding %s: %w", path, err)
+	}
+	if own {
+		ctx = context.WithValue(ctx, ownDeadline{}, true)
 	}
 	err = c.post(ctx, path, body, out, true)
 	var ge *gatewayError
@@ -187,7 +212,12 @@ func (c *client) post(ctx context.Context, path string, body []byte, out any, au
 	for i := range c.endpoints {
 		n := (first + i) % len(c.endpoints)
 		ep := c.endpoints[n]
+		if err := c.isDown(ep); err != nil {
+			last = &endpointError{Endpoint: ep, Err: err}
+			continue
+		}
 		err := c.postTo(ctx, ep, path, body, token, out)
+		c.markDown(ctx, ep, err)
 		var ge *gatewayError
 		if err == nil || errors.As(err, &ge) {
 			c.mu.Lock()
@@ -205,6 +235,38 @@ func (c *client) post(ctx context.Context, path string, body []byte, out any, au
 	return last
 }
 
+// ownDeadline marks a ctx whose deadline is the per-call timeout.
+type ownDeadline struct{}
+
+// isDown returns the failure ep is marked down with, or nil.
+func (c *client) isDown(ep string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.down[ep]; ok && c.now().Before(d.until) {
+		return d.err
+	}
+	return nil
+}
+
+// markDown marks ep down for one timeout after it gave no answer within
+// the per-call timeout (not a lock wait, not the caller giving up): the
+// failure that costs a wait. A refused or reset connection costs none and
+// is tried again at once. Any answer clears the mark.
+func (c *client) markDown(ctx context.Context, ep string, err error) {
+	var u *unreachableError
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case errors.As(err, &u) && errors.Is(err, context.DeadlineExceeded) && ctx.Value(ownDeadline{}) != nil:
+		if c.down == nil {
+			c.down = map[string]downMark{}
+		}
+		c.down[ep] = downMark{until: c.now().Add(c.timeout), err: err}
+	case err == nil || !errors.As(err, &u):
+		delete(c.down, ep)
+	}
+}
+
 func (c *client) postTo(ctx context.Context, ep, path string, body []byte, token string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+path, bytes.NewReader(body))
 	if err != nil {
@@ -213,6 +275,13 @@ func (c *client) postTo(ctx context.Context, ep, path string, body []byte, token
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", token)
+	}
+	if path == "/v3/kv/range" {
+		// A read may be sent again on a fresh connection when a kept-alive
+		// one turns out closed before any answer (net/http replays a POST
+		// marked so; a nil value is not sent). Writes are not: a txn
+		// applied twice is not the txn asked for.
+		req.Header["X-Idempotency-Key"] = nil
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -271,11 +340,20 @@ func answerError(status int, b []byte) error {
 	return &gatewayError{Status: status, Message: oneLine(msg)}
 }
 
+// errNoAnswer is a call that got no answer before its deadline; it is
+// context.DeadlineExceeded to errors.Is.
+var errNoAnswer error = noAnswer{}
+
+type noAnswer struct{}
+
+func (noAnswer) Error() string        { return "no answer in time" }
+func (noAnswer) Is(target error) bool { return target == context.DeadlineExceeded }
+
 // netCause drops net/http's "Post \"URL\":" preamble, since endpointError
 // names the endpoint already, and says "timed out" for a deadline.
 func netCause(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("no answer in time: %w", ctx.Err())
+		return errNoAnswer
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

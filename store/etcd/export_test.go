@@ -7,3 +7,10 @@ func SetLeaseTTL(seconds int64) (restore func()) {
 	leaseTTL = seconds
 	return func() { leaseTTL = old }
 }
+
+// WatchLive reports whether s's watch stream is created and running.
+func WatchLive(s *Store) bool {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.w.live
+}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,8 +46,9 @@ func TestEtcdStoppedThenRestarted(t *testing.T) {
 	start := time.Now()
 	_, err = s.Load("aerion")
 	checkOneLine(t, "Load with etcd down", err, srv.Endpoint)
-	if !strings.Contains(err.Error(), `"aerion"`) {
-		t.Errorf("Load error %q does not name the connection", err)
+	// The caller (flows) names the connection; the store says what failed.
+	if !strings.HasPrefix(err.Error(), "team store unreachable: etcd "+srv.Endpoint+": ") {
+		t.Errorf("Load error %q does not say the team store is unreachable", err)
 	}
 	checkOneLine(t, "Update with etcd down", s.Update("aerion", func(*flows.State) error { return nil }), srv.Endpoint)
 	_, _, err = s.Changed(mark)
@@ -109,6 +112,78 @@ func TestAHungEndpointFailsWithinTheTimeout(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "no answer in time") {
 		t.Errorf("error %q does not say it timed out", err)
+	}
+}
+
+// A hung endpoint is waited for once: the calls after the first fail at
+// once with the same failure, without a connection, until one timeout has
+// passed on the store's clock; then it is tried again.
+func TestAHungEndpointIsWaitedForOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int32
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	ep := "http://" + l.Addr().String()
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
+	s := mustOpen(t, etcd.Options{Endpoints: []string{ep}, Timeout: 300 * time.Millisecond,
+		Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+	_, err = s.Load("aerion")
+	checkOneLine(t, "Load from a hung endpoint", err, ep)
+	first := conns.Load()
+	if first == 0 {
+		t.Fatal("the first call made no connection")
+	}
+	calls := map[string]func() error{
+		"Load":    func() error { _, err := s.Load("aerion"); return err },
+		"Changed": func() error { _, _, err := s.Changed(0); return err },
+		"Update":  func() error { return s.Update("aerion", func(*flows.State) error { return nil }) },
+		"Lock": func() error {
+			_, err := s.Lock(context.Background(), "aerion")
+			return err
+		},
+	}
+	for what, call := range calls {
+		err := call()
+		checkOneLine(t, what+" after a timeout", err, ep)
+		if !strings.Contains(err.Error(), "no answer in time") {
+			t.Errorf("%s after a timeout: %q does not say what happened", what, err)
+		}
+	}
+	if n := conns.Load(); n != first {
+		t.Fatalf("calls within one timeout of a hung endpoint's made %d more connections", n-first)
+	}
+	clock.Lock()
+	now = now.Add(301 * time.Millisecond)
+	clock.Unlock()
+	if _, err := s.Load("aerion"); err == nil {
+		t.Fatal("a hung endpoint answered")
+	}
+	if n := conns.Load(); n == first {
+		t.Fatal("the endpoint was not tried again once a timeout had passed")
 	}
 }
 

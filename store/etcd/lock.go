@@ -57,12 +57,12 @@ func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error
 	gcancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("store: waiting for the renewal lock of %q: %w", name, ctx.Err())
+			return nil, fmt.Errorf("team store: waiting for the renewal lock: %w", ctx.Err())
 		}
-		return nil, fmt.Errorf("store: renewal lock of %q: lease: %w", name, err)
+		return nil, teamErr(fmt.Errorf("renewal lock: lease: %w", err))
 	}
 	if grant.ID == 0 {
-		return nil, fmt.Errorf("store: renewal lock of %q: lease: no lease in the answer", name)
+		return nil, errors.New("team store: renewal lock: lease: no lease in the answer")
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -98,9 +98,9 @@ func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error
 			if errors.Is(cause, context.DeadlineExceeded) {
 				return nil, &lockHeldError{held: &flows.LockHeldError{Waited: s.now().Sub(start)}, cause: cause}
 			}
-			return nil, fmt.Errorf("store: waiting for the renewal lock of %q: %w", name, cause)
+			return nil, fmt.Errorf("team store: waiting for the renewal lock: %w", cause)
 		}
-		return nil, fmt.Errorf("store: renewal lock of %q: %w", name, err)
+		return nil, teamErr(fmt.Errorf("renewal lock: %w", err))
 	}
 	var once sync.Once
 	return func() {

@@ -55,9 +55,21 @@ type Store struct {
 	seal   *sealer
 	now    func() time.Time
 	log    *slog.Logger
+	w      watcher // Changed's watch of the prefix (watch.go)
 }
 
 var _ flows.Store = (*Store)(nil)
+
+// teamErr is a failure of the team store in one line: "team store
+// unreachable: etcd http://…: no answer in time" when etcd could not be
+// reached, "team store: etcd http://…: …" for an answer of etcd. The
+// caller names the connection.
+func teamErr(err error) error {
+	if store.Unreachable(err) != nil {
+		return fmt.Errorf("team store unreachable: %w", err)
+	}
+	return fmt.Errorf("team store: %w", err)
+}
 
 // maxUpdateTries bounds Update's compare-and-swap loop.
 const maxUpdateTries = 10
@@ -68,14 +80,14 @@ func Open(opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	c, err := newClient(opts)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{c: c, prefix: strings.TrimRight(opts.Prefix, "/"), now: opts.Now, log: opts.Logger}
-	if s.now == nil {
-		s.now = time.Now
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,8 +99,9 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close releases idle connections.
+// Close stops the watch, if one runs, and releases idle connections.
 func (s *Store) Close() error {
+	s.w.close()
 	s.c.http.CloseIdleConnections()
 	return nil
 }
@@ -171,7 +184,7 @@ func prefixEnd(p string) []byte {
 func (s *Store) get(name string) ([]byte, int64, error) {
 	var out rangeResponse
 	if err := s.c.call("/v3/kv/range", rangeRequest{Key: []byte(s.stateKey(name))}, &out); err != nil {
-		return nil, 0, fmt.Errorf("store: connection %q: %w", name, err)
+		return nil, 0, teamErr(err)
 	}
 	if len(out.KVs) == 0 {
 		return nil, 0, nil
@@ -187,11 +200,11 @@ func (s *Store) decode(name string, v []byte, rev int64) (flows.State, error) {
 	key := s.stateKey(name)
 	if env, ok := isSealed(v); ok {
 		if s.seal == nil {
-			return flows.State{}, fmt.Errorf("store: connection %q: sealed with key %s, and no key is set here", name, env.KID)
+			return flows.State{}, fmt.Errorf("team store: sealed with key %s, and no key is set here", env.KID)
 		}
 		plain, err := s.seal.open(key, v)
 		if err != nil {
-			return flows.State{}, fmt.Errorf("store: connection %q: %w", name, err)
+			return flows.State{}, teamErr(err)
 		}
 		v = plain
 	}
@@ -210,7 +223,7 @@ func (s *Store) encode(name string, st flows.State) ([]byte, error) {
 	st.Rev = 0 // the key's mod_revision is the revision
 	b, err := store.EncodeState(st)
 	if err != nil {
-		return nil, fmt.Errorf("store: connection %q: %w", name, err)
+		return nil, teamErr(err)
 	}
 	if s.seal == nil {
 		return b, nil
@@ -267,13 +280,13 @@ func (s *Store) Update(name string, fn func(*flows.State) error) error {
 			{Delete: &deleteRequest{Key: []byte(s.goneKey(name))}},
 		}}
 		if err := s.c.call("/v3/kv/txn", req, &out); err != nil {
-			return fmt.Errorf("store: connection %q: %w", name, err)
+			return teamErr(err)
 		}
 		if out.Succeeded {
 			return nil
 		}
 	}
-	return fmt.Errorf("store: connection %q: changed by others %d times in a row; not saved", name, maxUpdateTries)
+	return fmt.Errorf("team store: changed by others %d times in a row; not saved", maxUpdateTries)
 }
 
 // Forget deletes the state and leaves a tombstone, in one txn, so that
@@ -284,7 +297,7 @@ func (s *Store) Forget(name string) error {
 		{Put: &putRequest{Key: []byte(s.goneKey(name)), Value: []byte{}}},
 	}}
 	if err := s.c.call("/v3/kv/txn", req, &txnResponse{}); err != nil {
-		return fmt.Errorf("store: connection %q: %w", name, err)
+		return teamErr(err)
 	}
 	return nil
 }
@@ -293,7 +306,31 @@ func (s *Store) Forget(name string) error {
 // one range of the prefix filtered by min_mod_revision: when nothing
 // changed etcd answers with no keys. A tombstone newer than mark reports a
 // forgotten connection as a zero State; mark 0 returns every state.
+//
+// Called again with a mark (a dashboard), Changed opens a watch of the
+// prefix (watch.go) and from then on answers "nothing new" without a
+// request while the watch is live and has reported nothing, ranging at
+// least every watchRecheck all the same.
 func (s *Store) Changed(mark uint64) (map[string]flows.State, uint64, error) {
+	if s.w.quiet(mark, s.now()) {
+		return nil, mark, nil
+	}
+	s.w.ranging(s.now())
+	changed, next, err := s.changed(mark)
+	switch {
+	case err != nil:
+		s.w.failed()
+	case mark > 0 && next > 0:
+		s.w.read(next)
+		s.watch(next)
+	default:
+		s.w.read(next)
+	}
+	return changed, next, err
+}
+
+// changed is Changed's range.
+func (s *Store) changed(mark uint64) (map[string]flows.State, uint64, error) {
 	req := rangeRequest{Key: []byte(s.prefix + "/"), RangeEnd: prefixEnd(s.prefix + "/")}
 	if mark > 0 {
 		req.MinModRevision = int64(mark) + 1
@@ -302,7 +339,7 @@ func (s *Store) Changed(mark uint64) (map[string]flows.State, uint64, error) {
 	}
 	var out rangeResponse
 	if err := s.c.call("/v3/kv/range", req, &out); err != nil {
-		return nil, mark, fmt.Errorf("store: changes: %w", err)
+		return nil, mark, teamErr(err)
 	}
 	next := uint64(out.Header.Revision)
 	if next < mark {

@@ -44,12 +44,15 @@ func RunCheck(ctx context.Context, opts CheckOptions) error {
 		}
 	}
 	if opts.JSON {
-		rows, _, err := statusRows(svc, opts.IsTeam)
+		rows, _, teamDown, err := statusRows(svc, opts.IsTeam)
 		if err != nil {
 			return attentionErr(err)
 		}
 		if err := writeJSON(opts.Out, statusJSON(svc, only(rows, names))); err != nil {
 			return err
+		}
+		if teamDown != nil {
+			return attentionErr(teamDown)
 		}
 	}
 	if failures > 0 {

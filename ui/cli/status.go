@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -9,6 +10,7 @@ import (
 
 	"tokentop/flows"
 	"tokentop/flows/redact"
+	"tokentop/store"
 )
 
 // StatusOptions are the inputs of tokentop status, and of tokentop without
@@ -32,7 +34,7 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 	if opts.Check {
 		svc.CheckAll(ctx, svc.Config().Names())
 	}
-	rows, attention, err := statusRows(svc, opts.IsTeam)
+	rows, attention, teamDown, err := statusRows(svc, opts.IsTeam)
 	if err != nil {
 		return attentionErr(err)
 	}
@@ -42,6 +44,9 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 		}
 	} else {
 		printStatus(opts.Out, rows, svc.Now())
+	}
+	if teamDown != nil {
+		return attentionErr(teamDown)
 	}
 	if attention {
 		return &Error{Kind: Attention}
@@ -60,22 +65,32 @@ type statusRow struct {
 	Reason    string
 	Left      string
 	Store     string // storeTeam or storeLocal
+	// CopyReadAt is set for a team connection shown from the copy last
+	// read, because the team store could not be reached.
+	CopyReadAt time.Time
 
 	conn      *flows.Connection
 	st        flows.State
 	condition flows.Condition // State is its word
 }
 
-func statusRows(svc *flows.Service, isTeam func(string) bool) ([]statusRow, bool, error) {
+// statusRows are the rows of every connection, and whether any needs a
+// person. When the team store fails and the state file answers, the local
+// rows are as ever, the team rows show the copy last read (or, with none,
+// that they are unknown), and teamDown says what failed, in one line.
+func statusRows(svc *flows.Service, isTeam func(string) bool) (rows []statusRow, attention bool, teamDown, err error) {
 	states, _, err := svc.Changed(0)
+	var te *store.TeamError
+	if errors.As(err, &te) {
+		teamDown, err = teamDownErr(te), nil
+	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	now := svc.Now()
-	attention := false
-	rows := make([]statusRow, 0, len(svc.Config().Connections))
+	rows = make([]statusRow, 0, len(svc.Config().Connections))
 	for _, c := range svc.Config().Connections {
-		st := states[c.Name]
+		st, known := states[c.Name]
 		as := flows.Assess(c, st, now)
 		r := statusRow{
 			Name: c.Name, Provider: string(c.Provider), Flow: string(c.Flow),
@@ -86,10 +101,37 @@ func statusRows(svc *flows.Service, isTeam func(string) bool) ([]statusRow, bool
 		if st.Token == nil && c.Renewable(st) {
 			r.Left = "no token yet"
 		}
+		if te != nil && r.Store == storeTeam {
+			r.CopyReadAt = copyReadAt(te)
+			if !known {
+				r.condition, r.State, r.Attention = flows.Failing, flows.Failing.String(), true
+				r.Reason, r.Left, r.CopyReadAt = "the team store is unreachable and no copy was read here", "unknown", time.Time{}
+			}
+		}
 		attention = attention || r.Attention
 		rows = append(rows, r)
 	}
-	return rows, attention, nil
+	return rows, attention, teamDown, nil
+}
+
+// copyReadAt is when the team copies Changed returned with te were read;
+// zero when none came.
+func copyReadAt(te *store.TeamError) time.Time {
+	var se *store.StaleError
+	if errors.As(te, &se) {
+		return se.ReadAt
+	}
+	return time.Time{}
+}
+
+// teamDownErr is status's one line for a team store that failed:
+// "team store unreachable (etcd http://…: no answer in time): team
+// connections show the copy read at 14:00:56".
+func teamDownErr(te *store.TeamError) error {
+	if at := copyReadAt(te); !at.IsZero() {
+		return fmt.Errorf("%v: team connections show the copy read at %s", te, at.Local().Format("15:04:05"))
+	}
+	return fmt.Errorf("%v: team connections are not known here", te)
 }
 
 // describeCheck is the LAST CHECK column: "200 · 41 ms · 3m 05s ago".

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
 	"tokentop/flows"
@@ -53,6 +54,12 @@ type connectionJSON struct {
 	LastCheck   *checkJSON `json:"last_check"`
 	// Store is where the connection's state is: "team" or "local".
 	Store string `json:"store"`
+	// CopyReadAt (RFC 3339, UTC) is set when the team store could not be
+	// reached and the row is the copy read then.
+	CopyReadAt *string `json:"copy_read_at,omitempty"`
+	// Audience is what the token was issued for (RFC 8707), as the token
+	// answer or a JWT access token's aud said; left out when unknown.
+	Audience []string `json:"audience,omitempty"`
 }
 
 // checkJSON is a connection's last health check.
@@ -79,6 +86,14 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 			at := tok.Expiry.UTC().Format(time.RFC3339)
 			left := int64(tok.Expiry.Sub(now).Truncate(time.Second) / time.Second)
 			j.ExpiresAt, j.SecondsLeft = &at, &left
+		}
+		if !r.CopyReadAt.IsZero() {
+			at := r.CopyReadAt.UTC().Format(time.RFC3339)
+			j.CopyReadAt = &at
+		}
+		if tok := r.st.Token; tok != nil && tok.AccessToken != "" && tok.Extra["audience"] != "" {
+			// flows/oauth keeps the audiences joined with ", ".
+			j.Audience = strings.Split(redact.Sanitize(tok.Extra["audience"]), ", ")
 		}
 		if e := r.st.LastError; e != "" {
 			e = redact.Sanitize(e)

@@ -43,6 +43,9 @@ func storeCell(team bool, r statusRow) string {
 	if !team {
 		return ""
 	}
+	if !r.CopyReadAt.IsZero() {
+		return "\t" + r.Store + " (copy read " + r.CopyReadAt.Local().Format("15:04:05") + ")"
+	}
 	return "\t" + r.Store
 }
 
