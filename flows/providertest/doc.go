@@ -68,7 +68,7 @@
 // may narrow what the authorization granted, never widen it, and the token
 // answer echoes the audience as aud (a string, or an array of several).
 // It is an OpenID Connect provider too: its metadata names jwks_uri
-// (/oauth2/jwks, one RS256 key, signed with the standard library alone), and
+// (/oauth2/jwks, one ES256 key, signed with the standard library alone), and
 // a token answer for a scope with openid carries an id_token for the user
 // (iss <URL>/oauth2, aud the client, exp after [IDTokenLifetime], the
 // authorization request's nonce in the answer to its code, none on a

@@ -1,24 +1,22 @@
 package providertest
 
 import (
-	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
 // The OAuth 2.0 server is an OpenID Connect provider too: a token answer
 // for a grant whose scope has openid carries an id_token (OIDC Core
-// §3.1.3.3), signed RS256 with a key its JWKS publishes. It is signed here
+// §3.1.3.3), signed ES256 with a key its JWKS publishes. It is signed here
 // with the standard library alone, so that tokentop's verifier (go-jose) is
 // checked against an implementation it does not share.
 
@@ -66,7 +64,7 @@ const (
 // idKey is a signing key of the OAuth 2.0 server.
 type idKey struct {
 	kid string
-	key *rsa.PrivateKey
+	key *ecdsa.PrivateKey
 }
 
 // idTokens is the OpenID Connect state of a Server, under Server.mu.
@@ -105,23 +103,20 @@ func (s *Server) JWKSRequests() int {
 	return n
 }
 
+// newIDKey makes a P-256 key: quick to make, unlike an RSA key, so a token
+// answer under a short deadline never waits for it.
 func newIDKey() idKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic("providertest: " + err.Error())
 	}
 	return idKey{kid: "k-" + randHex(4), key: k}
 }
 
-// firstIDKey is every Server's first signing key: an RSA key takes a
-// while to make, so it is made once per process, and New starts making it
-// so that a token answer under a short deadline does not wait for it.
-var firstIDKey = sync.OnceValue(newIDKey)
-
-// signingKeyLocked returns the current signing key.
+// signingKeyLocked returns the current signing key, made on first use.
 func (s *Server) signingKeyLocked() idKey {
 	if len(s.idt.keys) == 0 {
-		s.idt.keys = []idKey{firstIDKey()}
+		s.idt.keys = []idKey{newIDKey()}
 	}
 	return s.idt.keys[len(s.idt.keys)-1]
 }
@@ -133,9 +128,10 @@ func (s *Server) oauth2JWKS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	var set []map[string]string
 	for _, k := range keys {
+		x, y := make([]byte, 32), make([]byte, 32)
 		set = append(set, map[string]string{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.kid,
-			"n": b64(k.key.N.Bytes()), "e": b64(big.NewInt(int64(k.key.E)).Bytes()),
+			"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": k.kid,
+			"x": b64(k.key.X.FillBytes(x)), "y": b64(k.key.Y.FillBytes(y)),
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": set})
@@ -190,7 +186,7 @@ func (s *Server) idTokenLocked(g grant, nonce string) string {
 		c["iat"] = now.Add(10 * time.Minute).Unix()
 	}
 	k := s.signingKeyLocked()
-	h := map[string]string{"alg": "RS256", "kid": k.kid, "typ": "JWT"}
+	h := map[string]string{"alg": "ES256", "kid": k.kid, "typ": "JWT"}
 	switch f {
 	case IDUnknownKid:
 		h["kid"] = BogusKid
@@ -210,8 +206,10 @@ func (s *Server) idTokenLocked(g grant, nonce string) string {
 		m.Write([]byte(input))
 		sig = m.Sum(nil)
 	default:
+		// RFC 7518 §3.4: R and S, 32 bytes each, not ASN.1.
 		d := sha256.Sum256([]byte(input))
-		sig, _ = rsa.SignPKCS1v15(rand.Reader, k.key, crypto.SHA256, d[:])
+		r, ss, _ := ecdsa.Sign(rand.Reader, k.key, d[:])
+		sig = append(r.FillBytes(make([]byte, 32)), ss.FillBytes(make([]byte, 32))...)
 		if f == IDBadSignature {
 			sig[len(sig)-1] ^= 1
 		}

@@ -31,7 +31,7 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"device_authorization_endpoint":         s.URL + oauth2DevicePath,
 		"userinfo_endpoint":                     s.URL + oauth2UserInfoPath,
 		"jwks_uri":                              s.URL + oauth2JWKSPath,
-		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},

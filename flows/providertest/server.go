@@ -189,7 +189,6 @@ func Listen(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("providertest: listen: %w", err)
 	}
 	s := newServer(opts)
-	go firstIDKey() // made ahead of the first ID token (idtoken.go)
 	hs := &httptest.Server{
 		Listener: l,
 		Config: &http.Server{
