@@ -22,11 +22,13 @@ type Client interface {
 	Password(ctx context.Context, username, password string) (*Token, error)
 	// Refresh sends the refresh token; an answer without one keeps it.
 	Refresh(ctx context.Context, refreshToken string) (*Token, error)
-	// AuthorizeURL builds the authorization request a browser visits.
-	AuthorizeURL(authURL, responseType, redirectURI, state, verifier string) string
-	ExchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier string) (*Token, error)
+	// AuthorizeURL builds the authorization request a browser visits; a
+	// non-empty nonce is sent (OIDC Core §3.1.2.1) and ExchangeCode and
+	// ImplicitToken then require it in the ID token.
+	AuthorizeURL(authURL, responseType, redirectURI, state, verifier, nonce string) string
+	ExchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier, nonce string) (*Token, error)
 	// ImplicitToken reads the token an implicit-grant redirect carries.
-	ImplicitToken(v url.Values) (*Token, error)
+	ImplicitToken(ctx context.Context, v url.Values, nonce string) (*Token, error)
 	DeviceAuth(ctx context.Context) (*DeviceAuth, error)
 	DevicePoll(ctx context.Context, da *DeviceAuth) (*Token, error)
 	// TokenExchange runs the RFC 8693 grant with a subject read afresh.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -229,6 +230,7 @@ type browserLogin struct {
 	url      string
 	verifier string
 	state    string
+	nonce    string // OIDC Core §3.1.2.1; "" without the openid scope
 }
 
 func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
@@ -241,7 +243,11 @@ func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
 	if c.PKCE && c.Flow == AuthorizationCode {
 		verifier = newVerifier()
 	}
-	s.red.Add(state, verifier)
+	nonce := ""
+	if slices.Contains(c.Scopes, "openid") {
+		nonce = random256()
+	}
+	s.red.Add(state, verifier, nonce)
 	cb, err := e.ListenRedirect(state, fragment)
 	if err != nil {
 		return nil, &ConnError{c.Name, fmt.Errorf("%w (connections.%s.redirect_uri)", err, c.Name)}
@@ -252,8 +258,8 @@ func (s *Service) browserLogin(c *Connection, e Client) (Pending, error) {
 		cb.Close()
 		return nil, &ConnError{c.Name, errors.New("auth_url is not set or its subdomain is invalid")}
 	}
-	u := e.AuthorizeURL(authURL, responseType, cb.RedirectURI(), state, verifier)
-	return &browserLogin{s: s, c: c, e: e, cb: cb, url: u, verifier: verifier, state: state}, nil
+	u := e.AuthorizeURL(authURL, responseType, cb.RedirectURI(), state, verifier, nonce)
+	return &browserLogin{s: s, c: c, e: e, cb: cb, url: u, verifier: verifier, state: state, nonce: nonce}, nil
 }
 
 func (b *browserLogin) URL() string { return b.url }
@@ -296,7 +302,7 @@ func (b *browserLogin) Wait(ctx context.Context) (*Token, error) {
 	}
 	var tok *Token
 	if b.c.Flow == Implicit {
-		tok, err = b.e.ImplicitToken(v)
+		tok, err = b.e.ImplicitToken(ctx, v, b.nonce)
 		if err == nil {
 			b.s.red.Add(tok.AccessToken)
 		}
@@ -305,7 +311,7 @@ func (b *browserLogin) Wait(ctx context.Context) (*Token, error) {
 		b.s.red.Add(code)
 		ec := b.e.Connection()
 		tokenURL := ec.ExpandURL(ec.TokenURL, sub)
-		tok, err = b.e.ExchangeCode(ctx, tokenURL, code, b.cb.RedirectURI(), b.verifier)
+		tok, err = b.e.ExchangeCode(ctx, tokenURL, code, b.cb.RedirectURI(), b.verifier, b.nonce)
 	}
 	if err == nil && v.Get("account_subdomain") != "" {
 		if tok.Extra == nil {

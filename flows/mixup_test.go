@@ -50,7 +50,8 @@ func wire(e *env) []string {
 // from a server that announces it, ends the sign-in before any token
 // request.
 func TestMixUpDefence(t *testing.T) {
-	signedIn := []string{"/.well-known/openid-configuration", "/authorize", "/token authorization_code"}
+	// The id_token of the openid scope is verified with the issuer's JWKS.
+	signedIn := []string{"/.well-known/openid-configuration", "/authorize", "/token authorization_code", "/jwks"}
 	refused := []string{"/.well-known/openid-configuration", "/authorize"}
 	tests := map[string]struct {
 		opts    providertest.Options

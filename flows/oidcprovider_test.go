@@ -304,7 +304,8 @@ func TestOIDCProviderIss(t *testing.T) {
 		missing     bool             // the error is about a missing iss
 		wire        []string         // tokentop's requests to op
 	}{
-		"honest": {wire: []string{discovery, "POST /token"}},
+		// The honest sign-in's id_token is verified with oidc-provider's JWKS.
+		"honest": {wire: []string{discovery, "POST /token", "GET /jwks"}},
 		"the attacker's response": {
 			viaAttacker: true,
 			err:         `sign-in refused: the authorization response came from issuer "{ATTACKER}", not "{OP}" (RFC 9207 mix-up defence)`,
@@ -402,6 +403,9 @@ func TestOIDCProviderIss(t *testing.T) {
 				}
 				if tok.AccessToken == "" || st.Token == nil || st.Token.AccessToken != tok.AccessToken {
 					t.Fatal("no access token, or it was not saved")
+				}
+				if st.Token.Extra[flows.IDClaimPrefix+"iss"] != op.Issuer || st.Token.Extra[flows.IDClaimPrefix+"sub"] == "" {
+					t.Fatalf("the id_token's verified claims were not kept: %q", st.Token.Extra)
 				}
 				return
 			}

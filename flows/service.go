@@ -347,6 +347,11 @@ func (s *Service) obtain(ctx context.Context, c *Connection, st State) (*Token, 
 	case st.Token != nil && st.Token.RefreshToken != "" && !st.NeedsSignIn:
 		tok, err = e.Refresh(ctx, st.Token.RefreshToken)
 		if err == nil {
+			if err = sameIdentity(st.Token, tok); err != nil {
+				_ = e.Revoke(ctx, tok) // best effort: issued to another identity
+			}
+		}
+		if err == nil {
 			keepExtra(tok, st.Token)
 		} else if fault.IsInvalidGrant(err) && c.Flow == Password && !c.Password.IsZero() {
 			// A configured password can sign in again without a person.

@@ -28,7 +28,7 @@ func (m *Model) detailLines(r *row, w int) []string {
 	}
 
 	// Two columns when there is a second one to fill: claims or events.
-	wide := w >= 100 && (len(r.claims) > 0 || len(r.st.Events) > 0)
+	wide := w >= 100 && (len(r.claims) > 0 || len(r.idClaims) > 0 || len(r.st.Events) > 0)
 	leftW := w
 	if wide {
 		leftW = w * 55 / 100
@@ -164,21 +164,31 @@ func (m *Model) detailLines(r *row, w int) []string {
 			}
 		}
 	}
-	if len(r.claims) > 0 {
-		right = append(right, m.st.PaneTitle.Render("claims")+m.st.Muted.Render(" (JWT payload, unverified)"))
+	addClaims := func(title, note string, claims []claim) {
+		if len(claims) == 0 {
+			return
+		}
+		right = append(right, m.st.PaneTitle.Render(title)+m.st.Muted.Render(note))
 		nameW := 0
-		for _, cl := range r.claims {
+		for _, cl := range claims {
 			nameW = max(nameW, len(cl.name))
 		}
-		nameW = min(nameW, 14)
-		for _, cl := range r.claims {
+		nameW = min(nameW, 18)
+		for _, cl := range claims {
 			v := cl.value
 			if !cl.at.IsZero() {
-				v += " · " + cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST")
+				if v != "" {
+					v += " · "
+				}
+				v += cl.at.In(m.loc).Format("2006-01-02 15:04:05 MST")
 			}
 			addRight("  "+m.st.Label.Render(fit(cl.name, nameW))+" ", 2+nameW+1, v, plain)
 		}
 	}
+	// OIDC Core §3.1.3.7: the ID token's signature, iss, aud, exp and
+	// nonce were checked at sign-in; the access token's claims never are.
+	addClaims("id token", " (verified)", r.idClaims)
+	addClaims("claims", " (JWT payload, unverified)", r.claims)
 	if n := len(st.Events); n > 0 {
 		right = append(right, m.st.PaneTitle.Render("events")+m.st.Muted.Render(" (latest first)"))
 		for i := n - 1; i >= 0; i-- {

@@ -29,6 +29,7 @@ type row struct {
 	// Derived from st by rebuild.
 	renewable bool
 	claims    []claim // of a JWT access token, unverified
+	idClaims  []claim // of the verified ID token of the sign-in
 	checkText string  // "200 · 84ms", without the age
 	checkW    int     // its width in cells
 	checkOK   bool
@@ -89,6 +90,7 @@ func (r *row) rebuild() {
 	st := &r.st
 	r.renewable = r.conn.Renewable(*st)
 	r.claims, r.scopes = nil, ""
+	r.idClaims = verifiedClaims(st.Token)
 	if st.Token != nil {
 		r.claims = decodeClaims(st.Token.AccessToken)
 		r.scopes = redact.Sanitize(strings.Join(st.Token.Scopes, " "))

@@ -109,7 +109,7 @@ var jwtCalls = map[string]struct {
 		return err
 	}},
 	"authorization_code": {flows.AuthorizationCode, okToken, []string{"grant_type", "code", "redirect_uri", "code_verifier"}, func(e *endpoint) error {
-		_, err := e.ExchangeCode(context.Background(), e.Connection().TokenURL, "code-1", "http://127.0.0.1:5555/cb", "verifier-0123456789-0123456789-0123456789-x")
+		_, err := e.ExchangeCode(context.Background(), e.Connection().TokenURL, "code-1", "http://127.0.0.1:5555/cb", "verifier-0123456789-0123456789-0123456789-x", "")
 		return err
 	}},
 	"refresh_token": {flows.AuthorizationCode, okToken, []string{"grant_type", "refresh_token"}, func(e *endpoint) error {

@@ -14,8 +14,10 @@ import (
 // provider (OpenID Connect Discovery 1.0 §4; RFC 8414 §3) at
 // {issuer}/.well-known/openid-configuration and fills the connection's empty
 // URLs: authorize, token, revocation, device authorization, userinfo (as
-// check_url) and introspection (RFC 8414 §2), and notes whether authorization responses carry iss (RFC 9207
-// §3; ListenRedirect then requires it). The document's issuer must be exactly
+// check_url) and introspection (RFC 8414 §2), notes whether authorization
+// responses carry iss (RFC 9207 §3; ListenRedirect then requires it), and
+// keeps jwks_uri, the keys of its ID tokens (OIDC Discovery §3;
+// idtoken.go). The document's issuer must be exactly
 // the configured one (Discovery §4.3, RFC 8414 §3.3; RFC 9700 §4.4 mix-up
 // defence), and every URL must be https. The endpoint's own copy of the
 // connection is changed, never the caller's. A success is cached; a failure
@@ -49,6 +51,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		Device   string `json:"device_authorization_endpoint"`
 		UserInfo string `json:"userinfo_endpoint"`
 		Intro    string `json:"introspection_endpoint"` // RFC 8414 §2
+		JWKS     string `json:"jwks_uri"`               // OIDC Discovery §3: the ID token keys
 		// RFC 9207 §3. Only a JSON true counts: a server whose
 		// metadata says anything else is not held to a promise it
 		// did not make, and discovery does not fail over it.
@@ -63,6 +66,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	if doc.Issuer != c.Issuer {
 		return fmt.Errorf("discovery: the document names issuer %q, not the configured %q: refusing it", redact.Clean(e.red, doc.Issuer, 100), redact.Clean(e.red, c.Issuer, 100))
 	}
+	jwks := ""
 	for _, f := range []struct {
 		key string
 		val string
@@ -74,6 +78,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 		{"device_authorization_endpoint", doc.Device, &c.DeviceURL},
 		{"userinfo_endpoint", doc.UserInfo, &c.CheckURL},
 		{"introspection_endpoint", doc.Intro, &c.IntrospectURL},
+		{"jwks_uri", doc.JWKS, &jwks},
 	} {
 		if f.val == "" || *f.dst != "" {
 			continue
@@ -94,6 +99,7 @@ func (e *endpoint) discover(ctx context.Context) error {
 	e.conn = &c
 	e.discovered = true
 	e.issRequired = doc.IssParam == true
+	e.jwksURL = jwks
 	e.mu.Unlock()
 	return nil
 }

@@ -79,7 +79,7 @@ func (e *endpoint) TokenExchange(ctx context.Context) (*flows.Token, error) {
 	if len(c.Scopes) > 0 {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
-	tok, err := e.tokenGrantWith(ctx, retryIdempotent, c.TokenURL, form, parseExchangeResponse)
+	tok, err := e.grant(ctx, retryIdempotent, c.TokenURL, form, parseExchangeResponse, "")
 	var pe *fault.ProviderError
 	if errors.As(err, &pe) && exchangeHints[pe.Code] != "" {
 		pe.Hint = exchangeHints[pe.Code]

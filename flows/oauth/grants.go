@@ -89,10 +89,12 @@ func (e *endpoint) Refresh(ctx context.Context, refreshToken string) (*flows.Tok
 // already expanded by the caller (Aha!'s per-account host). verifier is the
 // PKCE code_verifier (RFC 7636 §4.5), "" when PKCE is off. Aha! gets exactly
 // client_id, client_secret, code, grant_type and redirect_uri in the body;
-// Aikido gets Basic auth. Never retried: a code is single-use (RFC 6749
+// Aikido gets Basic auth. nonce is the one the authorization request sent,
+// which the answer's id_token must carry (OIDC Core §3.1.3.7 step 11).
+// Never retried: a code is single-use (RFC 6749
 // §4.1.2), and a second use may revoke what the first one issued.
-func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier string) (*flows.Token, error) {
-	e.red.Add(code, verifier)
+func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI, verifier, nonce string) (*flows.Token, error) {
+	e.red.Add(code, verifier, nonce)
 	form := url.Values{
 		"grant_type":   {"authorization_code"},
 		"code":         {code},
@@ -104,7 +106,7 @@ func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI
 	if verifier != "" {
 		form.Set("code_verifier", verifier)
 	}
-	return e.tokenGrant(ctx, noRetry, tokenURL, form)
+	return e.grant(ctx, noRetry, tokenURL, form, parseTokenResponse, nonce)
 }
 
 // AuthorizeURL builds the authorization request (RFC 6749 §4.1.1 with
@@ -112,10 +114,11 @@ func (e *endpoint) ExchangeCode(ctx context.Context, tokenURL, code, redirectURI
 // already expanded. A non-empty verifier adds the S256 challenge (RFC 7636
 // §4.3; RFC 9700 §2.1.1 recommends PKCE for every code flow); the implicit
 // grant has no code and so no PKCE. The connection's resource indicators
-// (RFC 8707 §2) are added only when it names some.
-func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verifier string) string {
+// (RFC 8707 §2) are added only when it names some, and so is a nonce (OIDC
+// Core §3.1.2.1).
+func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verifier, nonce string) string {
 	c := e.Connection()
-	e.red.Add(verifier)
+	e.red.Add(verifier, nonce)
 	cfg := oauth2.Config{
 		ClientID:    c.ClientID,
 		Endpoint:    oauth2.Endpoint{AuthURL: authURL},
@@ -128,6 +131,9 @@ func (e *endpoint) AuthorizeURL(authURL, responseType, redirectURI, state, verif
 	}
 	if verifier != "" && responseType != "token" {
 		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	if nonce != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
 	}
 	u := cfg.AuthCodeURL(state, opts...)
 	if len(c.Resource) > 0 {
@@ -149,13 +155,18 @@ func tokenFromFragment(v url.Values, now time.Time) (*flows.Token, error) {
 }
 
 // ImplicitToken reads the token of an implicit-grant redirect, as
-// tokenFromFragment does, at the client's clock.
-func (e *endpoint) ImplicitToken(v url.Values) (*flows.Token, error) {
+// tokenFromFragment does, at the client's clock, and verifies the id_token
+// it may carry against nonce.
+func (e *endpoint) ImplicitToken(ctx context.Context, v url.Values, nonce string) (*flows.Token, error) {
 	tok, err := tokenFromFragment(v, e.now())
-	if err == nil {
-		e.red.Add(tok.AccessToken)
+	if err != nil {
+		return nil, err
 	}
-	return tok, err
+	e.red.Add(tok.AccessToken)
+	if err := e.checkIDToken(ctx, tok, v.Get("id_token"), nonce, false); err != nil {
+		return nil, err
+	}
+	return tok, nil
 }
 
 func implicitToken(v url.Values, now time.Time) (*flows.Token, error) {

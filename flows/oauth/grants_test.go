@@ -107,7 +107,7 @@ func TestGrantWireFormats(t *testing.T) {
 		"aikido code exchange basic": {
 			conn: flows.Connection{Provider: flows.Aikido, ClientID: "AIK", ClientSecret: secret.New("aik-secret-3"), ClientAuth: flows.ClientAuthBasic},
 			call: func(e *endpoint, u string) (*flows.Token, error) {
-				return e.ExchangeCode(context.Background(), u, "the-code-1", "http://127.0.0.1:5555/callback", "verifier-0123456789-0123456789-0123456789-xyz")
+				return e.ExchangeCode(context.Background(), u, "the-code-1", "http://127.0.0.1:5555/callback", "verifier-0123456789-0123456789-0123456789-xyz", "")
 			},
 			answer: `{"access_token":"aik-at","token_type":"Bearer","expires_in":3600,"refresh_token":"aik-rt"}`,
 			path:   "/api/oauth/token",
@@ -139,7 +139,7 @@ func TestGrantWireFormats(t *testing.T) {
 		"aha code exchange body, no expiry": {
 			conn: flows.Connection{Provider: flows.Aha, ClientID: "a73bbb26", ClientSecret: secret.New("467b9a301fedac"), ClientAuth: flows.ClientAuthBody},
 			call: func(e *endpoint, u string) (*flows.Token, error) {
-				return e.ExchangeCode(context.Background(), u, "10dbffca01", "http://lvh.me/app_callback.html", "")
+				return e.ExchangeCode(context.Background(), u, "10dbffca01", "http://lvh.me/app_callback.html", "", "")
 			},
 			answer: `{"access_token":"1d08ddc8c781ca1a","token_type":"bearer"}`,
 			path:   "/oauth/token",
@@ -205,7 +205,7 @@ func TestGrantWireFormats(t *testing.T) {
 		"public client sends client_id only": {
 			conn: flows.Connection{Provider: flows.OAuth2, ClientID: "public-app", ClientAuth: flows.ClientAuthBasic},
 			call: func(e *endpoint, u string) (*flows.Token, error) {
-				return e.ExchangeCode(context.Background(), u, "code-9", "", "verifier-9")
+				return e.ExchangeCode(context.Background(), u, "code-9", "", "verifier-9", "")
 			},
 			answer: okToken,
 			path:   "/token",
@@ -298,7 +298,7 @@ func TestAuthorizeURL(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEndpoint(t, &tc.conn)
-			raw := te.AuthorizeURL(tc.authURL, tc.rt, "http://127.0.0.1:4000/cb", "state-123", tc.verifier)
+			raw := te.AuthorizeURL(tc.authURL, tc.rt, "http://127.0.0.1:4000/cb", "state-123", tc.verifier, "")
 			u, err := url.Parse(raw)
 			if err != nil {
 				t.Fatal(err)

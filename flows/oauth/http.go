@@ -55,8 +55,9 @@ type endpoint struct {
 	// subject is the Service's Token, for a subject_connection (exchange.go).
 	subject func(ctx context.Context, name string) (*flows.Token, error)
 
-	mu         sync.Mutex // guards conn, discovered and issRequired
+	mu         sync.Mutex // guards conn, discovered, issRequired and jwksURL
 	discovered bool
+	jwksURL    string // jwks_uri of the metadata (OIDC Discovery §3)
 	// issRequired: the metadata has
 	// authorization_response_iss_parameter_supported true (RFC 9207 §3).
 	issRequired bool

@@ -457,7 +457,7 @@ func TestCancelAfterSendIsAnswered(t *testing.T) {
 			return e.Password(ctx, "u", "password-x")
 		},
 		"code": func(e *endpoint, ctx context.Context) (*flows.Token, error) {
-			return e.ExchangeCode(ctx, e.Connection().TokenURL, "code-x", "http://127.0.0.1:1/cb", "")
+			return e.ExchangeCode(ctx, e.Connection().TokenURL, "code-x", "http://127.0.0.1:1/cb", "", "")
 		},
 	}
 	for name, call := range calls {
@@ -531,7 +531,7 @@ func TestErrorEchoRedacted(t *testing.T) {
 		errs = append(errs, err)
 		_, err = te.Refresh(context.Background(), secrets[2])
 		errs = append(errs, err)
-		_, err = te.ExchangeCode(context.Background(), srv.URL, secrets[3], "http://127.0.0.1:1234/cb", secrets[4])
+		_, err = te.ExchangeCode(context.Background(), srv.URL, secrets[3], "http://127.0.0.1:1234/cb", secrets[4], "")
 		errs = append(errs, err)
 		conn2 := *conn
 		conn2.Provider = flows.Aerion
@@ -622,7 +622,7 @@ func TestRetries(t *testing.T) {
 	cc := func(e *endpoint) error { _, err := e.ClientCredentials(context.Background()); return err }
 	pw := func(e *endpoint) error { _, err := e.Password(context.Background(), "u", "password-value"); return err }
 	code := func(e *endpoint) error {
-		_, err := e.ExchangeCode(context.Background(), e.conn.TokenURL, "code-value", "http://127.0.0.1/cb", "")
+		_, err := e.ExchangeCode(context.Background(), e.conn.TokenURL, "code-value", "http://127.0.0.1/cb", "", "")
 		return err
 	}
 	rf := func(e *endpoint) error { _, err := e.Refresh(context.Background(), "refresh-value"); return err }

@@ -35,7 +35,7 @@ func TestResourceOnEveryRequest(t *testing.T) {
 			return err
 		}},
 		"authorization_code": {flows.AuthorizationCode, okToken, func(e *endpoint) error {
-			_, err := e.ExchangeCode(context.Background(), e.Connection().TokenURL, "code-1", "http://127.0.0.1:5555/cb", "verifier-0123456789-0123456789-0123456789-x")
+			_, err := e.ExchangeCode(context.Background(), e.Connection().TokenURL, "code-1", "http://127.0.0.1:5555/cb", "verifier-0123456789-0123456789-0123456789-x", "")
 			return err
 		}},
 		"refresh_token": {flows.AuthorizationCode, okToken, func(e *endpoint) error {
@@ -101,7 +101,7 @@ func TestAuthorizeURLResource(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			te := newTestEndpoint(t, &flows.Connection{ClientID: "cid", Scopes: []string{"openid"}, Resource: tc.resource})
-			raw := te.AuthorizeURL(tc.authURL, "code", "http://127.0.0.1:4000/cb", "state-123", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+			raw := te.AuthorizeURL(tc.authURL, "code", "http://127.0.0.1:4000/cb", "state-123", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "")
 			u, err := url.Parse(raw)
 			if err != nil {
 				t.Fatal(err)

@@ -134,11 +134,12 @@ type tokenParser func(status int, header http.Header, body []byte, sentAt time.T
 // tokenGrant runs one grant at the token endpoint under policy p and parses
 // the answer.
 func (e *endpoint) tokenGrant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values) (*flows.Token, error) {
-	return e.tokenGrantWith(ctx, p, tokenURL, form, parseTokenResponse)
+	return e.grant(ctx, p, tokenURL, form, parseTokenResponse, "")
 }
 
-// tokenGrantWith is tokenGrant with the answer read by parse.
-func (e *endpoint) tokenGrantWith(ctx context.Context, p retryPolicy, tokenURL string, form url.Values, parse tokenParser) (*flows.Token, error) {
+// grant is tokenGrant with the answer read by parse, and the id_token of
+// the answer, if any, checked against nonce ("": none was sent).
+func (e *endpoint) grant(ctx context.Context, p retryPolicy, tokenURL string, form url.Values, parse tokenParser, nonce string) (*flows.Token, error) {
 	r, err := e.formRequest(ctx, "token endpoint", "token_url", tokenURL, form, true)
 	if err != nil {
 		return nil, err
@@ -153,5 +154,12 @@ func (e *endpoint) tokenGrantWith(ctx context.Context, p retryPolicy, tokenURL s
 		return nil, err
 	}
 	e.red.Add(tok.AccessToken, tok.RefreshToken)
+	raw, err := idTokenOf(resp, e.red)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.checkIDToken(ctx, tok, raw, nonce, form.Get("grant_type") == "refresh_token"); err != nil {
+		return nil, err
+	}
 	return tok, nil
 }

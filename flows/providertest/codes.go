@@ -18,6 +18,7 @@ type authCode struct {
 	scope     string
 	resource  []string // RFC 8707 resource indicators of the authorization request
 	user      string
+	nonce     string // OIDC Core §3.1.2.1, for the id_token of the code
 	expires   time.Time
 	used      bool
 	family    int
@@ -102,5 +103,5 @@ func (s *Server) codeGrant(w http.ResponseWriter, provider, client string, f url
 		oauthError(w, http.StatusBadRequest, "invalid_grant", err.Error())
 		return grant{}, false
 	}
-	return grant{provider: provider, client: client, user: c.user, account: c.account, scope: c.scope, resource: c.resource, family: c.family}, true
+	return grant{provider: provider, client: client, user: c.user, account: c.account, scope: c.scope, resource: c.resource, nonce: c.nonce, family: c.family}, true
 }

@@ -81,6 +81,15 @@
 // token endpoint (else 401 invalid_client), and a live access or refresh
 // token gets {active, exp, scope, client_id, sub, token_type}, anything
 // else {"active":false}.
+// It is an OpenID Connect provider too: its metadata names jwks_uri
+// (/oauth2/jwks, one ES256 key, signed with the standard library alone), and
+// a token answer for a scope with openid carries an id_token for the user
+// (iss <URL>/oauth2, aud the client, exp after [IDTokenLifetime], the
+// authorization request's nonce in the answer to its code, none on a
+// refresh). [Server.IDTokenNext] makes the next ones wrong in one way each
+// (a wrong nonce, aud, iss or sub; expired; iat ahead; [BogusKid]; alg none;
+// HS256; a bad signature), [Server.RotateIDKey] replaces the key under a new
+// kid, and [Server.JWKSRequests] counts the JWKS reads.
 //
 // Everywhere: codes are single-use (a second use is invalid_grant and
 // revokes what the first produced, RFC 6749 §4.1.2), a code's redirect_uri

@@ -82,7 +82,8 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
-	Aud          any    `json:"aud,omitempty"` // the RFC 8707 resources: a string, or an array of several
+	Aud          any    `json:"aud,omitempty"`      // the RFC 8707 resources: a string, or an array of several
+	IDToken      string `json:"id_token,omitempty"` // OIDC Core §3.1.3.3
 }
 
 func seconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }

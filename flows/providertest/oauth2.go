@@ -31,6 +31,8 @@ func (s *Server) oauth2Discovery(w http.ResponseWriter, r *http.Request) {
 		"device_authorization_endpoint":         s.URL + oauth2DevicePath,
 		"userinfo_endpoint":                     s.URL + oauth2UserInfoPath,
 		"introspection_endpoint":                s.URL + oauth2IntrospectPath,
+		"jwks_uri":                              s.URL + oauth2JWKSPath,
+		"id_token_signing_alg_values_supported": []string{"ES256"},
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials", "refresh_token", "password", DeviceCodeGrant, TokenExchangeGrant},
 		"code_challenge_methods_supported":      []string{"S256"},
@@ -107,7 +109,7 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		fail(code, "")
 		return
 	}
-	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), resource: q["resource"], user: oauth2User})
+	code := s.newCode(authCode{provider: OAuth2, client: client, redirect: redirect, challenge: challenge, scope: q.Get("scope"), resource: q["resource"], user: oauth2User, nonce: q.Get("nonce")})
 	redirectTo(w, redirect, s.withIss(url.Values{"code": {code}, "state": {state}}), false)
 }
 
@@ -201,7 +203,11 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 	if g.resource, ok = s.narrowResource(w, g.resource, f["resource"]); !ok {
 		return
 	}
-	s.answerTokens(w, g, withRefresh, "Bearer")
+	nonce := ""
+	if f.Get("grant_type") == "authorization_code" {
+		nonce = g.nonce
+	}
+	s.answerOIDC(w, g, withRefresh, nonce)
 }
 
 // oauth2Revoke is RFC 7009: it answers 200 for unknown tokens too (§2.2).

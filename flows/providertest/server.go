@@ -150,6 +150,7 @@ type Server struct {
 	denials   map[string][]string  // by provider: authorize error codes
 	issNext   []string             // the OAuth 2.0 server's next iss values ("": none)
 	subjects  map[string]subject   // AcceptSubject's subject tokens (exchange.go)
+	idt       idTokens             // the OAuth 2.0 server's ID token keys and faults
 	log       []*Recorded
 	access    map[string]*token
 	refresh   map[string]*token
@@ -300,6 +301,7 @@ func (s *Server) routes() http.Handler {
 		"GET " + oauth2ActivatePath:    s.oauth2Activate,
 		"GET " + oauth2UserInfoPath:    s.oauth2UserInfo,
 		"POST " + oauth2IntrospectPath: s.oauth2Introspect,
+		"GET " + oauth2JWKSPath:        s.oauth2JWKS,
 	} {
 		mux.HandleFunc(pattern, serve)
 	}

@@ -115,6 +115,7 @@ type grant struct {
 	scope    string
 	resource []string  // RFC 8707 resource indicators: the token's audience
 	login    time.Time // Amino login_timestamp
+	nonce    string    // of the authorization request, for the code's id_token only
 	family   int
 }
 
