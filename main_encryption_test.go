@@ -48,6 +48,27 @@ func (c *cli) statusEncryption() (string, map[string]any) {
 	return lines[len(lines)-1], enc
 }
 
+// keyGoneThenNewToken checks that aikido, sealed under a key that is gone
+// now, reads as signed out with status --json saying each of says, that
+// the state file was not taken for damaged, and that token gets a new
+// token in place of old.
+func (c *cli) keyGoneThenNewToken(old string, says ...string) {
+	c.t.Helper()
+	js, _, _ := c.run("", "status", "--json")
+	for _, w := range says {
+		if !strings.Contains(js, w) {
+			c.t.Fatalf("status --json once the key is gone lacks %q:\n%s", w, js)
+		}
+	}
+	if m, _ := filepath.Glob(c.state + ".corrupt-*"); len(m) > 0 {
+		c.t.Fatalf("the state file was moved aside: %q", m)
+	}
+	fresh, errOut, code := c.run("", "token", "aikido")
+	if code != 0 || strings.TrimSpace(fresh) == old || errOut != "" {
+		c.t.Fatalf("token once the key is gone: exit %d, %q", code, errOut)
+	}
+}
+
 func TestCLIEncryptionWithASecretKey(t *testing.T) {
 	c := newCLI(t, providertest.Options{})
 	c.withTop("encryption = \"env:TOKENTOP_TEST_STATE_KEY\"\n")
@@ -76,17 +97,7 @@ func TestCLIEncryptionWithASecretKey(t *testing.T) {
 	// Another key: the connection is signed out, not a damaged file, and
 	// a connection that needs no person gets a new token.
 	t.Setenv("TOKENTOP_TEST_STATE_KEY", "second-state-key-9876543210fedcba")
-	js, _, _ := c.run("", "status", "--json")
-	if !strings.Contains(js, store.KeyGone) {
-		t.Fatalf("status --json under another key:\n%s", js)
-	}
-	if m, _ := filepath.Glob(c.state + ".corrupt-*"); len(m) > 0 {
-		t.Fatalf("the state file was moved aside: %q", m)
-	}
-	fresh, errOut, code := c.run("", "token", "aikido")
-	if code != 0 || strings.TrimSpace(fresh) == tok || errOut != "" {
-		t.Fatalf("token under another key: exit %d, %q", code, errOut)
-	}
+	c.keyGoneThenNewToken(tok, store.KeyGone)
 	if n := c.fake.Count(providertest.Aikido, "client_credentials"); n != 2 {
 		t.Fatalf("%d token requests, want 2", n)
 	}
@@ -195,17 +206,7 @@ func TestCLISecretService(t *testing.T) {
 	if err := gokeyring.Delete(keyring.Service, abs); err != nil {
 		t.Fatalf("deleting the keyring entry: %v", err)
 	}
-	js, _, _ := c.run("", "status", "--json")
-	if !strings.Contains(js, store.KeyGone+" (sealed with key ") || !strings.Contains(js, "the keyring holds none") {
-		t.Fatalf("status --json once the entry is gone:\n%s", js)
-	}
-	if m, _ := filepath.Glob(c.state + ".corrupt-*"); len(m) > 0 {
-		t.Fatalf("the state file was moved aside: %q", m)
-	}
-	fresh, errOut, code := c.run("", "token", "aikido")
-	if code != 0 || strings.TrimSpace(fresh) == tok || errOut != "" {
-		t.Fatalf("token once the entry is gone: exit %d, %q", code, errOut)
-	}
+	c.keyGoneThenNewToken(tok, store.KeyGone+" (sealed with key ", "the keyring holds none")
 	if _, err := gokeyring.Get(keyring.Service, abs); err != nil {
 		t.Fatalf("no new key in the keyring: %v", err)
 	}
