@@ -39,8 +39,8 @@ type fositeOIDC struct {
 
 const (
 	fositeOIDCClient = "tokentop-fosite"
-	fositeKid      = "fosite-rsa-1"
-	fositeSubject  = "peter"
+	fositeKid        = "fosite-rsa-1"
+	fositeSubject    = "peter"
 )
 
 func newFositeOIDC(t *testing.T) *fositeOIDC {
