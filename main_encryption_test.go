@@ -117,7 +117,7 @@ func TestCLIEncryptionDefaultWithoutAKeyring(t *testing.T) {
 		t.Fatalf("token: exit %d, %q: scripts are not warned on every run", code, errOut)
 	}
 	line, enc := c.statusEncryption()
-	want := "encryption: none (tokens stored in plain text: the keyring does not answer (keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)))"
+	want := "encryption: none: tokens are stored in plain text, because the keyring does not answer: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)"
 	if line != want || enc["aikido"] != "none" {
 		t.Fatalf("status says %q and %v, want %q", line, enc, want)
 	}
@@ -127,7 +127,7 @@ func TestCLIEncryptionDefaultWithoutAKeyring(t *testing.T) {
 
 	// Said outright, the same with no reason given.
 	c.withTop("encryption = \"none\"\n")
-	if line, _ := c.statusEncryption(); line != "encryption: none (tokens stored in plain text)" {
+	if line, _ := c.statusEncryption(); line != "encryption: none: tokens are stored in plain text" {
 		t.Fatalf("status under encryption = \"none\" says %q", line)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,7 +94,7 @@ type keyCache struct {
 func (db *DB) probe() {
 	if _, err := db.fetchKey(); err != nil && !errors.Is(err, ErrKeyGone) {
 		cause := cmp.Or(errors.Unwrap(err), err)
-		db.plain, db.plainNote = true, fmt.Sprintf("the %s does not answer (%v)", db.keys.Source(), cause)
+		db.plain, db.plainNote = true, fmt.Sprintf("the %s does not answer: %v", db.keys.Source(), strings.TrimPrefix(cause.Error(), "keyring: "))
 		db.log.Warn("tokens are written in plain text", "cause", db.plainNote)
 	}
 }

@@ -192,15 +192,15 @@ func stateColumn(r statusRow) string {
 
 // printEncryption is the line under the table that says how the state
 // file keeps tokens: "encryption: keyring (tokens sealed with
-// AES-256-GCM)", "encryption: none (tokens stored in plain text)".
+// AES-256-GCM)", "encryption: none: tokens are stored in plain text".
 func printEncryption(w io.Writer, opts StatusOptions) {
 	switch {
 	case opts.Encryption == "":
 	case opts.Encryption != "none":
 		fmt.Fprintf(w, "encryption: %s (tokens sealed with AES-256-GCM)\n", opts.Encryption)
 	case opts.EncryptionNote != "":
-		fmt.Fprintf(w, "encryption: none (tokens stored in plain text: %s)\n", redact.Sanitize(opts.EncryptionNote))
+		fmt.Fprintf(w, "encryption: none: tokens are stored in plain text, because %s\n", redact.Sanitize(opts.EncryptionNote))
 	default:
-		fmt.Fprintln(w, "encryption: none (tokens stored in plain text)")
+		fmt.Fprintln(w, "encryption: none: tokens are stored in plain text")
 	}
 }

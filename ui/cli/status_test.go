@@ -230,9 +230,9 @@ func TestStatusSaysTheEncryption(t *testing.T) {
 	}{
 		"keyring": {StatusOptions{Encryption: "keyring"}, "encryption: keyring (tokens sealed with AES-256-GCM)"},
 		"cmd":     {StatusOptions{Encryption: "cmd"}, "encryption: cmd (tokens sealed with AES-256-GCM)"},
-		"none":    {StatusOptions{Encryption: "none"}, "encryption: none (tokens stored in plain text)"},
+		"none":    {StatusOptions{Encryption: "none"}, "encryption: none: tokens are stored in plain text"},
 		"fallback": {StatusOptions{Encryption: "none", EncryptionNote: "encryption key (keyring): keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)"},
-			"encryption: none (tokens stored in plain text: encryption key (keyring): keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set))"},
+			"encryption: none: tokens are stored in plain text, because encryption key (keyring): keyring: no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
