@@ -71,6 +71,8 @@ type app struct {
 	// storeWarnings are the state file's warnings (a damaged file moved
 	// aside), for the dashboard to show too.
 	storeWarnings []string
+	// plainText is set when the state file keeps tokens unsealed.
+	plainText bool
 
 	svc     *flows.Service
 	cleanup []func()
@@ -245,6 +247,7 @@ func (a *app) openService(cfg *flows.Config) (*flows.Service, error) {
 	a.storeWarnings = db.Warnings()
 	if w := plainTextWarning(db.Encryption()); w != "" {
 		a.storeWarnings = append(a.storeWarnings, w) // the dashboard's alone: scripts are not told on every run
+		a.plainText = true
 	}
 	a.local, a.log = db, logger
 	st, err := a.stateStore(cfg)

@@ -74,7 +74,7 @@ func (a *app) runDashboard(cmd *cobra.Command, _ []string) (err error) {
 		opts.LoadConfig = nil
 		return ui.Run(ctx, nil, opts)
 	}
-	opts.Warnings = a.storeWarnings
+	opts.Warnings, opts.PlainText = a.storeWarnings, a.plainText
 	opts.IsTeam = a.isTeam
 	return ui.Run(ctx, svc, opts)
 }

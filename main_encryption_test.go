@@ -154,7 +154,7 @@ func TestPlainTextWarning(t *testing.T) {
 	if _, err := a.openService(&flows.Config{Encryption: "none"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(a.storeWarnings) != 1 || a.storeWarnings[0] != `tokens are stored in plain text (encryption = "none")` || stderr.Len() != 0 {
+	if len(a.storeWarnings) != 1 || a.storeWarnings[0] != `tokens are stored in plain text (encryption = "none")` || stderr.Len() != 0 || !a.plainText {
 		t.Fatalf("dashboard warnings %q, stderr %q", a.storeWarnings, stderr.String())
 	}
 }

@@ -39,6 +39,9 @@ type Options struct {
 	ConfigPath string
 	// Demo says the connections talk to tokentop's fake providers.
 	Demo bool
+	// PlainText says the state file keeps tokens unsealed: the top bar
+	// says so for as long as the dashboard runs.
+	PlainText bool
 	// Clipboard writes to the system clipboard; nil means
 	// github.com/atotto/clipboard.WriteAll.
 	Clipboard func(string) error

@@ -191,6 +191,9 @@ func (m *Model) topBar() string {
 	if m.opts.Demo {
 		info += " · demo"
 	}
+	if m.opts.PlainText {
+		info += " · tokens in plain text"
+	}
 	clock := m.clock.In(m.loc).Format("15:04:05")
 	room := m.width - lipgloss.Width(left) - len(clock) - 1
 	if room < 8 {
