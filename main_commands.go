@@ -169,7 +169,10 @@ func (a *app) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout, JSON: asJSON, IsTeam: a.team.IsTeam})
+			var enc uicli.StatusOptions
+			a.encryptionStatus(&enc)
+			return uicli.RunCheck(cmd.Context(), uicli.CheckOptions{Service: svc, Names: args, Out: a.stdout, JSON: asJSON, IsTeam: a.team.IsTeam,
+				Encryption: enc.Encryption, TeamEncryption: enc.TeamEncryption})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print each checked connection as status --json does")

@@ -305,8 +305,22 @@ func (m *Model) renewalPlan(r *row) string {
 	return fmt.Sprintf("automatic, %s before expiry: due now", duration(r.conn.RefreshBefore))
 }
 
-// endpointsOf lists the URLs that connection c's flow talks to.
+// endpointsOf lists the URLs that connection c's flow talks to; its
+// health check's is the introspection endpoint's for check = "introspect".
 func endpointsOf(c *flows.Connection) []struct{ k, v string } {
+	eps := flowEndpoints(c)
+	if c.CheckMethod == "introspect" {
+		for i := range eps {
+			if eps[i].k == "check URL" {
+				eps[i] = struct{ k, v string }{"introspect URL", c.IntrospectURL}
+			}
+		}
+	}
+	return eps
+}
+
+// flowEndpoints lists the URLs that connection c's flow talks to.
+func flowEndpoints(c *flows.Connection) []struct{ k, v string } {
 	switch c.Flow {
 	case flows.APIKey:
 		return []struct{ k, v string }{{"check URL", c.CheckURL}}

@@ -26,9 +26,15 @@ func TestDetailShowsExchangeAndIntrospection(t *testing.T) {
 		"issued as   urn:ietf:params:oauth:token-type:access_token",
 		"introspect  inactive · scope deploy · client ci-client · sub ci-bot",
 		"token inactive at the provider",
+		"https://sts.example.com/introspect",
 	} {
 		if !strings.Contains(f, want) {
 			t.Errorf("no %q in:\n%s", want, f)
 		}
+	}
+	// Its health check goes to the introspection endpoint: there is no
+	// check URL to show.
+	if strings.Contains(f, "check URL") {
+		t.Errorf("an introspecting connection shows a check URL:\n%s", f)
 	}
 }

@@ -20,6 +20,8 @@ type CheckOptions struct {
 	JSON bool
 	// IsTeam tells the team connections, as StatusOptions.IsTeam does.
 	IsTeam func(name string) bool
+	// Encryption and TeamEncryption are as in StatusOptions, for --json.
+	Encryption, TeamEncryption string
 }
 
 // RunCheck runs the health checks and prints a line for each: the HTTP
@@ -48,7 +50,10 @@ func RunCheck(ctx context.Context, opts CheckOptions) error {
 		if err != nil {
 			return attentionErr(err)
 		}
-		if err := writeJSON(opts.Out, statusJSON(svc, only(rows, names))); err != nil {
+		rows = only(rows, names)
+		out := statusJSON(svc, rows)
+		fillEncryption(out, rows, opts.Encryption, opts.TeamEncryption)
+		if err := writeJSON(opts.Out, out); err != nil {
 			return err
 		}
 		if teamDown != nil {

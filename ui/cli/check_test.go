@@ -73,11 +73,15 @@ func TestRunCheckJSON(t *testing.T) {
 		t.Errorf("aikido: %+v", r)
 	}
 	out.Reset()
-	if err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aikido"}, Out: &out, JSON: true}); err != nil {
+	if err := RunCheck(context.Background(), CheckOptions{Service: svc, Names: []string{"aikido"}, Out: &out, JSON: true, Encryption: "keyring"}); err != nil {
 		t.Fatalf("a check that passed: %v", err)
 	}
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
 		t.Fatalf("check --json aikido: %v\n%s", err, out.String())
+	}
+	// The same "encryption" as status --json gives.
+	if e := rows[0].Encryption; e == nil || *e != "keyring" {
+		t.Errorf("check --json aikido: encryption %v, want keyring", e)
 	}
 }
 

@@ -46,15 +46,7 @@ func RunStatus(ctx context.Context, opts StatusOptions) error {
 	}
 	if opts.JSON {
 		out := statusJSON(svc, rows)
-		for i := range out {
-			e := opts.Encryption
-			if rows[i].Store == storeTeam {
-				e = opts.TeamEncryption
-			}
-			if e != "" {
-				out[i].Encryption = &e
-			}
-		}
+		fillEncryption(out, rows, opts.Encryption, opts.TeamEncryption)
 		if err := writeJSON(opts.Out, out); err != nil {
 			return err
 		}

@@ -134,6 +134,20 @@ func statusJSON(svc *flows.Service, rows []statusRow) []connectionJSON {
 	return out
 }
 
+// fillEncryption sets each row's encryption: local's for a local
+// connection, team's for a team one; left null when unknown.
+func fillEncryption(out []connectionJSON, rows []statusRow, local, team string) {
+	for i := range out {
+		e := local
+		if rows[i].Store == storeTeam {
+			e = team
+		}
+		if e != "" {
+			out[i].Encryption = &e
+		}
+	}
+}
+
 // writeJSON prints v indented, as every --json does.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
