@@ -135,28 +135,29 @@ func (s *zitadelStorage) ClientCredentialsTokenRequest(_ context.Context, id str
 
 func newZitadelExchanger(t *testing.T) *zitadelExchanger {
 	t.Helper()
-	z := &zitadelExchanger{}
-	var handler http.Handler
-	z.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })) // 127.0.0.1
-	t.Cleanup(z.Close)
+	srv := httptest.NewUnstartedServer(nil) // 127.0.0.1; started once zitadel knows its URL
+	issuer := "http://" + srv.Listener.Addr().String()
 	// The ci client may exchange tokens: WebClient allows the grant, with
 	// client_secret_basic.
 	clients := map[string]*storage.Client{zitadelCIClient: storage.WebClient(zitadelCIClient, zitadelCISecret)}
-	z.st = &zitadelStorage{
-		Storage:  storage.NewStorageWithClients(storage.NewUserStore(z.URL), clients),
+	z := &zitadelExchanger{Server: srv, st: &zitadelStorage{
+		Storage:  storage.NewStorageWithClients(storage.NewUserStore(issuer), clients),
 		accepted: map[string]string{},
 		issued:   map[string]string{},
-	}
-	var err error
-	z.provider, err = op.NewOpenIDProvider(z.URL, &op.Config{CryptoKey: [32]byte{'z', 'i', 't', 'a', 'd', 'e', 'l'}}, z.st,
-		op.WithAllowInsecure()) // the issuer is httptest's http:// URL
+	}}
 	// zitadel logs a refused request to slog's default logger (its
 	// WithLogger has no effect): one line with the error code and
 	// description, no token.
+	var err error
+	z.provider, err = op.NewOpenIDProvider(issuer, &op.Config{CryptoKey: [32]byte{'z', 'i', 't', 'a', 'd', 'e', 'l'}}, z.st,
+		op.WithAllowInsecure()) // the issuer is http://, not https://
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	handler = z.provider
+	srv.Config.Handler = z.provider
+	srv.Start()
+	t.Cleanup(srv.Close)
 	return z
 }
 
@@ -279,15 +280,17 @@ func (z *zitadelExchanger) issuedFor(t *testing.T, token string) string {
 }
 
 // TestInteropZitadelExchangeSubjectConnection: the subject is gh's access
-// token, which gh got from zitadel by client credentials: zitadel finds the
-// token it issued (its own ID inside) and the subject it issued it for.
+// token, which gh got from zitadel by client credentials at the token
+// endpoint of zitadel's discovery document: zitadel finds the token it
+// issued (its own ID inside) and the subject it issued it for; the
+// requested_token_type set here reaches it.
 func TestInteropZitadelExchangeSubjectConnection(t *testing.T) {
 	z := newZitadelExchanger(t)
 	svc := zitadelService(t, z, `subject_connection = "gh"`+"\nrequested_token_type = \""+string(oidc.AccessTokenType)+`"`, `
 [connections.gh]
 provider = "oauth2"
 flow = "client_credentials"
-token_url = "`+z.URL+`/oauth/token"
+issuer = "`+z.URL+`"
 client_id = "`+zitadelGHClient+`"
 client_secret = "`+zitadelGHSecret+`"
 `)
