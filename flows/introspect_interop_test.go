@@ -25,8 +25,8 @@ import (
 // credentials grant, RFC 7662 introspection and RFC 7009 revocation, an
 // implementation tokentop's authors did not write. fosite v0.49.0, the
 // newest on the module proxy, has no RFC 8693 token exchange handler
-// (handler/rfc8693 is missing), so token exchange is tested against the
-// providertest fake only.
+// (handler/rfc8693 is missing), so token exchange is tested against
+// zitadel's OpenID Provider instead (exchange_interop_test.go).
 type fositeIntrospector struct {
 	*httptest.Server
 	introspections atomic.Int32
