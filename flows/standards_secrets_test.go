@@ -546,3 +546,81 @@ func (c *checkErr) Error() string {
 	}
 	return s
 }
+
+// TestBrowserURLCarriesNoSecret: the authorization URL is the one value
+// tokentop hands to another program's argv (xdg-open or open, through
+// github.com/cli/browser). It carries the state, the nonce and the PKCE
+// challenge, which are single-use and meant for the browser, and none of
+// the secrets that stay in tokentop: not the PKCE verifier, the client
+// secret, the HS256 secret, the private key or a client assertion.
+func TestBrowserURLCarriesNoSecret(t *testing.T) {
+	dir := t.TempDir()
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemPath, keyForms := pemSecrets(t, dir, "client.pem", ecKey)
+	conf := strings.ReplaceAll(`
+[connections.pk-code]
+provider = "oauth2"
+flow = "authorization_code"
+issuer = "{URL}/oauth2"
+client_id = "pk-client"
+client_auth = "private_key_jwt"
+private_key = "file:{PEM}"
+scopes = ["openid", "offline_access"]
+
+[connections.hs-code]
+provider = "oauth2"
+flow = "authorization_code"
+issuer = "{URL}/oauth2"
+client_id = "hs-client"
+client_auth = "client_secret_jwt"
+client_secret = "`+sentHSSecret+`"
+scopes = ["openid"]
+
+[connections.basic-code]
+provider = "oauth2"
+flow = "authorization_code"
+issuer = "{URL}/oauth2"
+client_id = "xc"
+client_secret = "`+sentXClient+`"
+scopes = ["openid"]
+`, "{PEM}", pemPath)
+	e := newEnv(t, providertest.Options{
+		OAuth2Clients:    map[string]string{"hs-client": sentHSSecret, "xc": sentXClient, "pk-client": "unused-pk-secret"},
+		OAuth2ClientKeys: map[string]crypto.PublicKey{"pk-client": ecKey.Public()},
+	}, conf)
+	for _, name := range []string{"pk-code", "hs-code", "basic-code"} {
+		p, err := e.svc.BeginLogin(e.ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := p.(flows.BrowserSignIn).URL()
+		browsed := make(chan error, 1)
+		go func() { browsed <- providertest.Browse(e.ctx, u) }()
+		if _, err := p.Wait(e.ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := <-browsed; err != nil {
+			t.Fatalf("%s: browser: %v", name, err)
+		}
+		r := e.lastRequest(providertest.OAuth2, "authorization_code")
+		secrets := append([]string{sentinel, r.Form.Get("code_verifier"), r.Form.Get("client_assertion"), r.BasicPassword}, keyForms...)
+		if a := r.Form.Get("client_assertion"); a != "" {
+			secrets = append(secrets, a[strings.LastIndexByte(a, '.')+1:])
+		}
+		if r.Form.Get("code_verifier") == "" {
+			t.Fatalf("%s: no verifier on the token request", name)
+		}
+		q, err := url.Parse(u)
+		if err != nil || q.Query().Get("state") == "" || q.Query().Get("code_challenge") == "" {
+			t.Fatalf("%s: authorization URL %q", name, u)
+		}
+		for _, s := range secrets {
+			if len(s) >= 8 && (strings.Contains(u, s) || strings.Contains(u, url.QueryEscape(s))) {
+				t.Errorf("%s: the authorization URL holds a secret (%d chars, starts %.4q)", name, len(s), s)
+			}
+		}
+	}
+}
