@@ -51,8 +51,10 @@ func (e *endpoint) checkIDToken(ctx context.Context, tok *flows.Token, raw, nonc
 	if tok.Extra == nil {
 		tok.Extra = map[string]string{}
 	}
+	// Claims are the provider's text, shown on the detail pane: a provider
+	// that quotes a token or the client secret in one must not show it.
 	for k, v := range claims {
-		tok.Extra[flows.IDClaimPrefix+k] = v
+		tok.Extra[flows.IDClaimPrefix+k] = e.red.Redact(v)
 	}
 	return nil
 }
