@@ -236,7 +236,7 @@ func (p *parser) syntaxError(data string, err error) *Error {
 // mentionsSecret reports whether s names a key that holds a secret.
 func mentionsSecret(s string) bool {
 	s = strings.ToLower(s)
-	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "private_key", "private key", "subject_token", "actor_token", "encryption"} {
+	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "private_key", "private key", "subject_token", "actor_token", "encryption", "authorization", "cookie", "headers"} {
 		if strings.Contains(s, w) {
 			return true
 		}

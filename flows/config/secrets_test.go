@@ -9,7 +9,8 @@ import (
 // TestInvalidTOMLNeverQuotesASecret: a line holding a secret that is not
 // valid TOML (the value left unquoted, a stray character after it) gets an
 // error naming the file and line, never the parser's message, which quotes
-// the text it found: the encryption key and the [team] key included.
+// the text it found: the encryption key, the [team] key and header values
+// (Authorization) included.
 func TestInvalidTOMLNeverQuotesASecret(t *testing.T) {
 	const sent = "SENTINELvalue0123" // no word that marks a secret line
 	conn := "[connections.a]\nprovider = \"oauth2\"\nflow = \"token_exchange\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"a\"\n"
@@ -23,6 +24,8 @@ func TestInvalidTOMLNeverQuotesASecret(t *testing.T) {
 		{conn, "private_key"},
 		{conn, "subject_token"},
 		{conn, "actor_token"},
+		{conn, "headers = { Authorization"},
+		{conn + "[connections.a.headers]\n", "Authorization"},
 	} {
 		for _, form := range []string{"%s = " + sent, "%s = \"" + sent + "\" " + sent, "%s = '" + sent + "' x"} {
 			line := strings.Replace(form, "%s", tc.key, 1)
