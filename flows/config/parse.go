@@ -236,12 +236,15 @@ func (p *parser) syntaxError(data string, err error) *Error {
 // mentionsSecret reports whether s names a key that holds a secret.
 func mentionsSecret(s string) bool {
 	s = strings.ToLower(s)
-	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "private_key", "private key", "subject_token", "actor_token"} {
+	for _, w := range []string{"secret", "password", "passwd", "api_key", "apikey", "private_key", "private key", "subject_token", "actor_token", "encryption", "authorization", "cookie", "headers"} {
 		if strings.Contains(s, w) {
 			return true
 		}
 	}
-	return false
+	// The [team] table's key is the team copies' encryption key.
+	k, _, _ := strings.Cut(s, "=")
+	k = strings.TrimSpace(k)
+	return k == "key" || strings.HasSuffix(k, ".key")
 }
 
 // linesMentionSecret reports whether any of lines from..to (1-based) of

@@ -42,6 +42,11 @@ func (e *endpoint) checkIDToken(ctx context.Context, tok *flows.Token, raw, nonc
 		return nil
 	}
 	if err != nil {
+		// A refusal quotes the token's header (its kid, its alg): text of
+		// the provider, which may be a token of this very answer.
+		if oe := (*oidc.Error)(nil); errors.As(err, &oe) {
+			oe.Check = e.red.Redact(oe.Check)
+		}
 		e.revokeRefused(ctx, tok)
 		if refresh {
 			return fmt.Errorf("renewal refused: %w", err)
@@ -51,8 +56,10 @@ func (e *endpoint) checkIDToken(ctx context.Context, tok *flows.Token, raw, nonc
 	if tok.Extra == nil {
 		tok.Extra = map[string]string{}
 	}
+	// Claims are the provider's text, shown on the detail pane: a provider
+	// that quotes a token or the client secret in one must not show it.
 	for k, v := range claims {
-		tok.Extra[flows.IDClaimPrefix+k] = v
+		tok.Extra[flows.IDClaimPrefix+k] = e.red.Redact(v)
 	}
 	return nil
 }

@@ -154,6 +154,11 @@ func (e *endpoint) grant(ctx context.Context, p retryPolicy, tokenURL string, fo
 		return nil, err
 	}
 	e.red.Add(tok.AccessToken, tok.RefreshToken)
+	// What the answer adds for the detail pane (aud, issued_token_type) is
+	// the provider's text: it must not quote a secret of the request.
+	for k, v := range tok.Extra {
+		tok.Extra[k] = e.red.Redact(v)
+	}
 	raw, err := idTokenOf(resp, e.red)
 	if err != nil {
 		return nil, err
