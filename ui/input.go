@@ -244,7 +244,7 @@ func (m *Model) startBatch(kind jobKind) tea.Cmd {
 	for _, r := range m.rows {
 		ok := r.renewable
 		if kind == jobCheck {
-			ok = r.st.Token != nil && r.conn.CheckURL != ""
+			ok = r.st.Token != nil && checkable(r.conn)
 		}
 		if !ok || m.busy[r.conn.Name] != nil || m.queued[r.conn.Name] {
 			continue
@@ -323,7 +323,7 @@ func (m *Model) syncKeys() {
 	k.CopyMenu.SetEnabled(normal && canToken)
 	k.Edit.SetEnabled((normal || !table) && m.configPath() != "")
 
-	k.Check.SetEnabled(normal && idle && hasToken && r.conn.CheckURL != "")
+	k.Check.SetEnabled(normal && idle && hasToken && checkable(r.conn))
 	k.CheckAll.SetEnabled(normal && m.checkables > 0)
 	k.Logout.SetEnabled(normal && idle && hasToken)
 	showing, _ := m.paneFor()

@@ -75,8 +75,11 @@ func (m *Model) pollIfAgain() tea.Cmd {
 	return nil
 }
 
-// checkable reports whether c has a health check to run.
-func checkable(c *flows.Connection) bool { return c.CheckURL != "" || c.Issuer != "" }
+// checkable reports whether c has a health check to run: a check_url, an
+// introspection endpoint, or an issuer whose metadata may name either.
+func checkable(c *flows.Connection) bool {
+	return c.CheckURL != "" || c.IntrospectURL != "" || c.Issuer != ""
+}
 
 // updateRow changes a row's state and keeps the title's counts right.
 func (m *Model) updateRow(r *row, fn func(*flows.State)) {
@@ -95,7 +98,7 @@ func (m *Model) count(r *row, d int) {
 	if r.renewable {
 		m.renewables += d
 	}
-	if r.st.Token != nil && r.conn.CheckURL != "" {
+	if r.st.Token != nil && checkable(r.conn) {
 		m.checkables += d
 	}
 }
